@@ -1,0 +1,132 @@
+"""Versioned schema migrations, tracked in `PRAGMA user_version`.
+
+Append new migrations to MIGRATIONS; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from apexlocal.db.database import Database
+
+MIGRATIONS: list[str] = [
+    # 1: users, keys, the credit ledger, jobs and their outputs, idempotency records.
+    """
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        plan TEXT NOT NULL,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0),
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        last4 TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT,
+        expires_at TEXT,
+        rotated_to TEXT
+    );
+    CREATE INDEX api_keys_user ON api_keys(user_id);
+    CREATE TABLE ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL CHECK (kind IN ('grant', 'debit', 'refund', 'adjustment')),
+        amount INTEGER NOT NULL,
+        job_id TEXT,
+        note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX ledger_user ON ledger(user_id);
+    -- A job is debited once and refunded at most once, whatever races happen.
+    CREATE UNIQUE INDEX ledger_once_per_job ON ledger(job_id, kind)
+        WHERE job_id IS NOT NULL AND kind IN ('debit', 'refund');
+    CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+    CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+    CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        type TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('queued', 'processing', 'completed', 'failed', 'canceled')),
+        queue TEXT NOT NULL DEFAULT 'gpu',
+        params TEXT NOT NULL,
+        model TEXT,
+        model_id TEXT,
+        progress REAL,
+        stage TEXT,
+        metadata TEXT,
+        error TEXT,
+        credits_charged INTEGER NOT NULL DEFAULT 0,
+        credits_refunded INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        completed_at TEXT,
+        failed_at TEXT,
+        canceled_at TEXT
+    );
+    CREATE INDEX jobs_user ON jobs(user_id, seq);
+    CREATE INDEX jobs_status ON jobs(status, queue, seq);
+    CREATE TABLE job_outputs (
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        storage_key TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (job_id, idx)
+    );
+    CREATE TABLE idempotency (
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, key)
+    );
+    """,
+]
+
+
+def migrate(db: Database) -> int:
+    """Bring the schema up to date; returns the version now in force."""
+    with db.write():
+        current = db.value("PRAGMA user_version")
+        for version, script in enumerate(MIGRATIONS, start=1):
+            if version <= current:
+                continue
+            for statement in _statements(script):
+                db.conn.execute(statement)
+            db.conn.execute(f"PRAGMA user_version={version}")
+            current = version
+    return current
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script on top-level semicolons (trigger bodies keep theirs)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if buf.strip().endswith(";") and buildable(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def buildable(stmt: str) -> bool:
+    import sqlite3
+
+    return sqlite3.complete_statement(stmt)
