@@ -1,0 +1,28 @@
+"""Engine names (the manifest's `engine` field) to engine classes, imported on first use so that
+the API process never imports torch until a job needs it."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+from apexlocal.engines.base import Engine
+from apexlocal.errors import ModelError
+
+ENGINES: dict[str, str] = {
+    "diffusers-image": "apexlocal.engines.image.diffusers_image:DiffusersImageEngine",
+}
+
+_instances: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def get_engine(name: str) -> Engine:
+    with _lock:
+        if name not in _instances:
+            target = ENGINES.get(name)
+            if target is None:
+                raise ModelError(f"no engine named {name!r}")
+            module_name, _, attr = target.partition(":")
+            _instances[name] = getattr(importlib.import_module(module_name), attr)()
+        return _instances[name]

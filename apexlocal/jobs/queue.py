@@ -1,0 +1,105 @@
+"""The two huey queues, `gpu` and `io`, each in its own SQLite file, consumed by threads of the
+server process.
+
+Huey's stock worker polls with an exponential back-off of up to 10 s, so an idle server would pick
+a new job up seconds late. Here a worker sleeps on an event that `enqueue` sets, so a job submitted
+by this process starts at once; the timeout (`queue_max_idle_wait`) still finds work put in the queue
+by another process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from huey import SqliteHuey
+from huey.consumer import Consumer, Worker
+
+log = logging.getLogger("apexlocal.queue")
+
+
+class WakeableHuey(SqliteHuey):
+    """SqliteHuey whose enqueue wakes this process's idle workers."""
+
+    def __init__(self, name: str, filename: Path) -> None:
+        super().__init__(name=name, filename=str(filename), results=False, store_none=False,
+                         utc=True, journal_mode="wal", timeout=10)
+        self.wake = threading.Event()
+
+    def enqueue(self, task: Any) -> Any:
+        result = super().enqueue(task)
+        self.wake.set()
+        return result
+
+
+class WakeableWorker(Worker):
+    def __init__(self, *args: Any, wake: threading.Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wake = wake
+
+    def loop(self, now: Any = None) -> None:
+        # Clear before looking: an enqueue after this point leaves the event set, so the sleep
+        # below returns at once instead of missing it.
+        self.wake.clear()
+        super().loop(now)
+
+    def sleep(self) -> None:
+        if not self.stop_flag.is_set():
+            self.wake.wait(self.max_delay)
+
+
+class InProcessConsumer(Consumer):
+    """A huey consumer run by threads of the server: no signal handlers (only the main thread may
+    install them; the server owns them), stopped by the app's shutdown hook."""
+
+    def __init__(self, huey: WakeableHuey, workers: int, idle_wait: float) -> None:
+        super().__init__(huey, workers=workers, periodic=False, initial_delay=idle_wait,
+                         backoff=1.0, max_delay=idle_wait, worker_type="thread",
+                         check_worker_health=False, scheduler_interval=1)
+
+    def _create_worker(self) -> Worker:
+        return WakeableWorker(huey=self.huey, stop_flag=self.stop_flag, default_delay=self.default_delay,
+                              max_delay=self.max_delay, backoff=self.backoff, max_tasks=self.max_tasks,
+                              wake=self.huey.wake)
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        self.shutdown_timeout = timeout
+        self.stop_flag.set()
+        self.huey.wake.set()
+        self.stop(graceful=True)
+
+
+class Queues:
+    """The `gpu` and `io` huey instances of one data dir, and their consumers."""
+
+    def __init__(self, queue_dir: Path) -> None:
+        queue_dir.mkdir(parents=True, exist_ok=True)
+        self.gpu = WakeableHuey("gpu", queue_dir / "gpu.db")
+        self.io = WakeableHuey("io", queue_dir / "io.db")
+        self._consumers: list[InProcessConsumer] = []
+
+    def task(self, queue: str, name: str, fn: Callable[..., Any]) -> Any:
+        """Registers `fn` as a task of `queue`; returns the huey task wrapper (call it to enqueue)."""
+        huey = self.gpu if queue == "gpu" else self.io
+        return huey.task(name=name, retries=0)(fn)
+
+    def start(self, gpu_workers: int, io_workers: int, idle_wait: float) -> None:
+        for huey, workers in ((self.gpu, gpu_workers), (self.io, io_workers)):
+            if workers > 0:
+                consumer = InProcessConsumer(huey, workers, idle_wait)
+                consumer.start()
+                self._consumers.append(consumer)
+
+    def running(self) -> bool:
+        return bool(self._consumers) and not any(c.stop_flag.is_set() for c in self._consumers)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        for consumer in self._consumers:
+            consumer.shutdown(timeout)
+        self._consumers.clear()

@@ -1,0 +1,88 @@
+"""Rows of the jobs and job_outputs tables. The bookkeeper and the submit path are the only writers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from apexlocal.db.database import Database, utcnow
+
+TERMINAL = ("completed", "failed", "canceled")
+
+
+def insert(db: Database, *, job_id: str, user_id: str, job_type: str, queue: str, params: dict[str, Any],
+           model: str | None, model_id: str | None, cost: int) -> None:
+    db.conn.execute(
+        "INSERT INTO jobs (id, user_id, type, status, queue, params, model, model_id, credits_charged, "
+        "created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (job_id, user_id, job_type, "queued", queue, json.dumps(params), model, model_id, cost, utcnow()))
+
+
+def get(db: Database, job_id: str) -> dict[str, Any] | None:
+    return db.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+
+
+def get_owned(db: Database, job_id: str, user_id: str) -> dict[str, Any] | None:
+    return db.one("SELECT * FROM jobs WHERE id = ? AND user_id = ?", (job_id, user_id))
+
+
+def outputs(db: Database, job_id: str) -> list[dict[str, Any]]:
+    return db.all("SELECT * FROM job_outputs WHERE job_id = ? ORDER BY idx", (job_id,))
+
+
+def queue_position(db: Database, job: dict[str, Any]) -> int:
+    """1 for the next job to start on its queue."""
+    ahead = db.value("SELECT count(*) FROM jobs WHERE status = 'queued' AND queue = ? AND seq < ?",
+                     (job["queue"], job["seq"]))
+    return ahead + 1
+
+
+def claim(db: Database, job_id: str) -> dict[str, Any] | None:
+    """queued -> processing, once: a duplicate task for the same job finds nothing to claim."""
+    with db.write():
+        row = db.conn.execute(
+            "UPDATE jobs SET status = 'processing', started_at = ?, attempts = attempts + 1, "
+            "progress = 0, stage = 'starting' WHERE id = ? AND status = 'queued' AND cancel_requested = 0 "
+            "RETURNING *", (utcnow(), job_id)).fetchone()
+    return dict(row) if row else None
+
+
+def set_progress(db: Database, job_id: str, progress: float, stage: str) -> None:
+    with db.write():
+        db.conn.execute("UPDATE jobs SET progress = ?, stage = ? WHERE id = ? AND status = 'processing'",
+                        (round(progress, 4), stage, job_id))
+
+
+def cancel_requested(db: Database, job_id: str) -> bool:
+    return bool(db.value("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)))
+
+
+def list_for_user(db: Database, user_id: str, *, limit: int, before_seq: int | None,
+                  job_type: str | None, status: str | None) -> list[dict[str, Any]]:
+    where, params = ["user_id = ?"], [user_id]
+    if before_seq is not None:
+        where.append("seq < ?")
+        params.append(before_seq)
+    if job_type:
+        where.append("type = ?")
+        params.append(job_type)
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    sql = f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?"
+    return db.all(sql, (*params, limit))
+
+
+def outputs_for(db: Database, job_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    if not job_ids:
+        return {}
+    marks = ",".join("?" * len(job_ids))
+    rows = db.all(f"SELECT * FROM job_outputs WHERE job_id IN ({marks}) ORDER BY job_id, idx", tuple(job_ids))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row["job_id"], []).append(row)
+    return out
+
+
+def unfinished(db: Database) -> list[dict[str, Any]]:
+    return db.all("SELECT * FROM jobs WHERE status IN ('queued', 'processing') ORDER BY seq")

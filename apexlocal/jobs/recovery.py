@@ -1,0 +1,39 @@
+"""Startup reconciliation. The jobs table is the record of truth; huey only carries ids, and a task
+that was running when the process died is simply gone. So at startup: queued jobs are queued again
+(in their order), interrupted ones are started again while they have attempts left, and failed and
+refunded after that. No debit is ever left without an ending."""
+
+from __future__ import annotations
+
+import logging
+
+from apexlocal.jobs import records
+from apexlocal.jobs.services import Services
+from apexlocal.jobs.submit import enqueue
+
+log = logging.getLogger("apexlocal.jobs")
+
+INTERRUPTED = "Job was interrupted by a server restart"
+
+
+def reconcile(services: Services) -> dict[str, int]:
+    """Call before the consumers start. Returns how many jobs were requeued, resumed and failed."""
+    services.queues.gpu.flush()  # the table says what to run; stale ids would only be skipped
+    counts = {"requeued": 0, "resumed": 0, "failed": 0, "canceled": 0}
+    for job in records.unfinished(services.db):
+        if job["cancel_requested"]:
+            services.bookkeeper.finish_canceled(job)
+            counts["canceled"] += 1
+        elif job["status"] == "queued":
+            enqueue(services, job["id"])
+            counts["requeued"] += 1
+        elif job["attempts"] < services.settings.job_max_attempts:
+            services.bookkeeper.requeue(job)
+            enqueue(services, job["id"])
+            counts["resumed"] += 1
+        else:
+            services.bookkeeper.fail(job, INTERRUPTED)
+            counts["failed"] += 1
+    if any(counts.values()):
+        log.info("reconciled unfinished jobs: %s", counts)
+    return counts

@@ -1,0 +1,145 @@
+"""Runs one job: claim it, give its engine a context, store what it made, and hand the ending to
+the bookkeeper. Runs in a `gpu` queue worker thread."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from apexlocal.engines.base import EngineContext, EngineOutput
+from apexlocal.engines.registry import get_engine
+from apexlocal.errors import JobCancelled, JobError, ModelError
+from apexlocal.jobs import records
+from apexlocal.jobs.services import Services
+from apexlocal.models.manifest import ModelEntry
+
+log = logging.getLogger("apexlocal.jobs")
+
+PROGRESS_EVERY_S = 0.2  # progress rows and events at most this often, plus every stage change
+GENERIC_ERROR = "Generation failed"
+
+_runtime_lock = threading.Lock()
+
+
+def output_key(job: dict[str, Any], name: str) -> str:
+    return f"outputs/{job['user_id']}/{job['id']}/{name}"
+
+
+def run_job(services: Services, job_id: str) -> None:
+    job = records.claim(services.db, job_id)
+    if job is None:
+        return  # canceled while queued, or a duplicate task
+    services.events.publish(job_id)
+    scratch = services.settings.data_dir / "scratch" / job_id
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        _execute(services, job, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _execute(services: Services, job: dict[str, Any], scratch: Path) -> None:
+    keeper = services.bookkeeper
+    try:
+        entry = services.manifest.by_id()[job["model_id"]]
+        ctx = _context(services, job, scratch)
+        output = get_engine(entry.engine).run(json.loads(job["params"]), entry, ctx)
+        ctx.check_cancelled()
+        stored = _store(services, job, output)
+    except JobCancelled:
+        keeper.finish_canceled(job)
+        return
+    except (JobError, ModelError) as exc:
+        log.warning("job %s failed: %s", job["id"], exc)
+        keeper.fail(job, str(exc))
+        return
+    except Exception:
+        log.exception("job %s failed", job["id"])
+        keeper.fail(job, GENERIC_ERROR)
+        return
+    if not keeper.complete(job, stored, output.metadata):
+        # Ended meanwhile (canceled at the last moment): leave no files behind.
+        services.storage.delete_prefix(output_key(job, ""))
+
+
+def _store(services: Services, job: dict[str, Any], output: EngineOutput) -> list[dict[str, Any]]:
+    stored = []
+    for f in output.files:
+        key = output_key(job, f.name)
+        size = services.storage.put_file(key, f.path, f.content_type)
+        stored.append({"key": key, "content_type": f.content_type, "size": size, "metadata": f.metadata})
+    return stored
+
+
+class _Progress:
+    """Throttles an engine's per-step progress into bookkeeper writes."""
+
+    def __init__(self, services: Services, job_id: str) -> None:
+        self.services, self.job_id = services, job_id
+        self.last_at, self.last_stage = 0.0, ""
+        self.cancel_checked_at, self.cancel_seen = 0.0, False
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        now = time.monotonic()
+        if stage != self.last_stage or fraction >= 1.0 or now - self.last_at >= PROGRESS_EVERY_S:
+            self.last_at, self.last_stage = now, stage
+            self.services.bookkeeper.progress(self.job_id, fraction, stage)
+
+    def cancelled(self) -> bool:
+        now = time.monotonic()
+        if not self.cancel_seen and now - self.cancel_checked_at >= 0.05:
+            self.cancel_checked_at = now
+            self.cancel_seen = records.cancel_requested(self.services.db, self.job_id)
+        return self.cancel_seen
+
+
+def _context(services: Services, job: dict[str, Any], scratch: Path) -> EngineContext:
+    progress = _Progress(services, job["id"])
+    runtime = runtime_for(services)
+    return EngineContext(
+        job_id=job["id"],
+        device=runtime.device,
+        scratch_dir=scratch,
+        model_set=services.settings.model_set,
+        progress=progress,
+        cancelled=progress.cancelled,
+        model_dir=lambda entry: ensure_model(services, entry, progress),
+        runtime=runtime,
+    )
+
+
+def runtime_for(services: Services) -> Any:
+    with _runtime_lock:
+        if services.runtime is None:
+            from apexlocal.engines.runtime import ModelRuntime
+
+            services.runtime = ModelRuntime(services.settings)
+        return services.runtime
+
+
+def ensure_model(services: Services, entry: ModelEntry, progress: _Progress | None = None) -> Path:
+    """The model's files, pulled first (as the job's first stage) when allowed."""
+    store = services.models
+    if store.is_installed(entry):
+        return store.path(entry)
+    if not services.settings.auto_pull:
+        raise ModelError(f"Model {entry.id} is not installed; install it with: apexlocal models pull {entry.id}")
+
+    def report(done: int, total: int, _name: str) -> None:
+        if progress is not None:
+            progress(done / total if total else 0.0, "pulling model")
+            if progress.cancelled():
+                raise JobCancelled()
+
+    try:
+        return store.pull(entry, report)
+    except (JobCancelled, ModelError):
+        raise
+    except Exception as exc:
+        raise ModelError(f"Model {entry.id} could not be downloaded ({type(exc).__name__}); "
+                         f"install it with: apexlocal models pull {entry.id}") from exc

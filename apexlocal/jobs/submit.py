@@ -1,0 +1,75 @@
+"""Creating jobs: check, charge and record in one transaction, then enqueue."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from apexlocal.accounts import credits, plans
+from apexlocal.accounts.users import User
+from apexlocal.db import idempotency
+from apexlocal.errors import BadRequest, Forbidden, ModelUnavailable, ServiceUnavailable
+from apexlocal.jobs import records
+from apexlocal.jobs.services import Services
+from apexlocal.models.manifest import ModelEntry, plan_allows_model
+
+# Job type -> (task of the manifest, label for messages). Everything here runs on the gpu queue.
+JOB_TYPES: dict[str, tuple[str, str]] = {
+    "image": ("image", "Image generation"),
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    job_type: str
+    params: dict[str, Any]  # validated request, camelCase as on the wire
+    requested_model: str | None
+    idempotency_key: str | None
+    request_hash: str
+
+
+def resolve_model(services: Services, user: User, task: str, requested: str | None) -> ModelEntry:
+    manifest = services.manifest
+    entry = manifest.resolve(requested, task) if requested else manifest.default_for(task)
+    if entry is None:
+        raise BadRequest(f"model: must be one of {', '.join(manifest.names_for(task))}")
+    if not plan_allows_model(plans.model_patterns(services.settings.plans, user), entry, requested or entry.id):
+        raise Forbidden(f"model: {requested or entry.id} is not available on the {user.plan} plan")
+    if not services.settings.auto_pull and not services.models.is_installed(entry):
+        raise ModelUnavailable(
+            f"model: {entry.id} is not installed on this server; install it with: apexlocal models pull {entry.id}")
+    return entry
+
+
+def submit(services: Services, user: User, sub: Submission) -> tuple[int, dict[str, Any]]:
+    if services.draining:
+        raise ServiceUnavailable("Server is shutting down; retry in a few seconds")
+    task, label = JOB_TYPES[sub.job_type]
+    plans.require_feature(services.settings.plans, user, sub.job_type, label)
+    entry = resolve_model(services, user, task, sub.requested_model)
+    cost = services.settings.credit_costs[sub.job_type]
+    job_id = str(uuid.uuid4())
+    db = services.db
+
+    def create() -> tuple[int, dict[str, Any]]:
+        credits.debit_for_job(db, user.id, job_id, cost, sub.job_type)
+        records.insert(db, job_id=job_id, user_id=user.id, job_type=sub.job_type, queue="gpu",
+                       params=sub.params, model=sub.requested_model or entry.id, model_id=entry.id, cost=cost)
+        position = records.queue_position(db, records.get(db, job_id))
+        return 202, {"data": {
+            "jobId": job_id,
+            "status": "queued",
+            "message": f"{label} job queued",
+            "queuePosition": position,
+            "creditsCharged": cost,
+        }}
+
+    status, body, replayed = idempotency.run_once(db, user.id, sub.idempotency_key, sub.request_hash, create)
+    if not replayed:
+        enqueue(services, job_id)
+    return status, body
+
+
+def enqueue(services: Services, job_id: str) -> None:
+    services.tasks["run_job"](job_id)
