@@ -1,0 +1,79 @@
+"""The Litestar application: routes, the auth middleware, error mapping, and the in-process queue
+consumers started and stopped with the server."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from apexlocal import __version__
+from apexlocal.api import files, generate, health, jobs, keys, models, usage
+from apexlocal.api.exceptions import EXCEPTION_HANDLERS
+from apexlocal.api.guards import ApiAuthMiddleware
+from apexlocal.api.ratelimit import RateLimiter
+from apexlocal.jobs.recovery import reconcile
+from apexlocal.jobs.runner import run_job
+from apexlocal.jobs.services import Services, build_services
+from apexlocal.settings import Settings
+
+log = logging.getLogger("apexlocal")
+
+
+def register_tasks(services: Services) -> None:
+    services.tasks["run_job"] = services.queues.task("gpu", "run_job", lambda job_id: run_job(services, job_id))
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="apexlocal",
+        version=__version__,
+        description="The AI Video Generation API, self-hosted. Authenticate with `Authorization: Bearer sk_live_...`.",
+        path="/schema",
+        components=Components(security_schemes={
+            "apiKey": SecurityScheme(type="http", scheme="bearer", description="An apexlocal API key")}),
+        security=[{"apiKey": []}],
+    )
+
+
+def create_app(settings: Settings, services: Services | None = None, start_workers: bool = True) -> Litestar:
+    services = services or build_services(settings)
+    register_tasks(services)
+
+    def startup(app: Litestar) -> None:
+        reconcile(services)
+        if start_workers:
+            services.queues.start(settings.gpu_workers, settings.io_workers, settings.queue_max_idle_wait)
+
+    def shutdown(app: Litestar) -> None:
+        services.close()
+
+    api = Router(path="/api", middleware=[ApiAuthMiddleware()],
+                 route_handlers=[*generate.routes, *jobs.routes, *keys.routes, *usage.routes, *models.routes])
+    app = Litestar(
+        route_handlers=[*health.routes, *files.file_routes, api],
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        openapi_config=_openapi(),
+        request_max_body_size=settings.max_body_bytes,
+        state=_state(services, settings),
+        logging_config=None,
+        debug=False,
+    )
+    return app
+
+
+def _state(services: Services, settings: Settings) -> Any:
+    from litestar.datastructures import State
+
+    return State({
+        "services": services,
+        "settings": settings,
+        "rate_limiter": RateLimiter(settings),
+        "storage": services.storage,
+        "file_secret": services.file_secret,
+    })
