@@ -1,0 +1,37 @@
+"""`apexlocal serve`: the API, the web UI and the workers in one process."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from apexlocal.cli.options import with_settings
+from apexlocal.settings import Settings
+
+
+@click.command()
+@click.option("--host", "setting_host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", "setting_port", type=int, default=None, help="Port to listen on (default 8000).")
+@with_settings
+def serve(settings: Settings) -> None:
+    """Run the server."""
+    import uvicorn
+
+    from apexlocal.accounts.bootstrap import ensure_owner
+    from apexlocal.app import create_app
+    from apexlocal.jobs.services import build_services
+
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    services = build_services(settings)
+    owner = ensure_owner(services.db, settings)
+    if owner is not None:
+        click.echo(f"Created the owner account {owner.email} (enterprise, admin).")
+        click.echo("Its API key, shown this once:")
+        click.echo(owner.key)
+    click.echo(f"apexlocal on {settings.resolved_base_url}  (data: {settings.data_dir}, models: {settings.model_set})",
+               err=True)
+    app = create_app(settings, services)
+    # The app object, not an import string: that is what works inside the one-file binary too.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                timeout_graceful_shutdown=30)
