@@ -212,7 +212,7 @@ def _field_type(f: dataclasses.Field[Any]) -> Any:
 def type_label(f: dataclasses.Field[Any]) -> str:
     tp = _field_type(f)
     if get_origin(tp) is Literal:
-        return " | ".join(get_args(tp))
+        return " / ".join(get_args(tp))
     if get_origin(tp) is dict:
         return "table"
     args = [a for a in get_args(tp) if a is not type(None)]

@@ -7,6 +7,7 @@ import click
 from apexlocal import __version__
 from apexlocal.cli.accounts import credits_group, keys_group, users_group
 from apexlocal.cli.serve import serve
+from apexlocal.cli.settings_doc import settings_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,6 +20,7 @@ cli.add_command(serve)
 cli.add_command(users_group)
 cli.add_command(keys_group)
 cli.add_command(credits_group)
+cli.add_command(settings_command)
 
 
 def _add_models() -> None:
