@@ -21,7 +21,7 @@ from apexlocal.errors import ConfigError
 class SourceFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     path: str
     size: int = 0
-    sha256: str = ""  # empty: taken from the hub's LFS metadata at the pinned revision
+    sha256: str = ""  # empty: checked against what the hub lists at the pinned commit when pulled
 
 
 class Source(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
