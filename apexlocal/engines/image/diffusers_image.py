@@ -1,0 +1,244 @@
+"""Text to image with a diffusers pipeline: FLUX.2 [klein] and [dev], Z-Image, Qwen-Image.
+
+One code path for every pipeline class: the request is validated up front (no model is touched for
+a bad one), options a pipeline does not take are left out by reading its `__call__` signature, and
+each denoising step reports progress and gives a cancel a chance to stop the run.
+
+`parse_request`, `load_pipeline` and `generate` are the engine's own steps, public so a benchmark
+runs exactly the code a job runs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
+from apexlocal.engines.image.styles import STYLES, apply_style
+from apexlocal.engines.runtime import GIB, torch_dtype_for
+from apexlocal.errors import JobError, ModelError
+from apexlocal.models.manifest import ModelEntry
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+MIN_SIZE, MAX_SIZE, DEFAULT_SIZE = 256, 2048, 1024
+MIN_STEPS, MAX_STEPS, FALLBACK_STEPS = 1, 50, 4
+MAX_SEED = 2**63 - 1
+OUTPUT_NAME = "output.png"
+
+StepCallback = Callable[[int, int], None]  # (steps done, total steps)
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A validated image job: the style is already folded into the prompts, the seed chosen."""
+
+    prompt: str
+    negative_prompt: str | None
+    width: int
+    height: int
+    steps: int
+    seed: int
+    model_name: str
+    call_options: dict[str, Any] = field(default_factory=dict)  # model defaults, e.g. guidance
+
+
+# Validation -----------------------------------------------------------------------------------
+
+def parse_request(spec: dict[str, Any], model: ModelEntry) -> ImageRequest:
+    """Check a job spec (the API's camelCase keys) and resolve its defaults; raises JobError."""
+    prompt = spec.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise JobError("prompt: must be a non-empty string")
+    negative = spec.get("negativePrompt")
+    if negative is not None and not isinstance(negative, str):
+        raise JobError("negativePrompt: must be a string")
+    style = spec.get("style")
+    if style is not None and style not in STYLES:
+        raise JobError(f"style: must be one of {', '.join(STYLES)}")
+    defaults = dict(model.defaults)
+    steps = _int_in_range(spec, "steps", MIN_STEPS, MAX_STEPS, defaults.pop("steps", FALLBACK_STEPS))
+    prompt, negative = apply_style(prompt.strip(), (negative or "").strip() or None, style)
+    return ImageRequest(
+        prompt=prompt,
+        negative_prompt=negative,
+        width=_int_in_range(spec, "width", MIN_SIZE, MAX_SIZE, DEFAULT_SIZE),
+        height=_int_in_range(spec, "height", MIN_SIZE, MAX_SIZE, DEFAULT_SIZE),
+        steps=steps,
+        seed=_seed(spec.get("seed")),
+        model_name=str(spec.get("model") or model.id),
+        call_options=defaults,
+    )
+
+
+def _int_in_range(spec: dict[str, Any], name: str, low: int, high: int, default: int) -> int:
+    value = spec.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise JobError(f"{name}: must be an integer from {low} to {high}")
+    return value
+
+
+def _seed(value: Any) -> int:
+    if value is None:
+        return secrets.randbelow(2**32)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise JobError(f"seed: must be an integer from 0 to {MAX_SEED}")
+    return value
+
+
+# Loading --------------------------------------------------------------------------------------
+
+def load_pipeline(model: ModelEntry, model_dir: Path, device: str) -> Any:
+    """The model's diffusers pipeline from local files, in the device's dtype, on the device."""
+    import diffusers
+
+    pipeline_class = getattr(diffusers, model.pipeline, None) if model.pipeline else None
+    if pipeline_class is None:
+        raise ModelError(f"{model.id}: diffusers has no pipeline class {model.pipeline!r}")
+    try:
+        pipe = pipeline_class.from_pretrained(
+            model_dir, local_files_only=True, dtype=torch_dtype_for(device))
+    except Exception as exc:  # corrupt or partial files surface as many exception types
+        raise ModelError(
+            f"{model.id}: cannot load from {model_dir} ({type(exc).__name__}: {exc}); "
+            f"run `apexlocal models verify {model.id}`") from exc
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+def pipeline_key(model: ModelEntry, model_dir: Path, device: str) -> str:
+    return f"{model.pipeline}:{Path(model_dir).resolve()}:{device}"
+
+
+# Generation -----------------------------------------------------------------------------------
+
+def size_multiple(pipe: Any) -> int:
+    """Latents are 1/vae_scale_factor of the image and then packed in 2x2 patches."""
+    return int(getattr(pipe, "vae_scale_factor", 8)) * 2
+
+
+def fit_size(value: int, multiple: int) -> int:
+    """The nearest size the pipeline takes exactly, kept inside the accepted range."""
+    rounded = (value + multiple // 2) // multiple * multiple
+    low = -(-MIN_SIZE // multiple) * multiple
+    high = MAX_SIZE // multiple * multiple
+    return min(max(rounded, low), high)
+
+
+def generate(pipe: Any, request: ImageRequest, device: str,
+             callback: StepCallback | None = None) -> Image.Image:
+    """Run the pipeline once; `callback(done, total)` after every denoising step may raise to
+    stop the run there. The image's size is the size actually made."""
+    import torch
+
+    multiple = size_multiple(pipe)
+    kwargs = _call_kwargs(pipe, request)
+    kwargs.update(
+        height=fit_size(request.height, multiple),
+        width=fit_size(request.width, multiple),
+        num_inference_steps=request.steps,
+        generator=torch.Generator(device=device).manual_seed(request.seed),
+        output_type="pil",
+        callback_on_step_end=_step_end(request.steps, callback),
+    )
+    return pipe(**kwargs).images[0]
+
+
+def _call_kwargs(pipe: Any, request: ImageRequest) -> dict[str, Any]:
+    accepted = inspect.signature(pipe.__call__).parameters
+    kwargs = {k: v for k, v in request.call_options.items() if k in accepted}
+    kwargs["prompt"] = request.prompt
+    negative = request.negative_prompt
+    # Qwen-Image's true CFG runs only with a negative prompt; its reference usage passes a blank
+    # one, without which the manifest's true_cfg_scale would be silently ignored.
+    if negative is None and "true_cfg_scale" in accepted:
+        negative = " "
+    if negative is not None and "negative_prompt" in accepted:
+        kwargs["negative_prompt"] = negative
+    return kwargs
+
+
+def _step_end(steps: int, callback: StepCallback | None) -> Callable[..., dict[str, Any]]:
+    def on_step_end(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        if callback is not None:
+            callback(step + 1, getattr(pipe, "_num_timesteps", None) or steps)
+        return tensors
+
+    return on_step_end
+
+
+def write_png(image: Image.Image, path: Path) -> None:
+    """PNG without metadata chunks (no time, no text), so equal pixels give equal bytes."""
+    image.convert("RGB").save(path, format="PNG", compress_level=6)
+
+
+# The engine -----------------------------------------------------------------------------------
+
+# A pipeline keeps per-call state on itself, so two jobs must not run the same one at once.
+_run_locks: dict[str, threading.Lock] = {}
+_run_locks_guard = threading.Lock()
+
+
+def _run_lock(key: str) -> threading.Lock:
+    with _run_locks_guard:
+        return _run_locks.setdefault(key, threading.Lock())
+
+
+class DiffusersImageEngine:
+    """The `diffusers-image` engine: a prompt in, one PNG out."""
+
+    name = "diffusers-image"
+
+    def run(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> EngineOutput:
+        """Validate, load (or reuse) the pipeline, denoise, write `output.png`. `durationMs` is
+        the whole run, loading included: the time the user waited on this engine."""
+        started = time.monotonic()
+        request = parse_request(spec, model)
+        ctx.check_cancelled()
+        pipe, key = self._pipeline(model, ctx)
+        ctx.check_cancelled()
+        with _run_lock(key):
+            image = generate(pipe, request, ctx.device, self._on_step(ctx))
+        ctx.progress(0.0, "encoding")
+        path = ctx.scratch_dir / OUTPUT_NAME
+        write_png(image, path)
+        ctx.progress(1.0, "encoding")
+        metadata = {
+            "model": request.model_name,
+            "modelId": model.id,
+            "width": image.width,
+            "height": image.height,
+            "durationMs": round((time.monotonic() - started) * 1000),
+            "seed": request.seed,
+            "steps": request.steps,
+        }
+        return EngineOutput(files=[OutputFile(path, "image/png", OUTPUT_NAME)], metadata=metadata)
+
+    def _pipeline(self, model: ModelEntry, ctx: EngineContext) -> tuple[Any, str]:
+        model_dir = ctx.model_dir(model)  # may pull the model first, as a stage of its own
+        ctx.check_cancelled()
+        ctx.progress(0.0, "loading")
+        key = pipeline_key(model, model_dir, ctx.device)
+        # Real models declare what they need, so older ones are evicted before this one loads;
+        # tiny stand-ins are measured after loading instead.
+        size = int(model.memory_gb * GIB) if ctx.model_set == "full" and model.memory_gb else None
+        pipe = ctx.runtime.get(key, lambda: load_pipeline(model, model_dir, ctx.device), size)
+        ctx.progress(1.0, "loading")
+        return pipe, key
+
+    @staticmethod
+    def _on_step(ctx: EngineContext) -> StepCallback:
+        def on_step(done: int, total: int) -> None:
+            ctx.progress(min(done / total, 1.0), "denoising")
+            ctx.check_cancelled()
+
+        return on_step

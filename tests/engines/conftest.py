@@ -1,0 +1,83 @@
+"""Fixtures of the engine tests: tiny models built once per session, a warm runtime shared by the
+tests (so each pipeline loads once), and an EngineContext built directly, without jobs or a DB."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apexlocal.engines.base import EngineContext
+from apexlocal.models.manifest import Manifest, ModelEntry, load_manifest
+
+# Only the models these tests run; each build takes a second or two.
+ENGINE_TEST_MODELS = ("flux2-klein-4b", "qwen-image")
+
+
+@pytest.fixture(scope="session")
+def manifest() -> Manifest:
+    return load_manifest()
+
+
+@pytest.fixture(scope="session")
+def tiny_dirs(manifest: Manifest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from apexlocal.models import tiny
+
+    root = tmp_path_factory.mktemp("engine-tiny-models")
+    dirs: dict[str, Path] = {}
+    for model_id in ENGINE_TEST_MODELS:
+        entry = manifest.by_id()[model_id]
+        assert entry.tiny is not None
+        tiny.build(entry.tiny.builder, root / model_id, dict(entry.tiny.options))
+        dirs[model_id] = root / model_id
+    return dirs
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Any:
+    from apexlocal.engines.runtime import ModelRuntime
+
+    return ModelRuntime("cpu", budget_bytes=None)
+
+
+@dataclass
+class Recorder:
+    """Collects progress events; `cancel_when(events)` decides what `cancelled()` answers."""
+
+    events: list[tuple[str, float]] = field(default_factory=list)
+    cancel_when: Callable[[list[tuple[str, float]]], bool] = lambda events: False
+
+    def progress(self, fraction: float, stage: str) -> None:
+        self.events.append((stage, fraction))
+
+    def cancelled(self) -> bool:
+        return self.cancel_when(self.events)
+
+    def stage(self, name: str) -> list[float]:
+        return [f for s, f in self.events if s == name]
+
+
+@pytest.fixture
+def make_ctx(tmp_path: Path, tiny_dirs: dict[str, Path], runtime: Any) -> Callable[..., tuple[EngineContext, Recorder]]:
+    counter = iter(range(1_000_000))
+
+    def make(cancel_when: Callable[[list[tuple[str, float]]], bool] | None = None,
+             runtime_: Any = None) -> tuple[EngineContext, Recorder]:
+        recorder = Recorder(cancel_when=cancel_when) if cancel_when else Recorder()
+        scratch = tmp_path / f"job-{next(counter)}"
+        scratch.mkdir()
+
+        def model_dir(entry: ModelEntry) -> Path:
+            return tiny_dirs[entry.id]
+
+        ctx = EngineContext(
+            job_id=scratch.name, device="cpu", scratch_dir=scratch, model_set="tiny",
+            progress=recorder.progress, cancelled=recorder.cancelled, model_dir=model_dir,
+            runtime=runtime_ or runtime,
+        )
+        return ctx, recorder
+
+    return make
