@@ -118,7 +118,7 @@ def runtime_for(services: Services) -> Any:
         if services.runtime is None:
             from apexlocal.engines.runtime import ModelRuntime
 
-            services.runtime = ModelRuntime(services.settings)
+            services.runtime = ModelRuntime.from_settings(services.settings)
         return services.runtime
 
 

@@ -1,0 +1,164 @@
+"""Shared fixtures: real SQLite files in temp dirs, a real huey consumer, the `tiny` model set, and
+a real server process on a free loopback port for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from apexlocal.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One models dir per test session: each tiny model is built once."""
+    return tmp_path_factory.mktemp("models")
+
+
+def make_settings(data_dir: Path, models_dir: Path, **overrides: Any) -> Settings:
+    # Reads are polled in tests; their limit is raised so polling never trips it.
+    base = {"data_dir": data_dir, "models_dir": models_dir, "model_set": "tiny", "queue_max_idle_wait": 0.5,
+            "owner_credits": 1000, "rate_limits": "read=100000/10"}
+    return load_settings(environ={}, overrides={**base, **overrides})
+
+
+@pytest.fixture
+def settings(tmp_path: Path, models_dir: Path) -> Settings:
+    return make_settings(tmp_path / "data", models_dir)
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+def add_account(db: Any, settings: Settings, email: str, plan: str = "enterprise", credits: int = 1000) -> Account:
+    from apexlocal.accounts.api_keys import create_key
+    from apexlocal.accounts.users import create_user
+
+    user = create_user(db, email, plan, settings.plans, credits)
+    return Account(user.id, email, create_key(db, user.id, "test").key)
+
+
+@pytest.fixture
+def app_client(settings: Settings) -> Iterator[Any]:
+    """A TestClient on the real app, its workers running in this process."""
+    from litestar.testing import TestClient
+
+    from apexlocal.app import create_app
+
+    app = create_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        client.services = app.state.services
+        yield client
+
+
+@pytest.fixture
+def account(app_client: Any, settings: Settings) -> Account:
+    return add_account(app_client.services.db, settings, "alice@example.com")
+
+
+def wait_for_job(client: Any, job_id: str, headers: dict[str, str], timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).json()["data"]
+        if job["status"] in ("completed", "failed", "canceled"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not end in {timeout}s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ServerProcess:
+    """`apexlocal serve` as a real child process."""
+
+    data_dir: Path
+    port: int
+    env: dict[str, str]
+    proc: subprocess.Popen[str] | None = None
+    owner_key: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        log = open(self.data_dir.parent / f"server-{self.port}.log", "a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "apexlocal", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            env=self.env, stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited with {self.proc.returncode}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("server did not become ready")
+
+    def read_owner_key(self) -> str:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("sk_live_"):
+                self.owner_key = line.strip()
+                break
+        return self.owner_key
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path, models_dir: Path) -> Iterator[Any]:
+    servers: list[ServerProcess] = []
+
+    def make(**env_overrides: str) -> ServerProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
+        env.update({"APEXLOCAL_MODEL_SET": "tiny", "APEXLOCAL_MODELS_DIR": str(models_dir),
+                    "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5", "PYTHONUNBUFFERED": "1",
+                    "APEXLOCAL_RATE_LIMITS": "read=100000/10", **env_overrides})
+        server = ServerProcess(tmp_path / "srv-data", free_port(), env)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
