@@ -9,6 +9,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from apexlocal.engines.base import EngineContext, EngineOutput
@@ -38,12 +39,15 @@ def run_job(services: Services, job_id: str) -> None:
     scratch = services.settings.data_dir / "scratch" / job_id
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        _execute(services, job, scratch)
+        end = _execute(services, job, scratch)
     finally:
+        # Cleaned before the ending is recorded: whoever sees the job end sees no scratch left.
         shutil.rmtree(scratch, ignore_errors=True)
+    end()
 
 
-def _execute(services: Services, job: dict[str, Any], scratch: Path) -> None:
+def _execute(services: Services, job: dict[str, Any], scratch: Path) -> Callable[[], Any]:
+    """Runs the engine and stores its files; returns the bookkeeping call that ends the job."""
     keeper = services.bookkeeper
     try:
         entry = services.manifest.by_id()[job["model_id"]]
@@ -52,17 +56,19 @@ def _execute(services: Services, job: dict[str, Any], scratch: Path) -> None:
         ctx.check_cancelled()
         stored = _store(services, job, output)
     except JobCancelled:
-        keeper.finish_canceled(job)
-        return
+        return lambda: keeper.finish_canceled(job)
     except (JobError, ModelError) as exc:
         log.warning("job %s failed: %s", job["id"], exc)
-        keeper.fail(job, str(exc))
-        return
+        message = str(exc)  # `exc` is unbound once the except block ends
+        return lambda: keeper.fail(job, message)
     except Exception:
         log.exception("job %s failed", job["id"])
-        keeper.fail(job, GENERIC_ERROR)
-        return
-    if not keeper.complete(job, stored, output.metadata):
+        return lambda: keeper.fail(job, GENERIC_ERROR)
+    return lambda: _complete(services, job, stored, output)
+
+
+def _complete(services: Services, job: dict[str, Any], stored: list[dict[str, Any]], output: EngineOutput) -> None:
+    if not services.bookkeeper.complete(job, stored, output.metadata):
         # Ended meanwhile (canceled at the last moment): leave no files behind.
         services.storage.delete_prefix(output_key(job, ""))
 

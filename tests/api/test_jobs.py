@@ -171,3 +171,32 @@ def test_tampered_or_expired_file_url_is_403(app_client, account, fake_engine):
     for bad in (tampered, expired, other):
         r = app_client.get(bad)
         assert r.status_code == 403 and r.json()["code"] == "FORBIDDEN", bad
+
+
+def test_job_error_message_is_shown(app_client, account, fake_engine):
+    from apexlocal.errors import JobError
+
+    fake_engine(FakeEngine(fail=JobError("prompt: could not be encoded")))
+    job = wait_for_job(app_client, submit(app_client, account.headers), account.headers)
+    assert job["status"] == "failed" and job["error"] == "prompt: could not be encoded"
+    assert job["creditsRefunded"] == 10
+
+
+def test_failed_model_pull_fails_the_job_and_names_the_command(tmp_path):
+    """auto_pull on, the full set, a hub that is not there: the pull stage fails, the job is failed
+    and refunded, and the error says how to install the model."""
+    from litestar.testing import TestClient
+
+    from apexlocal.app import create_app
+    from tests.conftest import free_port, make_settings
+
+    settings = make_settings(tmp_path / "d", tmp_path / "m", model_set="full",
+                             hf_endpoint=f"http://127.0.0.1:{free_port()}")
+    app = create_app(settings)
+    with TestClient(app) as client:
+        acct = add_account(app.state.services.db, settings, "pull@example.com")
+        r = client.post("/api/generate/image", json={"prompt": "x"}, headers=acct.headers)
+        job = wait_for_job(client, r.json()["data"]["jobId"], acct.headers, timeout=120)
+        assert job["status"] == "failed" and job["creditsRefunded"] == 10
+        assert "apexlocal models pull flux2-klein-4b" in job["error"]
+        assert credits.balance(app.state.services.db, acct.id) == 1000
