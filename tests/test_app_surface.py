@@ -1,0 +1,48 @@
+"""Health checks, the OpenAPI document, and the first start."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+def test_health_and_ready(app_client):
+    assert app_client.get("/healthz").json() == {"status": "ok"}
+    r = app_client.get("/readyz")
+    assert r.status_code == 200 and r.json()["checks"] == {"database": True, "queues": True}
+
+
+def test_not_ready_when_queues_are_stopped(app_client):
+    app_client.services.queues.stop()
+    r = app_client.get("/readyz")
+    assert r.status_code == 503 and r.json()["checks"]["queues"] is False
+
+
+def test_openapi_has_every_route_with_schemas(app_client):
+    doc = app_client.get("/schema/openapi.json").json()
+    paths = doc["paths"]
+    app_routes = {route.path for route in app_client.app.routes if not route.path.startswith("/schema")}
+    documented = {p for p in paths}
+    assert {"/api/generate/image", "/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/events", "/api/keys",
+            "/api/keys/{key_id}", "/api/keys/{key_id}/rotate", "/api/usage", "/api/models", "/healthz",
+            "/readyz"} <= documented
+    missing = {r for r in app_routes if r.replace(":str", "").replace(":path", "") not in documented}
+    assert missing == set()
+    image = paths["/api/generate/image"]["post"]
+    schema_ref = image["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    props = doc["components"]["schemas"][schema_ref]["properties"]
+    assert props["width"]["minimum"] == 256 and props["width"]["maximum"] == 2048
+    assert "negativePrompt" in props
+    assert "202" in image["responses"]
+
+
+@pytest.mark.e2e
+def test_first_start_prints_the_owner_key_once(server_factory):
+    server = server_factory().start()
+    key = server.read_owner_key()
+    usage = httpx.get(f"{server.url}/api/usage", headers={"Authorization": f"Bearer {key}"}).json()["data"]
+    assert usage["plan"] == "enterprise"
+    server.stop()
+    server.start()  # the same data dir: the owner exists, no key is printed again
+    server.stop()
+    assert "sk_live_" not in server.proc.stdout.read()
