@@ -1,0 +1,81 @@
+"""Signed, expiring URLs for files served by this server, and the secret that signs them.
+
+A URL looks like `{base_url}/files/{quoted key}?exp=<unix seconds>&sig=<signature>`. The signature is
+an HMAC-SHA256 over the expiry and the key, so neither can be changed without invalidating it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from apexlocal.errors import ConfigError
+
+SECRET_BYTES = 32
+ROUTE_PREFIX = "/files/"
+# A version tag in the signed message lets a future format never collide with this one.
+_DOMAIN = b"apexlocal-file-url-v1"
+
+
+def _message(key: str, expires: int) -> bytes:
+    # The expiry is only digits, so the first newline after it separates it from the key unambiguously.
+    return b"%s\n%d\n%s" % (_DOMAIN, expires, key.encode("utf-8"))
+
+
+def sign(secret: bytes, key: str, expires: int) -> str:
+    """The URL-safe base64 (unpadded) HMAC-SHA256 of `key` and `expires`."""
+    digest = hmac.new(secret, _message(key, int(expires)), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def verify(secret: bytes, key: str, expires: int, signature: str, now: float) -> bool:
+    """True when `signature` matches `key` and `expires`, and `expires` is not in the past."""
+    expected = sign(secret, key, expires).encode("ascii")
+    # Compare bytes: compare_digest refuses non-ASCII str, and a client may send anything.
+    matches = hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
+    return matches and now <= expires
+
+
+def file_url(secret: bytes, base_url: str, key: str, expires: int) -> str:
+    """The signed URL of `key`, valid until the Unix time `expires`."""
+    query = urlencode({"exp": int(expires), "sig": sign(secret, key, expires)})
+    return f"{base_url.rstrip('/')}{ROUTE_PREFIX}{quote(key, safe='/')}?{query}"
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The signing secret stored at `path`, created (mode 0600) on first use and reused afterwards."""
+    if not path.exists():
+        _create_secret(path)
+    secret = path.read_bytes()
+    if len(secret) != SECRET_BYTES:
+        raise ConfigError(f"{path}: expected {SECRET_BYTES} bytes of secret; delete it to make a new one")
+    return secret
+
+
+def _create_secret(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file with mode 0600, so the secret is never readable by others, not even briefly.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(SECRET_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+        # link (unlike replace) fails when the file exists: two processes starting together both end
+        # up with the first one's secret instead of silently overwriting it.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        except OSError:
+            # A filesystem without hard links: replace is still atomic, only not first-wins.
+            os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
