@@ -1,0 +1,249 @@
+"""Benchmarks of the platform core, measured in one run, as ratios against a baseline run in the same
+process or command (these machines are noisy; absolute numbers travel badly).
+
+    python bench/bench_core.py            # all three
+    python bench/bench_core.py pickup     # one of: pickup, e2e, reads
+
+1. pickup: idle queue pickup latency (enqueue -> task starts) of apexlocal's woken consumer, against
+   huey's stock polling consumer with its default back-off, same machine, same SQLite queue file.
+2. e2e: one image job through the API of a real `apexlocal serve` (tiny set, 512x512, 8 steps), POST
+   to completed event, against the same pipeline called directly in this process. Goal <= 1.10.
+3. reads: authenticated `GET /api/jobs?id=` against a bare route (`/healthz`) of the same server,
+   requests per second over keep-alive connections. Goal >= 0.4.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+# 1. Idle pickup ---------------------------------------------------------------------------------
+
+def _pickup_run(consumer_factory: Any, huey: Any, idles: list[float]) -> list[float]:
+    """Enqueue after each idle period; the same idle periods for every consumer measured."""
+    started: dict[int, float] = {}
+    done = threading.Event()
+
+    @huey.task(name="probe")
+    def probe(i: int, enqueued_at: float) -> None:
+        started[i] = time.perf_counter() - enqueued_at
+        done.set()
+
+    consumer = consumer_factory(huey)
+    consumer.start()
+    try:
+        for i, idle in enumerate(idles):
+            time.sleep(idle)  # let the worker go idle (and back off, for the stock consumer)
+            done.clear()
+            probe(i, time.perf_counter())
+            done.wait(30)
+    finally:
+        consumer.stop_flag.set()
+        getattr(huey, "wake", threading.Event()).set()
+        consumer.stop(graceful=True)
+    return [started[i] * 1000 for i in sorted(started)]
+
+
+def bench_pickup(samples: int = 40) -> dict[str, float]:
+    from huey import SqliteHuey
+    from huey.consumer import Consumer
+
+    from apexlocal.jobs.queue import InProcessConsumer, WakeableHuey
+
+    class StockConsumer(Consumer):
+        def _set_signal_handlers(self) -> None:  # threads of this process, as in the server
+            pass
+
+    # Random idle gaps: a fixed gap can line up with the stock back-off schedule and flatter it.
+    rng = random.Random(7)
+    idles = [rng.uniform(0.05, 1.5) for _ in range(samples)]
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = _pickup_run(lambda h: InProcessConsumer(h, 1, 1.0), WakeableHuey("gpu", Path(tmp) / "a.db"), idles)
+        stock = _pickup_run(lambda h: StockConsumer(h, workers=1, periodic=False),
+                            SqliteHuey(name="gpu", filename=str(Path(tmp) / "b.db"), results=False), idles)
+    result = {
+        "pickup_p50_ms": statistics.median(ours), "pickup_p99_ms": percentile(ours, 99),
+        "stock_huey_p50_ms": statistics.median(stock), "stock_huey_p99_ms": percentile(stock, 99),
+    }
+    result["speedup_p50"] = result["stock_huey_p50_ms"] / max(result["pickup_p50_ms"], 1e-6)
+    return result
+
+
+# A real server ---------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, data_dir: Path, models_dir: Path, port: int) -> None:
+        self.port, self.data_dir = port, data_dir
+        env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
+        env.update(APEXLOCAL_MODEL_SET="tiny", APEXLOCAL_MODELS_DIR=str(models_dir), PYTHONUNBUFFERED="1",
+                   APEXLOCAL_RATE_LIMITS="generation=100000/10,read=100000000/10", APEXLOCAL_LOG_LEVEL="warning")
+        self.proc = subprocess.Popen([sys.executable, "-m", "apexlocal", "serve", "--port", str(port),
+                                      "--data-dir", str(data_dir)], env=env, cwd=ROOT,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.key = ""
+        for line in self.proc.stdout:  # type: ignore[union-attr]
+            if line.startswith("sk_live_"):
+                self.key = line.strip()
+                break
+        self._wait_ready()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _wait_ready(self) -> None:
+        import httpx
+
+        for _ in range(600):
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# 2. End-to-end job time ------------------------------------------------------------------------
+
+SPEC = {"prompt": "a lighthouse at dusk", "width": 512, "height": 512, "steps": 8, "seed": 1}
+
+
+def _api_job(client: Any, server: Server) -> float:
+    headers = {"Authorization": f"Bearer {server.key}"}
+    start = time.perf_counter()
+    job_id = client.post(f"{server.url}/api/generate/image", json=SPEC, headers=headers).json()["data"]["jobId"]
+    with client.stream("GET", f"{server.url}/api/jobs/{job_id}/events", headers=headers) as events:
+        for line in events.iter_lines():
+            if line.startswith("data:") and '"status":"completed"' in line:
+                return time.perf_counter() - start
+    raise RuntimeError("job did not complete")
+
+
+def _direct_call(models_dir: Path) -> Any:
+    from apexlocal.engines.image.diffusers_image import generate, load_pipeline, parse_request
+    from apexlocal.engines.runtime import resolve_device
+    from apexlocal.models.manifest import load_manifest
+
+    entry = load_manifest().default_for("image")
+    device = resolve_device("auto")
+    pipe = load_pipeline(entry, models_dir / "tiny" / entry.id, device)
+    request = parse_request({**SPEC, "model": entry.id}, entry)
+
+    def call() -> float:
+        start = time.perf_counter()
+        generate(pipe, request, device).save(Path(tempfile.gettempdir()) / "bench-direct.png")
+        return time.perf_counter() - start
+
+    return call
+
+
+def bench_e2e(rounds: int = 6) -> dict[str, float]:
+    import httpx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        models_dir = Path(tmp) / "models"
+        server = Server(Path(tmp) / "data", models_dir, _free_port())
+        try:
+            with httpx.Client(timeout=300) as client:
+                _api_job(client, server)  # builds the tiny model and warms the server's cache
+                direct = _direct_call(models_dir)
+                direct()  # warm
+                api_times, direct_times = [], []
+                for _ in range(rounds):  # alternate, so drift hits both alike
+                    api_times.append(_api_job(client, server))
+                    direct_times.append(direct())
+        finally:
+            server.stop()
+    api_s, direct_s = statistics.median(api_times), statistics.median(direct_times)
+    return {"api_job_s": api_s, "direct_pipeline_s": direct_s, "ratio_api_over_direct": api_s / direct_s}
+
+
+# 3. Authenticated reads against a bare route ----------------------------------------------------
+
+async def _hammer(port: int, request: bytes, seconds: float, connections: int) -> int:
+    count = 0
+    deadline = time.perf_counter() + seconds
+
+    async def one() -> None:
+        nonlocal count
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < deadline:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length")))
+            await reader.readexactly(length)
+            assert head.startswith(b"HTTP/1.1 200"), head[:40]
+            count += 1
+        writer.close()
+
+    await asyncio.gather(*(one() for _ in range(connections)))
+    return count
+
+
+def bench_reads(seconds: float = 4.0, connections: int = 8, rounds: int = 3) -> dict[str, float]:
+    import httpx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp) / "data", Path(tmp) / "models", _free_port())
+        try:
+            headers = {"Authorization": f"Bearer {server.key}"}
+            job_id = httpx.post(f"{server.url}/api/generate/image", json={**SPEC, "width": 256, "height": 256},
+                                headers=headers).json()["data"]["jobId"]
+            host = f"Host: 127.0.0.1:{server.port}\r\n".encode()
+            bare = b"GET /healthz HTTP/1.1\r\n" + host + b"\r\n"
+            authed = (f"GET /api/jobs?id={job_id} HTTP/1.1\r\n".encode() + host
+                      + f"Authorization: Bearer {server.key}\r\n\r\n".encode())
+            bare_rps, authed_rps = [], []
+            for _ in range(rounds):
+                bare_rps.append(asyncio.run(_hammer(server.port, bare, seconds, connections)) / seconds)
+                authed_rps.append(asyncio.run(_hammer(server.port, authed, seconds, connections)) / seconds)
+        finally:
+            server.stop()
+    b, a = statistics.median(bare_rps), statistics.median(authed_rps)
+    return {"bare_route_rps": b, "jobs_by_id_rps": a, "ratio_jobs_over_bare": a / b}
+
+
+def main(which: list[str]) -> None:
+    benches = {"pickup": bench_pickup, "e2e": bench_e2e, "reads": bench_reads}
+    for name in which or list(benches):
+        result = benches[name]()
+        print(f"[{name}]")
+        for key, value in result.items():
+            print(f"  {key:<24} {value:10.3f}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
