@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from apexlocal.settings import Settings
@@ -39,7 +40,7 @@ def bucket_for(method: str, path: str) -> str:
 
 
 class RateLimiter:
-    def __init__(self, settings: Settings, clock: callable = time.time) -> None:  # type: ignore[valid-type]
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self._limits = {name: settings.rate_limit(name) for name in settings.rate_limits}
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
