@@ -15,7 +15,7 @@ from typing import Any
 from apexlocal.engines.base import EngineContext, EngineOutput
 from apexlocal.engines.registry import get_engine
 from apexlocal.errors import JobCancelled, JobError, ModelError
-from apexlocal.jobs import records
+from apexlocal.jobs import inputs, records
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry
 
@@ -116,6 +116,8 @@ def _context(services: Services, job: dict[str, Any], scratch: Path) -> EngineCo
         cancelled=progress.cancelled,
         model_dir=lambda entry: ensure_model(services, entry, progress),
         runtime=runtime,
+        fetch_input=lambda url, field: inputs.fetch_input(
+            services, job["user_id"], url, field, inputs.expected_types(field), scratch / "inputs"),
     )
 
 
@@ -142,6 +144,8 @@ def ensure_model(services: Services, entry: ModelEntry, progress: _Progress | No
             if progress.cancelled():
                 raise JobCancelled()
 
+    if progress is not None:
+        progress(0.0, "pulling model")
     try:
         return store.pull(entry, report)
     except (JobCancelled, ModelError):
