@@ -11,13 +11,17 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from apexlocal import __version__
-from apexlocal.api import files, generate, health, jobs, keys, models, usage
+from apexlocal.api import files, generate, health, jobs, keys, models, usage, webhooks
+from apexlocal.api import settings as settings_api
 from apexlocal.api.exceptions import EXCEPTION_HANDLERS
 from apexlocal.api.guards import ApiAuthMiddleware
 from apexlocal.api.ratelimit import RateLimiter
+from apexlocal.api.uploads import upload_routes
 from apexlocal.jobs.recovery import reconcile
 from apexlocal.jobs.runner import run_job
 from apexlocal.jobs.services import Services, build_services
+from apexlocal.jobs.webhooks import install as install_webhooks
+from apexlocal.jobs.webhooks import resume_deliveries
 from apexlocal.settings import Settings
 
 log = logging.getLogger("apexlocal")
@@ -25,6 +29,7 @@ log = logging.getLogger("apexlocal")
 
 def register_tasks(services: Services) -> None:
     services.tasks["run_job"] = services.queues.task("gpu", "run_job", lambda job_id: run_job(services, job_id))
+    install_webhooks(services)
 
 
 def _openapi() -> OpenAPIConfig:
@@ -44,6 +49,8 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
     register_tasks(services)
 
     def startup(app: Litestar) -> None:
+        # Deliveries first: it flushes the io queue, which the job reconciliation may refill.
+        resume_deliveries(services)
         reconcile(services)
         if start_workers:
             services.queues.start(settings.gpu_workers, settings.io_workers, settings.queue_max_idle_wait)
@@ -52,7 +59,8 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
         services.close()
 
     api = Router(path="/api", middleware=[ApiAuthMiddleware()],
-                 route_handlers=[*generate.routes, *jobs.routes, *keys.routes, *usage.routes, *models.routes])
+                 route_handlers=[*generate.routes, *jobs.routes, *keys.routes, *usage.routes, *models.routes,
+                                 *settings_api.routes, *webhooks.routes, *upload_routes(settings)])
     app = Litestar(
         route_handlers=[*health.routes, *files.file_routes, api],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -167,6 +167,15 @@ class Settings:
         "Total time allowed to fetch one input URL."))
     fetch_max_bytes: int = field(default=200 * 1024 * 1024, metadata=_help(
         "Largest input file fetched from a URL, in bytes."))
+    webhook_retry_delays: tuple[float, ...] = field(default=(10.0, 60.0, 300.0), metadata=_help(
+        "Seconds to wait before each retry of a webhook delivery that failed; one retry per value, "
+        "then the delivery is marked failed. Env: `10,60,300`; empty: no retries."))
+    upload_max_image_mb: int = field(default=20, metadata=_help(
+        "Largest file accepted by POST /api/upload/image, in MiB (larger: 413)."))
+    upload_max_audio_mb: int = field(default=100, metadata=_help(
+        "Largest file accepted by POST /api/upload/audio, in MiB (larger: 413)."))
+    upload_max_video_mb: int = field(default=1024, metadata=_help(
+        "Largest file accepted by POST /api/upload/video, in MiB (larger: 413)."))
 
     # Derived paths -----------------------------------------------------------------------
     @property
@@ -193,6 +202,9 @@ class Settings:
         count, _, seconds = self.rate_limits[bucket].partition("/")
         return int(count), float(seconds)
 
+    def upload_max_bytes(self, kind: str) -> int:
+        return int(getattr(self, f"upload_max_{kind}_mb")) * 1024 * 1024
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -215,6 +227,8 @@ def type_label(f: dataclasses.Field[Any]) -> str:
         return " / ".join(get_args(tp))
     if get_origin(tp) is dict:
         return "table"
+    if get_origin(tp) is tuple:
+        return "list of " + get_args(tp)[0].__name__
     args = [a for a in get_args(tp) if a is not type(None)]
     return (args[0] if args else tp).__name__
 
@@ -235,6 +249,19 @@ def _parse_mapping(name: str, text: str) -> dict[str, str]:
     return out
 
 
+def _parse_list(name: str, value: Any, item_type: type) -> tuple[Any, ...]:
+    """A comma list from the environment (`10,60,300`) or a TOML array, as a tuple."""
+    items = [p.strip() for p in value.split(",")] if isinstance(value, str) else list(value)
+    try:
+        parsed = tuple(item_type(item) for item in items if item != "")
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected {item_type.__name__} values separated by commas, "
+                          f"got {value!r}") from None
+    if any(isinstance(item, (int, float)) and item < 0 for item in parsed):
+        raise ConfigError(f"{name}: values must not be negative, got {value!r}")
+    return parsed
+
+
 def coerce(name: str, value: Any) -> Any:
     """Turn a raw value (string from env/flag, or TOML value) into the field's type."""
     f = next((f for f in setting_fields() if f.name == name), None)
@@ -248,6 +275,8 @@ def coerce(name: str, value: Any) -> Any:
         if value not in get_args(tp):
             raise ConfigError(f"{name}: must be one of {', '.join(get_args(tp))}, got {value!r}")
         return value
+    if get_origin(tp) is tuple:
+        return _parse_list(name, value, get_args(tp)[0])
     if get_origin(tp) is dict:
         raw = _parse_mapping(name, value) if isinstance(value, str) else dict(value)
         if name == "plans":

@@ -84,3 +84,83 @@ class JobList(Struct, rename="camel"):
 class ErrorBody(Struct):
     error: str
     code: str
+
+
+# Settings and webhooks -------------------------------------------------------------------
+
+class SettingsUpdate(Request):
+    webhook_url: Annotated[str, Meta(max_length=2048,
+                                     description="HTTPS URL to receive webhook events; null clears it")] | None
+
+
+class UserSettings(Struct, rename="camel"):
+    webhook_url: str | None
+    webhook_secret: str
+
+
+class UserSettingsOut(Struct):
+    data: UserSettings
+
+
+class WebhookUrl(Struct, rename="camel"):
+    webhook_url: str | None
+
+
+class WebhookUrlOut(Struct):
+    data: WebhookUrl
+
+
+class WebhookSecret(Struct, rename="camel"):
+    webhook_secret: str
+
+
+class WebhookSecretOut(Struct):
+    data: WebhookSecret
+
+
+class DeliveryAttempt(Struct, rename="camel"):
+    attempt: int
+    started_at: str
+    status_code: int | None
+    duration_ms: float | None
+    error: str | None
+
+
+class Delivery(Struct, rename="camel"):
+    id: str
+    webhook_id: str
+    job_id: str
+    event: Literal["job.completed", "job.failed"]
+    url: str
+    status: Literal["pending", "succeeded", "failed"]
+    attempt_count: int
+    max_attempts: int
+    next_attempt_at: str | None
+    created_at: str
+    updated_at: str
+    attempts: list[DeliveryAttempt]
+
+
+class DeliveryOut(Struct):
+    data: Delivery
+
+
+class DeliveryList(Struct, rename="camel"):
+    data: list[Delivery]
+    next_cursor: str | None
+
+
+# Uploads ---------------------------------------------------------------------------------
+
+class Upload(Struct, rename="camel"):
+    id: str
+    url: str
+    content_type: str
+    size: int
+    kind: Literal["image", "audio", "video"]
+    name: str | None
+    created_at: str
+
+
+class UploadOut(Struct):
+    data: Upload

@@ -95,6 +95,55 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, key)
     );
     """,
+    # 2: per-user webhook settings, webhook deliveries and every attempt at them, uploads.
+    """
+    CREATE TABLE user_settings (
+        user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        webhook_url TEXT,
+        webhook_secret TEXT,
+        updated_at TEXT NOT NULL
+    );
+    -- job_id has no foreign key: deleting a job keeps the record of what was sent about it.
+    CREATE TABLE webhook_deliveries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        webhook_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        job_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        url TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        next_attempt_at REAL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_user ON webhook_deliveries(user_id, seq);
+    CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(status) WHERE status = 'pending';
+    CREATE TABLE webhook_attempts (
+        delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        status_code INTEGER,
+        duration_ms REAL,
+        error TEXT,
+        PRIMARY KEY (delivery_id, attempt)
+    );
+    CREATE TABLE uploads (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('image', 'audio', 'video')),
+        storage_key TEXT NOT NULL UNIQUE,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        original_name TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX uploads_user ON uploads(user_id, seq);
+    """,
 ]
 
 

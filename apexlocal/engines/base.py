@@ -31,7 +31,9 @@ class EngineContext:
     model_dir: Callable[[ModelEntry], Path]
     # Loaded pipelines kept warm between jobs: runtime.get(key, loader, size_bytes) -> object.
     runtime: Any
-    # Fetches an input URL (safe fetcher, or this server's own upload) to a local file.
+    # fetch_input(url, field) -> a local file in scratch_dir: this server's own file URLs come from
+    # storage, others through the SSRF-safe fetcher; `field` names the input (errors name it) and
+    # decides the media type it must have. Failures raise JobError.
     fetch_input: Callable[[str, str], Path] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -86,3 +86,9 @@ def outputs_for(db: Database, job_ids: list[str]) -> dict[str, list[dict[str, An
 
 def unfinished(db: Database) -> list[dict[str, Any]]:
     return db.all("SELECT * FROM jobs WHERE status IN ('queued', 'processing') ORDER BY seq")
+
+
+def output_by_key(db: Database, storage_key: str, user_id: str) -> dict[str, Any] | None:
+    """An output of one of the user's jobs, by its storage key."""
+    return db.one("SELECT o.* FROM job_outputs o JOIN jobs j ON j.id = o.job_id "
+                  "WHERE o.storage_key = ? AND j.user_id = ?", (storage_key, user_id))

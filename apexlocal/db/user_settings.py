@@ -1,0 +1,46 @@
+"""Rows of `user_settings`: a user's webhook URL and the `whsec_` secret that signs deliveries to it.
+
+The secret is made by the caller (`make_secret`), so this module needs nothing above the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from apexlocal.db.database import Database, utcnow
+
+
+def get(db: Database, user_id: str) -> dict[str, Any] | None:
+    return db.one("SELECT * FROM user_settings WHERE user_id = ?", (user_id,))
+
+
+def ensure_secret(db: Database, user_id: str, make_secret: Callable[[], str]) -> dict[str, Any]:
+    """The user's settings, with a secret created now if they had none."""
+    row = get(db, user_id)
+    if row is not None and row["webhook_secret"]:
+        return row
+    with db.write():
+        # Inside the write lock: two first reads at once must agree on one secret.
+        db.conn.execute(
+            "INSERT INTO user_settings (user_id, webhook_secret, updated_at) VALUES (?,?,?) "
+            "ON CONFLICT(user_id) DO UPDATE SET webhook_secret = coalesce(webhook_secret, excluded.webhook_secret)",
+            (user_id, make_secret(), utcnow()))
+    return get(db, user_id)  # type: ignore[return-value]
+
+
+def set_webhook_url(db: Database, user_id: str, url: str | None, make_secret: Callable[[], str]) -> dict[str, Any]:
+    ensure_secret(db, user_id, make_secret)
+    with db.write():
+        db.conn.execute("UPDATE user_settings SET webhook_url = ?, updated_at = ? WHERE user_id = ?",
+                        (url, utcnow(), user_id))
+    return get(db, user_id)  # type: ignore[return-value]
+
+
+def set_secret(db: Database, user_id: str, secret: str) -> dict[str, Any]:
+    with db.write():
+        db.conn.execute(
+            "INSERT INTO user_settings (user_id, webhook_secret, updated_at) VALUES (?,?,?) "
+            "ON CONFLICT(user_id) DO UPDATE SET webhook_secret = excluded.webhook_secret, "
+            "updated_at = excluded.updated_at", (user_id, secret, utcnow()))
+    return get(db, user_id)  # type: ignore[return-value]
