@@ -1,25 +1,22 @@
 """Input URLs of a job: this server's own file URLs are read from storage, everything else goes
 through the one SSRF-safe fetcher.
 
-A URL of the form `<any host>/files/<key>?exp=..&sig=..` whose signature this server made names a
-stored file; it is used straight from storage, with no network access, when the file is one of the
-caller's uploads or outputs. Any other user's file is refused. That is how a user hands a local
+A URL this server handed out (`<any host>/files/<key>?exp=..&sig=..` signed by this server, or the
+bucket's presigned or public URL with the s3 backend) names a stored file; it is read straight from
+storage, never through the fetcher, when the file is one of the caller's uploads or outputs. Any other user's file is refused. That is how a user hands a local
 file to a job: upload it, then pass the returned URL.
 """
 
 from __future__ import annotations
 
 import secrets
-import shutil
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from apexlocal.accounts.users import User
 from apexlocal.db import uploads
 from apexlocal.errors import BadRequest, JobError
 from apexlocal.jobs import media, records
 from apexlocal.jobs.services import Services
-from apexlocal.storage.signing import ROUTE_PREFIX, verify
 from apexlocal.webhooks import fetch, ssrf
 
 # The media type each input field of the seed accepts (content-type prefixes).
@@ -42,27 +39,10 @@ def expected_types(field: str) -> tuple[str, ...]:
 
 
 def own_file_key(services: Services, url: str) -> str | None:
-    """The storage key behind one of this server's signed file URLs; None for any other URL.
-
-    The host is not compared: the server may be reached under several names, and only this
-    server's secret makes a valid signature. The expiry is not enforced here; ownership is
-    checked by the caller instead, since the user is already authenticated.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https"):
-        return None
-    base_path = urlsplit(services.settings.resolved_base_url).path.rstrip("/")
-    prefixes = {ROUTE_PREFIX, base_path + ROUTE_PREFIX}
-    prefix = next((p for p in prefixes if parts.path.startswith(p)), None)
-    query = parse_qs(parts.query)
-    exp, sig = query.get("exp", [""])[-1], query.get("sig", [""])[-1]
-    if prefix is None or not exp.isdigit() or len(exp) > 12 or not sig:
-        return None
-    key = unquote(parts.path[len(prefix):])
-    return key if verify(services.file_secret, key, int(exp), sig, now=int(exp)) else None
+    """The storage key behind a URL this server handed out (a signed file URL of the local
+    backend, a presigned or public URL of the bucket); None for any other URL. Ownership is
+    checked by the caller."""
+    return services.storage.key_for_url(url)
 
 
 def _owned_content_type(services: Services, user_id: str, key: str, field: str) -> str:
@@ -111,11 +91,11 @@ def _from_storage(services: Services, user_id: str, key: str, field: str, expect
                   dest: Path) -> Path:
     content_type = _owned_content_type(services, user_id, key, field)
     _check_type(content_type, expect, field)
-    source = services.storage.local_path(key)
-    if source is None or not source.is_file():
-        raise BadRequest(f"{field}: the file is no longer available")
     target = dest.with_suffix(media.EXTENSIONS.get(content_type, ""))
-    shutil.copyfile(source, target)
+    try:
+        services.storage.read_to(key, target)
+    except Exception as exc:  # a missing file raises differently per backend
+        raise BadRequest(f"{field}: the file is no longer available") from exc
     return target
 
 

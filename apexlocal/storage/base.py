@@ -27,3 +27,11 @@ class Storage(Protocol):
     def signed_url(self, key: str, base_url: str, ttl_seconds: int) -> str:
         """A URL that fetches `key` until `ttl_seconds` from now, and only that key."""
         ...
+
+    def key_for_url(self, url: str) -> str | None:
+        """The key behind a URL this backend handed out (signed_url), or None for any other URL."""
+        ...
+
+    def read_to(self, key: str, dest: Path) -> None:
+        """Copies the object at `key` to the local file `dest`."""
+        ...

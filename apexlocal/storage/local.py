@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from apexlocal.errors import NotFound
-from apexlocal.storage.signing import file_url
+from apexlocal.storage.signing import file_url, key_from_url
 
 _COPY_CHUNK = 1024 * 1024
 # `%` is refused so that no layer can ever decode a key a second time into something else; `:` because
@@ -96,6 +96,12 @@ class LocalStorage:
     def signed_url(self, key: str, base_url: str, ttl_seconds: int) -> str:
         check_key(key)
         return file_url(self._secret, base_url, key, int(self._clock()) + int(ttl_seconds))
+
+    def key_for_url(self, url: str) -> str | None:
+        return key_from_url(self._secret, url)
+
+    def read_to(self, key: str, dest: Path) -> None:
+        shutil.copyfile(self.resolve(key), dest)
 
     def _prune_empty(self, directory: Path) -> None:
         # Per-job directories would otherwise pile up empty after their files are deleted.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from apexlocal.errors import ApexError, ConfigError
 from apexlocal.storage.local import check_key
@@ -100,6 +100,27 @@ class S3Storage:
             Params={"Bucket": self.bucket, "Key": key},
             ExpiresIn=max(1, min(int(ttl_seconds), MAX_PRESIGN_SECONDS)),
         )
+
+    def key_for_url(self, url: str) -> str | None:
+        """A key from this bucket's public URL, or from a presigned URL in the path style
+        (`endpoint/bucket/key`) or the virtual-hosted style (`bucket.endpoint/key`)."""
+        if self.public_base_url and url.startswith(self.public_base_url + "/"):
+            return unquote(urlsplit(url).path[len(urlsplit(self.public_base_url).path) + 1:]) or None
+        try:
+            parts, endpoint = urlsplit(url), urlsplit(self._client.meta.endpoint_url)
+        except ValueError:
+            return None
+        if parts.hostname == endpoint.hostname and parts.port == endpoint.port:
+            bucket, _, key = parts.path.lstrip("/").partition("/")
+            return (unquote(key) or None) if bucket == self.bucket else None
+        if parts.hostname == f"{self.bucket}.{endpoint.hostname}":
+            return unquote(parts.path.lstrip("/")) or None
+        return None
+
+    def read_to(self, key: str, dest: Path) -> None:
+        partial = dest.with_name(dest.name + ".part")
+        self._client.download_file(self.bucket, check_key(key), str(partial))
+        partial.replace(dest)
 
     def _delete_batch(self, objects: list[dict[str, str]]) -> None:
         response = self._client.delete_objects(

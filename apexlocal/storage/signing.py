@@ -13,7 +13,7 @@ import hmac
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from apexlocal.errors import ConfigError
 
@@ -46,6 +46,24 @@ def file_url(secret: bytes, base_url: str, key: str, expires: int) -> str:
     """The signed URL of `key`, valid until the Unix time `expires`."""
     query = urlencode({"exp": int(expires), "sig": sign(secret, key, expires)})
     return f"{base_url.rstrip('/')}{ROUTE_PREFIX}{quote(key, safe='/')}?{query}"
+
+
+def key_from_url(secret: bytes, url: str) -> str | None:
+    """The key named by a URL that this secret signed (any host, any base path); None otherwise.
+
+    The expiry is not enforced: the caller decides what an old URL may still do (its owner, already
+    authenticated, may hand back one of their own files)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    at = parts.path.find(ROUTE_PREFIX)
+    query = parse_qs(parts.query)
+    exp, sig = query.get("exp", [""])[-1], query.get("sig", [""])[-1]
+    if parts.scheme not in ("http", "https") or at < 0 or not exp.isdigit() or len(exp) > 12 or not sig:
+        return None
+    key = unquote(parts.path[at + len(ROUTE_PREFIX):])
+    return key if verify(secret, key, int(exp), sig, now=int(exp)) else None
 
 
 def load_or_create_secret(path: Path) -> bytes:
