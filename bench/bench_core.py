@@ -90,11 +90,12 @@ def bench_pickup(samples: int = 40) -> dict[str, float]:
 # A real server ---------------------------------------------------------------------------------
 
 class Server:
-    def __init__(self, data_dir: Path, models_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, models_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> None:
         self.port, self.data_dir = port, data_dir
         env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
         env.update(APEXLOCAL_MODEL_SET="tiny", APEXLOCAL_MODELS_DIR=str(models_dir), PYTHONUNBUFFERED="1",
                    APEXLOCAL_RATE_LIMITS="generation=100000/10,read=100000000/10", APEXLOCAL_LOG_LEVEL="warning")
+        env.update(extra_env or {})
         self.proc = subprocess.Popen([sys.executable, "-m", "apexlocal", "serve", "--port", str(port),
                                       "--data-dir", str(data_dir)], env=env, cwd=ROOT,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
