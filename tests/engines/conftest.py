@@ -81,3 +81,54 @@ def make_ctx(tmp_path: Path, tiny_dirs: dict[str, Path], runtime: Any) -> Callab
         return ctx, recorder
 
     return make
+
+
+# Voice and speech-to-text engines: the packaged Piper voice, a shared warm runtime, and an
+# EngineContext built directly (no jobs, no DB).
+@pytest.fixture(scope="session")
+def voice_manifest() -> Manifest:
+    return load_manifest()
+
+
+@pytest.fixture(scope="session")
+def voice_runtime() -> Any:
+    from apexlocal.engines.runtime import ModelRuntime
+
+    return ModelRuntime("cpu", budget_bytes=None)
+
+
+@pytest.fixture(scope="session")
+def voice_model_dirs(voice_manifest: Manifest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Where each voice model's files are: packages for the real ones, built stand-ins otherwise."""
+    return {"__root__": tmp_path_factory.mktemp("voice-tiny-models")}
+
+
+@pytest.fixture
+def voice_ctx(tmp_path: Path, voice_runtime: Any, voice_model_dirs: dict[str, Path]) -> Callable[..., EngineContext]:
+    from apexlocal.models import tiny
+    from apexlocal.models.packaged import check_package
+
+    counter = iter(range(1_000_000))
+
+    def model_dir(entry: ModelEntry) -> Path:
+        if entry.source.kind == "pypi":
+            return check_package(entry)
+        if entry.id not in voice_model_dirs:
+            assert entry.tiny is not None
+            out = voice_model_dirs["__root__"] / entry.id
+            tiny.build(entry.tiny.builder, out, dict(entry.tiny.options))
+            voice_model_dirs[entry.id] = out
+        return voice_model_dirs[entry.id]
+
+    def make(cancelled: Callable[[], bool] = lambda: False,
+             events: list[tuple[str, float]] | None = None) -> EngineContext:
+        scratch = tmp_path / f"job-{next(counter)}"
+        scratch.mkdir()
+        sink = events if events is not None else []
+        return EngineContext(
+            job_id=scratch.name, device="cpu", scratch_dir=scratch, model_set="tiny",
+            progress=lambda fraction, stage: sink.append((stage, fraction)), cancelled=cancelled,
+            model_dir=model_dir, runtime=voice_runtime,
+        )
+
+    return make

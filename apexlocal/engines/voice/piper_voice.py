@@ -1,0 +1,150 @@
+"""Piper voices on onnxruntime: the CPU voice engine (`piper-voice`).
+
+A Piper voice is one `.onnx` file and its `.onnx.json` config, which names the language, the sample
+rate and the speakers. Piper phonemises with the espeak-ng data it ships itself, so nothing else is
+installed for it. Speed is native: Piper's `length_scale` stretches phoneme durations.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from apexlocal.engines.base import EngineContext
+from apexlocal.engines.voice.synth import VoiceEngineBase, VoiceStream, loaded
+from apexlocal.engines.voice.text import normalise_language, parse_request, pick_language
+from apexlocal.errors import JobError, ModelError
+from apexlocal.models.manifest import ModelEntry
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Piper splits its input into sentences itself; this keeps one call's work, and the gap between
+# progress reports, small.
+MAX_CHUNK_CHARS = 400
+
+
+def voice_files(model_dir: Path) -> tuple[Path, Path]:
+    """The voice's .onnx and its .onnx.json in the model folder."""
+    onnx = sorted(Path(model_dir).glob("*.onnx"))
+    if not onnx:
+        raise ModelError(f"no Piper voice (.onnx) in {model_dir}")
+    config = onnx[0].with_name(onnx[0].name + ".json")
+    if not config.is_file():
+        raise ModelError(f"the Piper voice {onnx[0].name} has no config {config.name}")
+    return onnx[0], config
+
+
+@lru_cache(maxsize=32)
+def _config(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def config_languages(config: dict[str, Any]) -> list[str]:
+    """"en_US" in the config speaks "en-us"; "en" is accepted for it by `pick_language`."""
+    code = (config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice")
+    return [normalise_language(code)] if code else []
+
+
+def config_voices(config: dict[str, Any], stem: str) -> list[str]:
+    """The voice ids of a file: its name, or name:speaker for each speaker of a multi-speaker one."""
+    speakers = sorted(config.get("speaker_id_map") or {})
+    return [f"{stem}:{s}" for s in speakers] if speakers else [stem]
+
+
+class PiperSynthesizer:
+    def __init__(self, voice: Any, speaker_id: int | None) -> None:
+        self.voice = voice
+        self.speaker_id = speaker_id
+        self.sample_rate = int(voice.config.sample_rate)
+        self.max_chunk_chars = MAX_CHUNK_CHARS
+
+    def synthesize(self, text: str, speed: float) -> np.ndarray:
+        """Piper's own speed first (its prosody at that pace), then a pitch-keeping stretch by what
+        is left: its `length_scale` shortens phonemes less than it says (1/2 gives about 0.62 of
+        the length), so the duration at speed 1 is made too and the result fitted to it / speed."""
+        from apexlocal.engines.voice.audio import time_stretch
+
+        audio = self._run(text, 1.0 / speed)
+        if abs(speed - 1.0) < 1e-3 or audio.size == 0:
+            return audio
+        target = self._run(text, 1.0).size / speed
+        return time_stretch(audio, audio.size / target, self.sample_rate)
+
+    def _run(self, text: str, length_scale: float) -> np.ndarray:
+        import numpy as np
+        from piper import SynthesisConfig
+
+        # Fixed noise scales (the voice's own) and no randomness in phoneme lengths between the
+        # two passes: their durations must be comparable.
+        config = SynthesisConfig(speaker_id=self.speaker_id, length_scale=length_scale, noise_w_scale=0.0)
+        parts = [c.audio_float_array for c in self.voice.synthesize(text, syn_config=config)]
+        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+
+
+def _package_dir(model: ModelEntry) -> Path | None:
+    if model.source.kind != "pypi":
+        return None
+    from apexlocal.models.packaged import package_dir
+
+    try:
+        return package_dir(model)
+    except ModelError:
+        return None
+
+
+def load_voice(model_dir: Path) -> Any:
+    from piper import PiperVoice
+
+    onnx, config = voice_files(model_dir)
+    try:
+        return PiperVoice.load(onnx, config_path=config)
+    except Exception as exc:  # a damaged file surfaces as onnxruntime's own exception types
+        raise ModelError(f"cannot load the Piper voice {onnx} ({type(exc).__name__}: {exc})") from exc
+
+
+class PiperVoiceEngine(VoiceEngineBase):
+    """The `piper-voice` engine: text in, 16-bit mono WAV out, on onnxruntime."""
+
+    name = "piper-voice"
+
+    def languages(self, model: ModelEntry, model_dir: Path | None = None) -> list[str]:
+        """What the voice's config says it speaks; read from the package when the files ship in one."""
+        model_dir = model_dir or _package_dir(model)
+        if model_dir is not None:
+            return config_languages(_config(voice_files(model_dir)[1]))
+        return list(model.defaults.get("languages", []))
+
+    def voices(self, model: ModelEntry, ctx: EngineContext | None = None,
+               model_dir: Path | None = None) -> list[str]:
+        if model_dir is None:
+            model_dir = ctx.model_dir(model) if ctx is not None else _package_dir(model)
+        if model_dir is None:
+            return list(model.defaults.get("voices", []))
+        onnx, config = voice_files(model_dir)
+        return config_voices(_config(config), onnx.name.removesuffix(".onnx"))
+
+    def prepare(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> VoiceStream:
+        request = parse_request(spec, model.id)
+        model_dir = ctx.model_dir(model)
+        onnx, config_path = voice_files(model_dir)
+        config = _config(config_path)
+        language = pick_language(request.language, config_languages(config), config_languages(config)[0])
+        voice_id, speaker = self._speaker(request.voice_id, config, onnx.name.removesuffix(".onnx"))
+        key = f"piper:{onnx.resolve()}:{ctx.device}"
+        voice = loaded(ctx, key, lambda: load_voice(model_dir), onnx.stat().st_size)
+        return VoiceStream(request, PiperSynthesizer(voice, speaker), language, voice_id, model.id, ctx)
+
+    @staticmethod
+    def _speaker(voice_id: str | None, config: dict[str, Any], stem: str) -> tuple[str, int | None]:
+        """(voice id, speaker number); the file's name, its dataset name or 'default' pick speaker 0."""
+        known = config_voices(config, stem)
+        speakers: dict[str, int] = config.get("speaker_id_map") or {}
+        if voice_id is None or voice_id in (stem, "default", config.get("dataset")):
+            return known[0], (0 if speakers else None)
+        name = voice_id.split(":", 1)[-1]
+        if voice_id in known and name in speakers:
+            return voice_id, speakers[name]
+        raise JobError(f"voiceId: {voice_id!r} is not a voice of this model; it has {', '.join(known)}")
