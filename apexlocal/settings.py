@@ -262,14 +262,36 @@ def _parse_list(name: str, value: Any, item_type: type) -> tuple[Any, ...]:
     return parsed
 
 
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _coerce_table(f: dataclasses.Field[Any], tp: Any, value: Any) -> dict[str, Any]:
+    raw = _parse_mapping(f.name, value) if isinstance(value, str) else dict(value)
+    if f.name == "plans":  # a table of tables: taken whole from the config file
+        return raw
+    value_type = get_args(tp)[1]
+    try:
+        return {**default_of(f), **{k: value_type(v) for k, v in raw.items()}}
+    except ValueError as exc:
+        raise ConfigError(f"{f.name}: {exc}") from None
+
+
 def coerce(name: str, value: Any) -> Any:
     """Turn a raw value (string from env/flag, or TOML value) into the field's type."""
     f = next((f for f in setting_fields() if f.name == name), None)
     if f is None:
         raise ConfigError(f"unknown setting {name!r}")
     tp = _field_type(f)
-    args = [a for a in get_args(tp) if a is not type(None)]
-    if value is None or value == "" and type(None) in get_args(tp):
+    optional = type(None) in get_args(tp)
+    if value is None or (value == "" and optional):
         return None
     if get_origin(tp) is Literal:
         if value not in get_args(tp):
@@ -278,26 +300,11 @@ def coerce(name: str, value: Any) -> Any:
     if get_origin(tp) is tuple:
         return _parse_list(name, value, get_args(tp)[0])
     if get_origin(tp) is dict:
-        raw = _parse_mapping(name, value) if isinstance(value, str) else dict(value)
-        if name == "plans":
-            return raw
-        base = default_of(f)
-        value_type = get_args(tp)[1]
-        try:
-            return {**base, **{k: value_type(v) for k, v in raw.items()}}
-        except ValueError as exc:
-            raise ConfigError(f"{name}: {exc}") from None
-    target = args[0] if get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)) else tp
+        return _coerce_table(f, tp, value)
+    target = next(a for a in get_args(tp) if a is not type(None)) if optional else tp
     try:
         if target is bool:
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(f"not a boolean: {value!r}")
+            return _parse_bool(value)
         if target is Path:
             return Path(value).expanduser()
         return target(value)
