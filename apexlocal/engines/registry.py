@@ -11,6 +11,11 @@ from apexlocal.errors import ModelError
 
 ENGINES: dict[str, str] = {
     "diffusers-image": "apexlocal.engines.image.diffusers_image:DiffusersImageEngine",
+    "piper-voice": "apexlocal.engines.voice.piper_voice:PiperVoiceEngine",
+    "kokoro-voice": "apexlocal.engines.voice.kokoro_voice:KokoroVoiceEngine",
+    "faster-whisper": "apexlocal.engines.speech_to_text.whisper:FasterWhisperEngine",
+    "voice-clone": "apexlocal.engines.voice_clone.chatterbox_clone:VoiceCloneEngine",
+    "diffusers-video": "apexlocal.engines.video.engine:DiffusersVideoEngine",
 }
 
 _instances: dict[str, Engine] = {}

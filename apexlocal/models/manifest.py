@@ -54,6 +54,9 @@ class ModelEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     defaults: dict[str, Any] = {}
     tiny: TinySpec | None = None
     notes: str = ""
+    # Video: the id of the image-to-video model that continues this model's clips from their last
+    # frame (the entry's own id when the same weights do both).
+    companion: str = ""
 
 
 class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

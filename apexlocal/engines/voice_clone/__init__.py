@@ -1,0 +1,1 @@
+"""Zero-shot voice cloning: speech in the voice of a reference clip (`voice-clone`, Chatterbox)."""

@@ -1,0 +1,249 @@
+"""Chatterbox on torch: the `voice-clone` engine. Speech in the voice of a reference clip.
+
+A job's spec is a voice job's (`text`, `speed`, `language`, `voiceId`, `model`) plus
+`clonedVoice: {"clipPath": <local file>, "transcript": str}`, the stored clip of a cloned voice.
+The clip is decoded with PyAV (any container), written as 24 kHz WAV and turned into Chatterbox's
+conditionals by the model's own `prepare_conditionals`: a speaker embedding (voice encoder), the
+clip's first 6 s as S3 speech tokens (T3's prompt) and its first 10 s as mel frames, tokens and an
+x-vector (the S3Gen decoder's prompt). Conditionals are kept per clip (by content hash) for
+reuse. Chatterbox conditions on the audio alone, so the transcript is not used.
+
+Per chunk of text, T3 (a Llama over text and speech tokens, with classifier-free guidance)
+samples 25 Hz speech tokens until its stop token, S3Gen (flow matching, then a HiFT vocoder)
+makes 24 kHz audio, and Resemble's Perth watermark is applied, as `ChatterboxTTS.generate` does.
+What differs from `generate`: the conditionals are passed in rather than held on the model (so
+jobs with different voices never see each other's), and the token budget follows the text's
+length (`token_budget`) instead of a flat 1000 tokens (40 s), which bounds a chunk whose stop
+token never comes. Chatterbox has no speed input: other speeds are a pitch-keeping WSOLA stretch.
+The English model speaks English only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from apexlocal.engines.base import EngineContext
+from apexlocal.engines.runtime import GIB
+from apexlocal.engines.voice.synth import VoiceEngineBase, VoiceStream, loaded
+from apexlocal.engines.voice.text import parse_request, pick_language
+from apexlocal.errors import JobError, ModelError
+from apexlocal.models.manifest import ModelEntry
+
+if TYPE_CHECKING:
+    import numpy as np
+
+SAMPLE_RATE = 24_000
+LANGUAGES = ["en"]
+# A sentence or two per call: one call of ChatterboxTTS.generate makes at most 1000 tokens (40 s).
+MAX_CHUNK_CHARS = 250
+TOKENS_PER_SECOND = 25  # S3 speech tokens
+MAX_NEW_TOKENS = 1000  # ChatterboxTTS.generate's own limit
+# English speech runs at about 14 characters a second; the budget allows for 8 (slow, expressive
+# speech) plus a second, so a chunk is cut only when its stop token is long overdue.
+BUDGET_CHARS_PER_SECOND = 8.0
+MIN_REFERENCE_SECONDS = 3.0
+CONDITIONALS_CACHE = 16
+REQUIRED_FILES = ("ve.safetensors", "t3_cfg.safetensors", "s3gen.safetensors", "tokenizer.json")
+# ChatterboxTTS.generate's defaults; the manifest's `defaults` may override them per model.
+GENERATION_DEFAULTS = {"exaggeration": 0.5, "cfg_weight": 0.5, "temperature": 0.8,
+                       "repetition_penalty": 1.2, "min_p": 0.05, "top_p": 1.0}
+
+
+def token_budget(text: str) -> int:
+    return min(MAX_NEW_TOKENS, math.ceil(TOKENS_PER_SECOND * (len(text) / BUDGET_CHARS_PER_SECOND + 1.0)))
+
+
+def load_chatterbox(model_dir: Path, device: str) -> Any:
+    """`ChatterboxTTS.from_local`, for the real weights and for the tiny stand-in alike (whose
+    `tiny_sizes.json` sets the widths its constructors build)."""
+    from apexlocal.models.tiny_clone import import_chatterbox, read_tiny_sizes, sized_components
+
+    model_dir = Path(model_dir)
+    missing = [name for name in REQUIRED_FILES if not (model_dir / name).is_file()]
+    if missing:
+        raise ModelError(f"Chatterbox needs {', '.join(missing)} in {model_dir}")
+    tts = import_chatterbox()
+    try:
+        with sized_components(read_tiny_sizes(model_dir)):
+            return tts.ChatterboxTTS.from_local(model_dir, device)
+    except (RuntimeError, OSError, ValueError, KeyError, AssertionError) as exc:
+        raise ModelError(f"cannot load Chatterbox from {model_dir} ({type(exc).__name__}: {exc})") from exc
+
+
+def generate(model: Any, conds: Any, text: str, *, max_new_tokens: int, exaggeration: float,
+             cfg_weight: float, temperature: float, repetition_penalty: float, min_p: float,
+             top_p: float) -> np.ndarray:
+    """One chunk: ChatterboxTTS.generate's steps with explicit conditionals and token budget."""
+    import torch
+    import torch.nn.functional as F
+    from chatterbox.models.s3tokenizer import SPEECH_VOCAB_SIZE, drop_invalid_tokens
+    from chatterbox.models.t3.modules.cond_enc import T3Cond
+    from chatterbox.tts import punc_norm
+
+    t3_cond = conds.t3
+    if not math.isclose(float(t3_cond.emotion_adv[0, 0, 0]), exaggeration, abs_tol=1e-6):
+        t3_cond = T3Cond(speaker_emb=t3_cond.speaker_emb,
+                         cond_prompt_speech_tokens=t3_cond.cond_prompt_speech_tokens,
+                         emotion_adv=exaggeration * torch.ones(1, 1, 1)).to(device=model.device)
+    tokens = model.tokenizer.text_to_tokens(punc_norm(text)).to(model.device)
+    tokens = torch.cat([tokens, tokens], dim=0)  # the second row is the unconditioned one (CFG)
+    tokens = F.pad(F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token), (0, 1),
+                   value=model.t3.hp.stop_text_token)
+    with torch.inference_mode():
+        speech = model.t3.inference(t3_cond=t3_cond, text_tokens=tokens, max_new_tokens=max_new_tokens,
+                                    temperature=temperature, cfg_weight=cfg_weight,
+                                    repetition_penalty=repetition_penalty, min_p=min_p, top_p=top_p)
+        speech = drop_invalid_tokens(speech[0])
+        speech = speech[speech < SPEECH_VOCAB_SIZE].to(model.device)
+        if speech.numel() == 0:
+            return _silence()
+        wav, _ = model.s3gen.inference(speech_tokens=speech, ref_dict=conds.gen)
+        wav = wav.squeeze(0).detach().float().cpu().numpy()
+    return model.watermarker.apply_watermark(wav, sample_rate=model.sr).astype("float32")
+
+
+def _silence() -> np.ndarray:
+    import numpy as np
+
+    return np.zeros(0, np.float32)
+
+
+class ChatterboxSynthesizer:
+    """One loaded Chatterbox with one voice's conditionals. `seed` makes sampling repeatable:
+    chunk i samples from seed + i, with the process's random state restored afterwards."""
+
+    def __init__(self, model: Any, conds: Any, lock: threading.Lock, options: dict[str, float],
+                 seed: int | None) -> None:
+        self.model, self.conds, self.lock, self.options, self.seed = model, conds, lock, options, seed
+        self.sample_rate = SAMPLE_RATE
+        self.max_chunk_chars = MAX_CHUNK_CHARS
+        self._chunks = 0
+
+    def synthesize(self, text: str, speed: float) -> np.ndarray:
+        import torch
+
+        from apexlocal.engines.voice.audio import time_stretch
+
+        device = torch.device(self.model.device)
+        forked = [device.index or 0] if device.type == "cuda" else []
+        with self.lock, torch.random.fork_rng(devices=forked, enabled=self.seed is not None):
+            if self.seed is not None:
+                torch.manual_seed(self.seed + self._chunks)
+            self._chunks += 1
+            audio = generate(self.model, self.conds, text, max_new_tokens=token_budget(text), **self.options)
+        if abs(speed - 1.0) < 1e-3 or audio.size == 0:
+            return audio
+        return time_stretch(audio, speed, self.sample_rate)
+
+
+class VoiceCloneEngine(VoiceEngineBase):
+    """The `voice-clone` engine: text and a reference clip in, 24 kHz 16-bit mono WAV out."""
+
+    name = "voice-clone"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one forward pass at a time: the model is not reentrant
+        self._conds: OrderedDict[tuple[str, str, float], Any] = OrderedDict()
+        self._conds_lock = threading.Lock()
+
+    def languages(self, model: ModelEntry) -> list[str]:
+        return list(model.defaults.get("languages", LANGUAGES))
+
+    def voices(self, model: ModelEntry, ctx: EngineContext | None = None) -> list[str]:
+        return []  # every voice is a cloned one, kept by the voice store
+
+    def synthesize(self, text: str, reference_wav: Path, speed: float, language: str | None,
+                   ctx: EngineContext, *, model: ModelEntry | None = None, transcript: str = "",
+                   seed: int | None = None) -> Iterator[np.ndarray]:
+        """Joined float32 PCM at `sample_rate`, chunk by chunk, in the voice of `reference_wav`
+        (any container PyAV decodes); validation and loading happen on the first `next()`,
+        cancellation is checked between chunks. `model` defaults to the manifest's voice-clone model."""
+        if model is None:
+            from apexlocal.models.manifest import load_manifest
+
+            model = load_manifest().default_for("voice-clone")
+        spec: dict[str, Any] = {"text": text, "speed": speed, "language": language,
+                                "clonedVoice": {"clipPath": str(reference_wav), "transcript": transcript}}
+        if seed is not None:
+            spec["seed"] = seed
+        yield from self.stream(spec, model, ctx)
+
+    def prepare(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> VoiceStream:
+        request = parse_request(spec, model.id)
+        clip = _clip_path(spec.get("clonedVoice"))
+        seed = spec.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise JobError("seed: must be a non-negative integer")
+        languages = self.languages(model)
+        language = pick_language(request.language, languages, languages[0])
+        options = {**GENERATION_DEFAULTS,
+                   **{k: float(v) for k, v in model.defaults.items() if k in GENERATION_DEFAULTS}}
+        model_dir = Path(ctx.model_dir(model))
+        if ctx.model_set == "full" and model.memory_gb:
+            size = int(model.memory_gb * GIB)
+        else:  # float32 weights take in memory what they take on disk
+            size = sum((model_dir / n).stat().st_size for n in REQUIRED_FILES if (model_dir / n).is_file())
+        tts = loaded(ctx, f"chatterbox:{model_dir.resolve()}:{ctx.device}",
+                     lambda: load_chatterbox(model_dir, ctx.device), size or None)
+        conds = self._conditionals(tts, clip, options["exaggeration"], f"{model_dir.resolve()}:{ctx.device}", ctx)
+        synthesizer = ChatterboxSynthesizer(tts, conds, self._lock, options, seed)
+        return VoiceStream(request, synthesizer, language, request.voice_id or "cloned", model.id, ctx)
+
+    def _conditionals(self, tts: Any, clip: Path, exaggeration: float, model_key: str,
+                      ctx: EngineContext) -> Any:
+        """The clip's conditionals, from the cache or made as a stage of their own."""
+        from apexlocal.engines.speech_to_text.decode import decode_audio
+        from apexlocal.engines.voice.audio import write_wav
+
+        ctx.check_cancelled()
+        key = (model_key, _file_digest(clip), exaggeration)
+        with self._conds_lock:
+            if key in self._conds:
+                self._conds.move_to_end(key)
+                return self._conds[key]
+        ctx.progress(0.0, "conditioning")
+        audio = decode_audio(clip, SAMPLE_RATE)
+        if audio.size < MIN_REFERENCE_SECONDS * SAMPLE_RATE:
+            raise JobError(f"clonedVoice.clipPath: the reference clip holds {audio.size / SAMPLE_RATE:.1f} s "
+                           f"of audio; at least {MIN_REFERENCE_SECONDS:.0f} s are needed")
+        wav = ctx.scratch_dir / "reference-24k.wav"
+        write_wav(wav, audio, SAMPLE_RATE)
+        with self._lock:
+            tts.prepare_conditionals(str(wav), exaggeration=exaggeration)
+            conds = tts.conds
+        wav.unlink(missing_ok=True)
+        ctx.progress(1.0, "conditioning")
+        with self._conds_lock:
+            self._conds[key] = conds
+            while len(self._conds) > CONDITIONALS_CACHE:
+                self._conds.popitem(last=False)
+        return conds
+
+
+def _clip_path(value: Any) -> Path:
+    if not isinstance(value, dict):
+        raise JobError("clonedVoice: must be an object with clipPath and transcript")
+    clip, transcript = value.get("clipPath"), value.get("transcript", "")
+    if not isinstance(clip, str) or not clip.strip():
+        raise JobError("clonedVoice.clipPath: must be the path of the voice's reference clip")
+    if not isinstance(transcript, str):
+        raise JobError("clonedVoice.transcript: must be a string")
+    path = Path(clip)
+    if not path.is_file():
+        raise JobError("clonedVoice.clipPath: the voice's reference clip is missing")
+    return path
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as src:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
