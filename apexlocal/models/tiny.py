@@ -21,17 +21,14 @@ which a tokenizer has as well. The real model needs torchvision installed.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from apexlocal.errors import ModelError
+from apexlocal.models.staging import build_atomically, seed_option
 
 # Components are built one after another from this seed; `options.seed` overrides it.
-DEFAULT_SEED = 0
 
 # A shift that grows with the image's token count, as the FLUX.2 and Qwen-Image schedulers use.
 DYNAMIC_SHIFT = {"use_dynamic_shifting": True, "base_shift": 0.5, "max_shift": 1.15,
@@ -329,44 +326,5 @@ def build(builder: str, out_dir: Path, options: dict[str, Any] | None = None) ->
     make = BUILDERS.get(builder)
     if make is None:
         raise ModelError(f"no tiny builder named {builder!r}; known: {', '.join(sorted(BUILDERS))}")
-    seed = _seed_option(builder, options or {})
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-new-", dir=out_dir.parent))
-    try:
-        _build_into(make, seed, staging)
-        _move_into_place(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _seed_option(builder: str, options: dict[str, Any]) -> int:
-    unknown = set(options) - {"seed"}
-    if unknown:
-        raise ModelError(f"tiny builder {builder!r}: unknown options {', '.join(sorted(unknown))}")
-    seed = options.get("seed", DEFAULT_SEED)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ModelError(f"tiny builder {builder!r}: seed must be a non-negative integer")
-    return seed
-
-
-def _build_into(make: Callable[[int], Any], seed: int, staging: Path) -> None:
-    import torch
-
-    # Leave the process's global random state as it was: builds may run inside a serving worker.
-    with torch.random.fork_rng(devices=[]):
-        pipe = make(seed)
-    pipe.save_pretrained(staging)
-
-
-def _move_into_place(staging: Path, out_dir: Path) -> None:
-    staging.chmod(0o755)  # mkdtemp makes it private; a models dir is read by other users
-    if not out_dir.exists():
-        os.replace(staging, out_dir)
-        return
-    # Same prefix as the staging folder: whoever cleans up after a crash finds both by it.
-    retired = out_dir.with_name(f".{out_dir.name}.building-old-{os.getpid()}")
-    shutil.rmtree(retired, ignore_errors=True)
-    os.replace(out_dir, retired)
-    os.replace(staging, out_dir)
-    shutil.rmtree(retired, ignore_errors=True)
+    seed = seed_option(builder, options)
+    build_atomically(out_dir, lambda staging: make(seed).save_pretrained(staging))

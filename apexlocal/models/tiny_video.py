@@ -15,14 +15,12 @@ Tokenizers are built in memory: sentencepiece-style pieces for UMT5, byte-fallba
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from apexlocal.errors import ModelError
-from apexlocal.models.tiny import _build_into, _move_into_place, _seed_option
+from apexlocal.models.staging import build_atomically, seed_option
 
 WORDS = ("a the of and in on at with over under city street night day sky sea forest mountain "
          "river road car drone camera shot light sun rain snow people walking running slow motion "
@@ -293,12 +291,5 @@ def build(builder: str, out_dir: Path, options: dict[str, Any] | None = None) ->
     make = BUILDERS.get(builder)
     if make is None:
         raise ModelError(f"no tiny video builder named {builder!r}; known: {', '.join(sorted(BUILDERS))}")
-    seed = _seed_option(builder, options or {})
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-new-", dir=out_dir.parent))
-    try:
-        _build_into(make, seed, staging)
-        _move_into_place(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    seed = seed_option(builder, options)
+    build_atomically(out_dir, lambda staging: make(seed).save_pretrained(staging))

@@ -14,13 +14,11 @@ exactly as it loads the real files. Outputs are noise.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from apexlocal.errors import ModelError
+from apexlocal.models.staging import build_atomically, seed_option
 
 WEIGHTS_NAME = "kokoro-v1_0.pth"
 # One stock voice per language, plus the default and the hosted stand-ins' voices.
@@ -76,23 +74,5 @@ def build(builder: str, out_dir: Path, options: dict[str, Any] | None = None) ->
     make = BUILDERS.get(builder)
     if make is None:
         raise ModelError(f"no tiny voice builder named {builder!r}; known: {', '.join(sorted(BUILDERS))}")
-    options = dict(options or {})
-    seed = options.pop("seed", 0)
-    if options or not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ModelError(f"tiny builder {builder!r}: the only option is seed, a non-negative integer")
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-new-", dir=out_dir.parent))
-    try:
-        import torch
-
-        with torch.random.fork_rng(devices=[]):
-            make(staging, seed)
-        staging.chmod(0o755)
-        retired = out_dir.with_name(f".{out_dir.name}.building-old-{os.getpid()}")
-        if out_dir.exists():
-            os.replace(out_dir, retired)
-        os.replace(staging, out_dir)
-        shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    seed = seed_option(builder, options)
+    build_atomically(out_dir, lambda staging: make(staging, seed))

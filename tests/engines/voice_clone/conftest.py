@@ -5,27 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+
 
 import pytest
 
 from apexlocal.engines.base import EngineContext
-from apexlocal.models.manifest import Manifest, ModelEntry, load_manifest
+from apexlocal.models.manifest import Manifest
 
 REFERENCE_TEXT = ("The quick brown fox jumps over the lazy dog. "
                   "A reference clip gives the cloning model the sound of a voice.")
 
 
 @pytest.fixture(scope="session")
-def clone_manifest() -> Manifest:
-    return load_manifest()
-
-
-@pytest.fixture(scope="session")
-def clone_runtime() -> Any:
-    from apexlocal.engines.runtime import ModelRuntime
-
-    return ModelRuntime("cpu", budget_bytes=None)
+def clone_manifest(voice_manifest: Manifest) -> Manifest:
+    return voice_manifest
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -40,40 +33,10 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="session")
-def clone_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {"__root__": tmp_path_factory.mktemp("voice-clone-models")}
-
-
 @pytest.fixture
-def clone_ctx(tmp_path: Path, clone_runtime: Any, clone_model_dirs: dict[str, Path]) -> Callable[..., EngineContext]:
-    from apexlocal.models import tiny
-    from apexlocal.models.packaged import check_package
-
-    counter = iter(range(1_000_000))
-
-    def model_dir(entry: ModelEntry) -> Path:
-        if entry.source.kind == "pypi":
-            return check_package(entry)
-        if entry.id not in clone_model_dirs:
-            assert entry.tiny is not None
-            out = clone_model_dirs["__root__"] / entry.id
-            tiny.build(entry.tiny.builder, out, dict(entry.tiny.options))
-            clone_model_dirs[entry.id] = out
-        return clone_model_dirs[entry.id]
-
-    def make(cancelled: Callable[[], bool] = lambda: False,
-             events: list[tuple[str, float]] | None = None) -> EngineContext:
-        scratch = tmp_path / f"job-{next(counter)}"
-        scratch.mkdir()
-        sink = events if events is not None else []
-        return EngineContext(
-            job_id=scratch.name, device="cpu", scratch_dir=scratch, model_set="tiny",
-            progress=lambda fraction, stage: sink.append((stage, fraction)), cancelled=cancelled,
-            model_dir=model_dir, runtime=clone_runtime,
-        )
-
-    return make
+def clone_ctx(voice_ctx: Callable[..., EngineContext]) -> Callable[..., EngineContext]:
+    """The shared voice-engine context (tests/engines/conftest.py) builds the cloning stand-in too."""
+    return voice_ctx
 
 
 @pytest.fixture(scope="session")
