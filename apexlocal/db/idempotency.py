@@ -27,6 +27,20 @@ def check_key(key: str) -> None:
         raise BadRequest(f"Idempotency-Key: must be 1-{MAX_KEY_LEN} printable characters")
 
 
+def lookup(db: Database, user_id: str, key: str | None, req_hash: str) -> tuple[int, Any] | None:
+    """The first answer to this key, for a request that is answered before it is recorded (a
+    synchronous one); None when the key is new. 409 for the same key with another request."""
+    if key is None:
+        return None
+    check_key(key)
+    row = db.one("SELECT * FROM idempotency WHERE user_id = ? AND key = ?", (user_id, key))
+    if row is None:
+        return None
+    if row["request_hash"] != req_hash:
+        raise Conflict("Idempotency-Key: was already used with a different request")
+    return row["status"], msgspec.json.decode(row["body"])
+
+
 def run_once(db: Database, user_id: str, key: str | None, req_hash: str,
              create: Callable[[], tuple[int, Any]]) -> tuple[int, Any, bool]:
     """Runs `create` (inside a write transaction) unless this key was seen; returns

@@ -1,0 +1,46 @@
+"""POST /api/generate/voice (a queued job) and POST /api/generate/voice-clone (answered when the
+voice is stored)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from anyio import to_thread
+from litestar import Request, Response, post
+from litestar.params import JSONBody
+
+from apexlocal.api.guards import current_user
+from apexlocal.api.schemas import Accepted
+from apexlocal.api.voice_schemas import VoiceCloneOut, VoiceCloneRequest, VoiceRequest
+from apexlocal.db.idempotency import request_hash
+from apexlocal.jobs.voice_clone import CloneRequest, clone_voice
+from apexlocal.jobs.voice_submit import submit_voice
+
+
+async def _hash(request: Request[Any, Any, Any]) -> str:
+    return request_hash(request.method, request.url.path, await request.body())
+
+
+@post("/generate/voice", status_code=202, summary="Generate Voice (TTS)", tags=["generation"],
+      description="Text to speech, as a WAV file (audio/wav). 80 credits. Without `model`: Kokoro on a "
+                  "CUDA machine, Piper otherwise. A language the model cannot speak is refused (400).")
+async def generate_voice(request: Request[Any, Any, Any], data: JSONBody[VoiceRequest]) -> Response[Accepted]:
+    status, body = await to_thread.run_sync(
+        submit_voice, request.app.state.services, current_user(request), msgspec.to_builtins(data),
+        request.headers.get("idempotency-key"), await _hash(request))
+    return Response(body, status_code=status)
+
+
+@post("/generate/voice-clone", status_code=201, summary="Clone Voice", tags=["generation"],
+      description="Stores a voice from a 15-30 s speech sample (any audio container): its clip, transcript "
+                  "and speaker embedding. Creator plan or higher. 80 credits, refunded if cloning fails.")
+async def generate_voice_clone(request: Request[Any, Any, Any],
+                               data: JSONBody[VoiceCloneRequest]) -> Response[VoiceCloneOut]:
+    clone = CloneRequest(data.name, data.sample_audio_url, request.headers.get("idempotency-key"),
+                         await _hash(request))
+    status, body = await to_thread.run_sync(clone_voice, request.app.state.services, current_user(request), clone)
+    return Response(body, status_code=status)
+
+
+routes = [generate_voice, generate_voice_clone]

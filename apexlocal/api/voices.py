@@ -1,0 +1,36 @@
+"""GET /api/voices (stock voices of the voice models, and the caller's cloned voices) and
+DELETE /api/voices/{voice_id} (a cloned voice and its stored clip)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from anyio import to_thread
+from litestar import Request, Response, delete, get
+from litestar.params import FromPath, QueryParameter
+
+from apexlocal.api.guards import current_user
+from apexlocal.api.voice_schemas import VoiceDeletedOut, VoiceList
+from apexlocal.jobs.voices import delete_voice, list_voices
+
+
+@get("/voices", summary="List Voices", tags=["voices"],
+     description="Your cloned voices first, then the stock voices of every installed or installable voice "
+                 "model, with model, language and gender where known.")
+async def get_voices(
+    request: Request[Any, Any, Any],
+    kind: Annotated[Literal["stock", "cloned"] | None, QueryParameter(name="type")] = None,
+) -> Response[VoiceList]:
+    base_url = str(request.base_url).rstrip("/")
+    data = await to_thread.run_sync(list_voices, request.app.state.services, current_user(request), base_url, kind)
+    return Response({"data": data})
+
+
+@delete("/voices/{voice_id:str}", status_code=200, summary="Delete Voice", tags=["voices"],
+        description="Deletes one of your cloned voices and its stored sample. Another user's voice is 404.")
+async def remove_voice(request: Request[Any, Any, Any], voice_id: FromPath[str]) -> Response[VoiceDeletedOut]:
+    await to_thread.run_sync(delete_voice, request.app.state.services, current_user(request), voice_id)
+    return Response({"data": {"voiceId": voice_id, "deleted": True}})
+
+
+routes = [get_voices, remove_voice]

@@ -1,0 +1,181 @@
+"""Cloning a voice, synchronously (`POST /api/generate/voice-clone`).
+
+The clone is charged first, in the transaction that records it as `pending` (402 before any work),
+then: the sample is fetched (this server's own upload URLs from storage, others through the safe
+fetcher), decoded with PyAV whatever the container, measured (15-30 s of speech, silence around it
+not counted), trimmed and normalised, transcribed with faster-whisper, given a speaker embedding,
+and its clip stored. The voice becomes `ready` in one transaction with the `Idempotency-Key`
+record. Anything failing on the way removes the voice and its clip and refunds the charge.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apexlocal.accounts import credits, plans
+from apexlocal.accounts.users import User
+from apexlocal.db import idempotency
+from apexlocal.db import voices as voices_db
+from apexlocal.errors import BadRequest, Conflict, JobError, ModelError, ModelUnavailable, ServiceUnavailable
+from apexlocal.jobs import inputs, voices
+from apexlocal.jobs.services import Services
+
+FEATURE = "voice-clone"
+FIELD = "sampleAudioUrl"
+MIN_SECONDS, MAX_SECONDS = 15.0, 30.0
+CLIP_NAME = "sample.wav"
+MESSAGE = "Voice cloned successfully"
+# Clones decode and transcribe on the CPU beside the job queue; this many at a time.
+MAX_CONCURRENT = 2
+
+_slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+_in_flight: set[tuple[str, str]] = set()
+_in_flight_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class CloneRequest:
+    name: str
+    sample_url: str
+    idempotency_key: str | None
+    request_hash: str
+
+
+def clone_voice(services: Services, user: User, req: CloneRequest) -> tuple[int, dict[str, Any]]:
+    if services.draining:
+        raise ServiceUnavailable("Server is shutting down; retry in a few seconds")
+    plans.require_feature(services.settings.plans, user, FEATURE, "Voice cloning")
+    name = req.name.strip()
+    if not name:
+        raise BadRequest("name: must not be blank")
+    replay = idempotency.lookup(services.db, user.id, req.idempotency_key, req.request_hash)
+    if replay is not None:
+        return replay
+    inputs.check_input_url(services, user, req.sample_url, FIELD)
+    with _key_claimed(user.id, req.idempotency_key), _slots:
+        voice_id = "vc_" + uuid.uuid4().hex
+        cost = services.settings.credit_costs[FEATURE]
+        with services.db.write():
+            credits.debit_for_job(services.db, user.id, voice_id, cost, FEATURE)
+            voices_db.insert_pending(services.db, voice_id, user.id, name, cost)
+        pending = {"id": voice_id, "user_id": user.id, "credits_charged": cost}
+        try:
+            return _build(services, user, voice_id, name, req)
+        except _Replayed as replay:
+            voices.discard_pending(services, pending, "voice clone replayed")
+            return replay.status, replay.body
+        except BaseException:
+            voices.discard_pending(services, pending, "voice clone failed")
+            raise
+
+
+@contextmanager
+def _key_claimed(user_id: str, key: str | None) -> Iterator[None]:
+    """A second request with the same key while the first still runs is refused, not run twice."""
+    if key is None:
+        yield
+        return
+    with _in_flight_lock:
+        if (user_id, key) in _in_flight:
+            raise Conflict("Idempotency-Key: a request with this key is still running; retry when it ends")
+        _in_flight.add((user_id, key))
+    try:
+        yield
+    finally:
+        with _in_flight_lock:
+            _in_flight.discard((user_id, key))
+
+
+def _build(services: Services, user: User, voice_id: str, name: str, req: CloneRequest) -> tuple[int, dict[str, Any]]:
+    from apexlocal.engines.speech_to_text.embedding import EMBEDDING_KIND, speaker_embedding
+
+    scratch = services.settings.data_dir / "scratch" / voice_id
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        source = _fetch(services, user, req.sample_url, scratch / "inputs")
+        sample = _prepare(source, scratch / CLIP_NAME)
+        transcript = _transcribe(services, sample.path, scratch)
+        if not transcript.text.strip():
+            raise BadRequest(f"{FIELD}: no speech was found in the sample")
+        embedding = speaker_embedding(sample.path).astype("<f4").tobytes()
+        clip_key = voices.clip_prefix(user.id, voice_id) + CLIP_NAME
+        services.storage.put_file(clip_key, sample.path, "audio/wav")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    def finish() -> tuple[int, dict[str, Any]]:
+        if not voices_db.mark_ready(services.db, voice_id, clip_key=clip_key, transcript=transcript.text,
+                                    embedding=embedding, embedding_kind=EMBEDDING_KIND,
+                                    language=transcript.language, duration=sample.seconds,
+                                    sample_rate=sample.sample_rate):
+            raise JobError("the voice was removed while it was being cloned")
+        return 201, {"voiceId": voice_id, "message": MESSAGE, "data": {
+            "voiceId": voice_id, "name": name, "language": transcript.language,
+            "durationSeconds": sample.seconds, "creditsCharged": services.settings.credit_costs[FEATURE]}}
+
+    status, body, replayed = idempotency.run_once(services.db, user.id, req.idempotency_key,
+                                                  req.request_hash, finish)
+    if replayed:  # the same request finished first: this copy is undone by the caller
+        raise _Replayed(status, body)
+    return status, body
+
+
+class _Replayed(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__("replayed")
+        self.status, self.body = status, body
+
+
+def _fetch(services: Services, user: User, url: str, dest: Path) -> Path:
+    try:
+        return inputs.fetch_input(services, user.id, url, FIELD, inputs.expected_types(FIELD), dest)
+    except JobError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _prepare(source: Path, dest: Path) -> Any:
+    from apexlocal.engines.voice.sample import prepare_sample
+
+    try:
+        sample = prepare_sample(source, dest)
+    except JobError as exc:
+        raise BadRequest(f"{FIELD}: {exc}") from None
+    if not MIN_SECONDS <= sample.seconds <= MAX_SECONDS:
+        raise BadRequest(length_message(sample.seconds, sample.raw_seconds))
+    return sample
+
+
+def length_message(seconds: float, raw_seconds: float) -> str:
+    message = f"{FIELD}: must be {MIN_SECONDS:g}-{MAX_SECONDS:g} s of audio, got {seconds:.1f} s"
+    if raw_seconds - seconds >= 0.5:
+        message += f" of speech (the file lasts {raw_seconds:.1f} s; silence around the speech is not counted)"
+    return message
+
+
+def _transcribe(services: Services, path: Path, scratch: Path) -> Any:
+    from apexlocal.engines.base import EngineContext
+    from apexlocal.engines.registry import get_engine
+    from apexlocal.engines.speech_to_text.whisper import transcribe_with
+    from apexlocal.jobs.runner import ensure_model, runtime_for
+
+    entry = services.manifest.default_for("speech-to-text")
+    runtime = runtime_for(services)
+    ctx = EngineContext(job_id=scratch.name, device=runtime.device, scratch_dir=scratch,
+                        model_set=services.settings.model_set, progress=lambda fraction, stage: None,
+                        cancelled=lambda: False, model_dir=lambda e: ensure_model(services, e), runtime=runtime)
+    try:
+        model = get_engine(entry.engine).load(entry, ctx)  # type: ignore[attr-defined]
+    except ModelError as exc:
+        raise ModelUnavailable(f"{FIELD}: samples are transcribed by {entry.id}, which is not available: "
+                               f"{exc}") from None
+    try:
+        return transcribe_with(model, path)
+    except JobError as exc:
+        raise BadRequest(f"{FIELD}: {exc}") from None
