@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -71,25 +71,68 @@ def text_to_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -
     """Validate, load (or reuse) the pipelines, make the clips, write `output.mp4`."""
     started = time.monotonic()
     request = parse_request(spec, model)
+    maker = open_maker(model, ctx, request.duration_s)
+    native, plan = maker.native, maker.plan(request)
+    sound = _sound_of(maker.loaded.t2v)
+    path = ctx.scratch_dir / OUTPUT_NAME
+    with maker.locked():
+        frames = _frames(maker.loaded, model, request, native, plan, ctx, sound)
+        audio = _audio_track(sound, request.frame_count(native.fps) / native.fps)
+        count = write_mp4(scaled(frames, request.size), native.fps, request.size, audio, path)
+    ctx.progress(1.0, "encoding")
+    metadata = _metadata(request, model, native, maker.size, plan, count, audio is not None, started)
+    return EngineOutput(files=[OutputFile(path, "video/mp4", OUTPUT_NAME)], metadata=metadata)
+
+
+@dataclass
+class FrameMaker:
+    """A model's pipelines loaded for one job that makes one or more videos' frames (the scenes
+    of a narrated video each are one), without encoding them: `frames(request, ctx)` inside
+    `locked()`."""
+
+    model: ModelEntry
+    native: NativeGeometry
+    loaded: Loaded
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The frame size the pipeline makes (the native size in whole latents and patches)."""
+        return pipelines.made_size(self.loaded.t2v, self.native)
+
+    def plan(self, request: VideoRequest) -> list[ClipPlan]:
+        plan = plan_clips(request.frame_count(self.native.fps), self.native.frames,
+                          pipelines.frame_step(self.loaded.t2v))
+        if len(plan) > 1 and self.loaded.i2v is None:
+            raise ModelError(f"{self.model.id}: the image-to-video companion was not loaded for a "
+                             f"video of {request.duration_s:g} s")
+        return plan
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Holds the pipelines for this job: no other job runs them meanwhile."""
+        with ExitStack() as stack:
+            for lock_key in self.loaded.lock_keys:
+                stack.enter_context(_run_lock(lock_key))
+            yield
+
+    def frames(self, request: VideoRequest, ctx: EngineContext) -> Iterator[np.ndarray]:
+        """Exactly `request.frame_count(fps)` RGB frames at the native size, made clip by clip as
+        they are read; progress and cancel through `ctx` at every denoising step. The model's own
+        sound, if any, is not kept."""
+        return _frames(self.loaded, self.model, request, self.native, self.plan(request), ctx, None)
+
+
+def open_maker(model: ModelEntry, ctx: EngineContext, longest_s: float) -> FrameMaker:
+    """Loads (or reuses) the model's pipelines, and its image-to-video companion when a video of
+    `longest_s` seconds needs more than one clip; raises ModelError for a model that cannot
+    start a video from text."""
     if pipelines.is_image_to_video(model):
         raise ModelError(f"{model.id} continues clips from a frame; it cannot start a video from text")
     native = native_geometry(model, ctx.model_set)
     ctx.check_cancelled()
     t2v, key = _pipeline(model, ctx)
-    plan = plan_clips(request.frame_count(native.fps), native.frames, pipelines.frame_step(t2v))
-    loaded = _with_companion(Loaded(t2v, [key]), model, ctx, plan)
-    sound = _sound_of(t2v)
-    path = ctx.scratch_dir / OUTPUT_NAME
-    with ExitStack() as stack:
-        for lock_key in loaded.lock_keys:
-            stack.enter_context(_run_lock(lock_key))
-        frames = _frames(loaded, model, request, native, plan, ctx, sound)
-        audio = _audio_track(sound, request.frame_count(native.fps) / native.fps)
-        count = write_mp4(scaled(frames, request.size), native.fps, request.size, audio, path)
-    ctx.progress(1.0, "encoding")
-    native_size = pipelines.made_size(t2v, native)
-    metadata = _metadata(request, model, native, native_size, plan, count, audio is not None, started)
-    return EngineOutput(files=[OutputFile(path, "video/mp4", OUTPUT_NAME)], metadata=metadata)
+    longest = plan_clips(max(1, round(longest_s * native.fps)), native.frames, pipelines.frame_step(t2v))
+    return FrameMaker(model, native, _with_companion(Loaded(t2v, [key]), model, ctx, longest))
 
 
 class DiffusersVideoEngine:

@@ -1,0 +1,132 @@
+"""The `scripted-video` engine: a script in, one narrated, captioned MP4 out.
+
+Steps: validate the spec; split the script into scenes; narrate every scene (cheap, and it fixes
+each scene's length before any denoising); place each scene's picture around its narration;
+load the video model once; then compose. The scenes' frames are made while they are composed,
+scene after scene, as the playhead reaches them, so memory holds a clip or two of frames however
+long the video, and no intermediate video file is written. Each scene's picture is a video of its
+own from the scene's words (and the style's wording), at the model's native size and frame rate,
+fitted (cropped and scaled) to 16:9 at the requested resolution. A model's own sound (LTX-2) is
+not used: the narration is the sound track.
+
+Progress names the scene and its step ("scene 2/4: narrating", "scene 2/4: denoising"); a cancel
+is seen at every denoising step, between sentences and every few encoded frames, and leaves no
+file behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from apexlocal.engines import compose as c
+from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
+from apexlocal.engines.scripted_video import progress
+from apexlocal.engines.scripted_video.narration import Narration, narrate
+from apexlocal.engines.scripted_video.plan import Shot, plan_shots
+from apexlocal.engines.scripted_video.request import MAX_SEED, ScriptRequest, parse_request
+from apexlocal.engines.scripted_video.scenes import Scene, split_scenes, words_per_minute
+from apexlocal.engines.scripted_video.styles import scene_prompt
+from apexlocal.engines.video.engine import FrameMaker, open_maker
+from apexlocal.engines.video.request import VideoRequest
+from apexlocal.errors import ModelError
+from apexlocal.models.manifest import Manifest, ModelEntry, load_manifest
+
+OUTPUT_NAME = "output.mp4"
+ASPECT = "16:9"
+SCENE_SEED_STEP = 1000  # scene n's clips are seeded from seed + 1000 (n - 1) on
+
+
+class ScriptedVideoEngine:
+    """The `scripted-video` engine. The job's model is the video model; the voice model is the
+    spec's `voiceModel` (the manifest's default voice without one)."""
+
+    name = "scripted-video"
+
+    def run(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> EngineOutput:
+        return scripted_video(spec, model, ctx)
+
+
+def scripted_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> EngineOutput:
+    started = time.monotonic()
+    request = parse_request(spec, model)
+    voice = _voice_model(request, ctx)
+    scenes = split_scenes(request.script, words_per_minute(voice))
+    narration = narrate(scenes, voice, request.voice_spec, request.max_duration_s, ctx)
+    shots, fade = plan_shots(narration.scene_spans, narration.duration)
+    maker = open_maker(model, progress.renamed(ctx, "loading video model"), max(s.length for s in shots))
+    tracker = progress.ComposeProgress(ctx, len(shots))
+    timeline = [_segment(maker, request, scene, shot, fade, ctx, tracker, len(shots))
+                for scene, shot in zip(scenes, shots)]
+    size = c.resolve_size(request.resolution, ASPECT)
+    narration_track = c.AudioTrack(c.AudioArray(narration.samples, narration.sample_rate), role="narration")
+    with maker.locked():
+        result = c.compose(timeline, ctx.scratch_dir / OUTPUT_NAME, size, fps=maker.native.fps,
+                           audio_tracks=[narration_track],
+                           captions=c.Captions(narration.words) if request.captions else None,
+                           progress=tracker, cancelled=ctx.cancelled)
+    metadata = _metadata(request, model, voice, maker, scenes, shots, narration, result, started)
+    return EngineOutput(files=[OutputFile(result.path, "video/mp4", OUTPUT_NAME)], metadata=metadata)
+
+
+def _voice_model(request: ScriptRequest, ctx: EngineContext) -> ModelEntry:
+    given = ctx.extras.get("manifest")
+    manifest = given if isinstance(given, Manifest) else load_manifest()
+    if request.voice_model is None:
+        return manifest.default_for("voice")
+    entry = manifest.by_id().get(request.voice_model)
+    if entry is None:
+        raise ModelError(f"voiceModel: {request.voice_model!r} is not in models_manifest.toml")
+    return entry
+
+
+def _segment(maker: FrameMaker, request: ScriptRequest, scene: Scene, shot: Shot, fade: float,
+             ctx: EngineContext, tracker: progress.ComposeProgress, count: int) -> c.Segment:
+    """The scene's picture as a clip whose frames the video engine makes when it is read."""
+    prompt, negative = scene_prompt(scene.text, request.style)
+    video = VideoRequest(prompt=prompt, negative_prompt=negative, duration_s=shot.length,
+                         resolution=request.resolution, model_name=request.model_name,
+                         seed=(request.seed + SCENE_SEED_STEP * (scene.index - 1)) % (MAX_SEED + 1))
+    scene_ctx = progress.picturing(ctx, scene.index, count)
+    fps = maker.native.fps
+
+    def frames() -> Iterator[Any]:
+        try:
+            yield from maker.frames(video, scene_ctx)
+        finally:
+            tracker.scene_done()
+
+    clip = c.from_frames(frames, fps, duration=video.frame_count(fps) / fps, size=maker.size,
+                         name=f"scene {scene.index}")
+    transition = c.crossfade(fade) if scene.index > 1 and fade > 0 else c.CUT
+    return c.Segment(clip, duration=shot.length, transition=transition, fit="crop")
+
+
+def _metadata(request: ScriptRequest, model: ModelEntry, voice: ModelEntry, maker: FrameMaker,
+              scenes: list[Scene], shots: list[Shot], narration: Narration, result: c.ComposeResult,
+              started: float) -> dict[str, Any]:
+    native_w, native_h = maker.size
+    return {
+        "model": request.model_name,
+        "modelId": model.id,
+        "durationSeconds": round(result.duration, 3),
+        "resolution": request.resolution,
+        "width": result.width,
+        "height": result.height,
+        "fps": result.fps,
+        "frames": result.frames,
+        "scenes": len(scenes),
+        "sceneTimings": [{"scene": shot.index, "start": round(shot.start, 3), "end": round(shot.end, 3),
+                          "text": scene.text} for scene, shot in zip(scenes, shots)],
+        "style": request.style,
+        "captions": request.captions,
+        "voiceId": narration.voice_id,
+        "voiceModel": voice.id,
+        "narrationSpeed": round(narration.speed, 3),
+        "nativeResolution": f"{native_w}x{native_h}",
+        "upscaled": result.width > native_w or result.height > native_h,
+        "audio": result.has_audio,
+        "seed": request.seed,
+        "durationMs": round((time.monotonic() - started) * 1000),
+    }

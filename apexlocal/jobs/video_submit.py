@@ -1,0 +1,46 @@
+"""Narrated video jobs (`POST /api/generate/video`): checked, then charged and queued through the
+common submit path.
+
+What is decided here, before anything is charged: the voice that narrates (through the voice
+jobs' own planning, so a voiceId, stock or cloned, is checked exactly as for a voice job), and
+whether the script can be narrated within `duration` at that voice's pace. The job's model is
+the video model; the runner hands the job to the `scripted-video` engine, which finds the voice
+model in the spec (`voiceModel`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apexlocal.accounts import plans
+from apexlocal.accounts.users import User
+from apexlocal.engines.scripted_video.scenes import estimate_message, words_per_minute
+from apexlocal.errors import BadRequest
+from apexlocal.jobs.services import Services
+from apexlocal.jobs.submit import JOB_TYPES, Submission, submit
+from apexlocal.jobs.voice_submit import plan_voice
+
+JOB_TYPE = "video"
+NO_AVATAR = "avatarImage: avatar video is not available yet"
+
+
+def submit_video(services: Services, user: User, params: dict[str, Any], idempotency_key: str | None,
+                 request_hash: str) -> tuple[int, dict[str, Any]]:
+    """`params`: the validated request (camelCase). 400 for an avatar image or a script too long
+    for `duration`; the voice's own 400/403 as a voice job would get them."""
+    if params.get("avatarImage") is not None:
+        raise BadRequest(NO_AVATAR)
+    plans.require_feature(services.settings.plans, user, JOB_TYPE, JOB_TYPES[JOB_TYPE][1])
+    script = params["script"]
+    voice = plan_voice(services, user, text=script, voice_id=params.get("voiceId"), speed=1.0,
+                       language=None, model=None)
+    message = estimate_message(script, words_per_minute(voice.entry), float(params["duration"]))
+    if message is not None:
+        raise BadRequest(message)
+    spec = {k: v for k, v in params.items() if k != "avatarImage"}
+    spec["voiceModel"] = voice.entry.id
+    if "clonedVoice" in voice.spec:
+        spec["clonedVoice"] = voice.spec["clonedVoice"]
+    sub = Submission(job_type=JOB_TYPE, params=spec, requested_model=params.get("model"),
+                     idempotency_key=idempotency_key, request_hash=request_hash)
+    return submit(services, user, sub)
