@@ -1,21 +1,33 @@
-"""Who is calling, and may they call now: API key auth, per-user rate limits with their headers,
-the JSON content-type rule, and plain guard functions for admin and plan checks."""
+"""Who is calling, and may they call now: API key or web UI session auth, CSRF protection for
+session requests, per-user rate limits with their headers, the JSON content-type rule, and plain
+guard functions for admin and plan checks.
+
+A Bearer key wins when one is sent; otherwise the session cookie is used. A browser sends the cookie
+on its own, so every state-changing request made with it must also carry the session's CSRF token
+(`X-CSRF-Token`, which only a page of this origin can read from `/auth/me`) and must not come from
+another site. Bearer requests need neither: a browser never adds that header by itself.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from apexlocal.accounts import sessions
 from apexlocal.accounts.users import User
 from apexlocal.api.ratelimit import RateLimiter, bucket_for
-from apexlocal.errors import Forbidden, RateLimited, UnsupportedMediaType
+from apexlocal.errors import Forbidden, RateLimited, Unauthorized, UnsupportedMediaType
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CSRF_HEADER = b"x-csrf-token"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -25,7 +37,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _check_content_type(scope: Scope) -> None:
+def check_content_type(scope: Scope) -> None:
     if scope["method"] not in _BODY_METHODS or scope["path"].startswith("/api/upload"):
         return
     length = _header(scope, b"content-length")
@@ -36,15 +48,66 @@ def _check_content_type(scope: Scope) -> None:
         raise UnsupportedMediaType("Content-Type: must be application/json")
 
 
+def cookie_value(scope: Scope, name: str = sessions.COOKIE_NAME) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key != b"cookie":
+            continue
+        for part in value.decode("latin-1").split(";"):
+            cname, sep, cvalue = part.strip().partition("=")
+            if sep and cname == name:
+                return cvalue.strip().strip('"')
+    return None
+
+
+def _own_hosts(scope: Scope) -> set[str]:
+    hosts = {(_header(scope, b"host") or "").lower()}
+    base = scope["app"].state.settings.base_url
+    if base:
+        hosts.add(urlsplit(base).netloc.lower())
+    return hosts - {""}
+
+
+def check_same_origin(scope: Scope) -> None:
+    """Refuses a request a browser says came from another site. Requests without these headers
+    (not a browser, or an old one) are left to the CSRF token."""
+    site = (_header(scope, b"sec-fetch-site") or "").lower()
+    if site in ("cross-site", "same-site"):
+        raise Forbidden("Cross-site request refused")
+    origin = _header(scope, b"origin")
+    if origin is not None and urlsplit(origin).netloc.lower() not in _own_hosts(scope):
+        raise Forbidden("Cross-site request refused")
+
+
+def _check_csrf(scope: Scope, session: sessions.Session) -> None:
+    if scope["method"] in _SAFE_METHODS:
+        return
+    check_same_origin(scope)
+    if not sessions.csrf_matches(session, _header(scope, CSRF_HEADER)):
+        raise Forbidden("Missing or invalid CSRF token: send the X-CSRF-Token header from /auth/me")
+
+
+def authenticate(scope: Scope) -> tuple[User, str]:
+    """Bearer key first, else the session cookie. Returns the user and what authenticated them."""
+    services = scope["app"].state.services
+    authorization = _header(scope, b"authorization")
+    token = None if authorization else cookie_value(scope)
+    if token is None:
+        return services.authenticator.authenticate(authorization)
+    session = sessions.lookup(services.db, token)
+    if session is None:
+        raise Unauthorized("Session expired or signed out: sign in again")
+    _check_csrf(scope, session)
+    return session.user, f"session:{session.id_hash[:12]}"
+
+
 class ApiAuthMiddleware(ASGIMiddleware):
     """Runs on every /api and /v1 route: authenticates, then counts the request in its bucket."""
 
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        services = scope["app"].state.services
         limiter: RateLimiter = scope["app"].state.rate_limiter
-        user, key_id = services.authenticator.authenticate(_header(scope, b"authorization"))
+        user, key_id = authenticate(scope)
         scope["user"] = user
         scope["auth"] = key_id
         decision = limiter.hit(user.id, bucket_for(scope["method"], scope["path"]))
@@ -56,7 +119,7 @@ class ApiAuthMiddleware(ASGIMiddleware):
         scope.setdefault("state", {})["ratelimit_headers"] = headers
         if not decision.allowed:
             raise RateLimited(decision.retry_after)
-        _check_content_type(scope)
+        check_content_type(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -75,3 +138,8 @@ def current_user(request: Request[Any, Any, Any]) -> User:
 def require_admin(user: User) -> None:
     if not user.is_admin:
         raise Forbidden("This route is for admins")
+
+
+def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
+    """Litestar guard for admin-only routers and handlers (runs after the auth middleware)."""
+    require_admin(connection.scope["user"])

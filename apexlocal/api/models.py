@@ -1,4 +1,5 @@
-"""GET /api/models: the catalogue, with aliases, tasks, install state, size, license and memory."""
+"""GET /api/models: the catalogue, with aliases, tasks, install state, size, license and memory,
+and the state of each model's latest pull started from the API (`pull`, null when none)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from typing import Any
 
 from litestar import Request, get
 
+from apexlocal.jobs.services import Services
+from apexlocal.models.manifest import ModelEntry
 
-@get("/models", summary="List Models", tags=["models"])
-async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    services = request.app.state.services
-    return {"data": [{
+
+def model_view(services: Services, m: ModelEntry) -> dict[str, Any]:
+    return {
         "id": m.id,
         "name": m.name,
         "tasks": list(m.tasks),
@@ -22,7 +24,13 @@ async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "license": m.license,
         "commercialUse": m.commercial,
         "notes": m.notes,
-    } for m in services.manifest.model]}
+    }
+
+
+@get("/models", summary="List Models", tags=["models"])
+async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    services, pulls = request.app.state.services, request.app.state.model_pulls
+    return {"data": [{**model_view(services, m), "pull": pulls.get(m.id)} for m in services.manifest.model]}
 
 
 routes = [list_models]

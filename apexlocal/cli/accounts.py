@@ -69,6 +69,34 @@ def users_set_plan(settings: Settings, email: str, plan: str) -> None:
     click.echo(f"{user.email}: plan {user.plan}")
 
 
+@users_group.command("login-link")
+@click.argument("email")
+@click.option("--base-url", default=None,
+              help="This server's address as the browser reaches it "
+                   "(default: the base_url setting, or http://HOST:PORT).")
+@with_settings
+def users_login_link(settings: Settings, email: str, base_url: str | None) -> None:
+    """Prints a one-time web UI login link (valid 15 minutes) alone on the last line."""
+    from apexlocal.accounts import login_links
+    from apexlocal.accounts.users import get_by_email
+
+    with _database(settings) as db:
+        token = login_links.create_link(db, get_by_email(db, email).id)
+    minutes = int(login_links.LINK_TTL.total_seconds() // 60)
+    click.echo(f"Login link for {email}, usable once within {minutes} minutes:")
+    click.echo(login_links.login_url(base_url or browser_base_url(settings), token))
+
+
+def browser_base_url(settings: Settings) -> str:
+    """Where a browser on this machine reaches the server: a wildcard listen address is not one."""
+    if settings.base_url:
+        return settings.base_url.rstrip("/")
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(settings.host, settings.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
 @click.group("keys")
 def keys_group() -> None:
     """Create, list and revoke API keys."""

@@ -18,7 +18,10 @@ def serve(settings: Settings) -> None:
     """Run the server."""
     import uvicorn
 
+    from apexlocal.accounts import login_links
     from apexlocal.accounts.bootstrap import ensure_owner
+    from apexlocal.accounts.users import get_by_email
+    from apexlocal.cli.accounts import browser_base_url
     from apexlocal.app import create_app
     from apexlocal.jobs.services import build_services
 
@@ -29,6 +32,10 @@ def serve(settings: Settings) -> None:
         click.echo(f"Created the owner account {owner.email} (enterprise, admin).")
         click.echo("Its API key, shown this once:")
         click.echo(owner.key)
+        token = login_links.create_link(services.db, get_by_email(services.db, owner.email).id)
+        click.echo("Open the studio with this one-time link (valid 15 minutes; later: "
+                   f"`apexlocal users login-link {owner.email}`):")
+        click.echo(login_links.login_url(browser_base_url(settings), token))
     click.echo(f"apexlocal on {settings.resolved_base_url}  (data: {settings.data_dir}, models: {settings.model_set})",
                err=True)
     app = create_app(settings, services)

@@ -1,0 +1,155 @@
+"""/auth: signing the web UI in and out. Outside /api and its key middleware: these routes make
+the session that the /api routes then accept beside Bearer keys.
+
+- `GET /auth/login?token=` consumes a one-time login link, sets the session cookie, redirects to `/`.
+- `POST /auth/login {apiKey}` signs in with an API key.
+- `POST /auth/logout` revokes the session server-side and clears the cookie.
+- `GET /auth/me` says who is signed in and hands the page its CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from anyio import to_thread
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import JSONBody, QueryParameter
+from litestar.response import Redirect
+from msgspec import Meta, Struct
+
+from apexlocal.accounts import login_links, plans, sessions
+from apexlocal.accounts.users import User
+from apexlocal.api.guards import check_content_type, check_same_origin, cookie_value
+from apexlocal.api.schemas import Request as RequestStruct
+from apexlocal.errors import Forbidden
+from apexlocal.jobs.services import Services
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class LoginRequest(RequestStruct):
+    api_key: Annotated[str, Meta(min_length=1, max_length=200, description="An API key (sk_live_...)")]
+
+
+class MeUser(Struct, rename="camel"):
+    id: str
+    email: str
+    plan: str
+    is_admin: bool
+    credits: int
+    created_at: str
+
+
+class Permissions(Struct, rename="camel"):
+    admin: bool
+    api_keys: bool
+
+
+class Me(Struct, rename="camel"):
+    signed_in: bool
+    user: MeUser | None = None
+    csrf_token: str | None = None
+    expires_at: str | None = None
+    permissions: Permissions | None = None
+
+
+class MeOut(Struct):
+    data: Me
+
+
+def _services(request: Request[Any, Any, Any]) -> Services:
+    return request.app.state.services
+
+
+def _me(services: Services, user: User, csrf: str, expires_at: str) -> dict[str, Any]:
+    return {"data": {
+        "signedIn": True,
+        "user": {"id": user.id, "email": user.email, "plan": user.plan, "isAdmin": user.is_admin,
+                 "credits": user.credits, "createdAt": user.created_at},
+        "csrfToken": csrf,
+        "expiresAt": expires_at,
+        "permissions": {"admin": user.is_admin,
+                        "apiKeys": plans.allows_feature(services.settings.plans, user, "api-keys")},
+    }}
+
+
+def _cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie:
+    # Secure whenever the browser reached us over https (directly or through a trusted proxy).
+    return Cookie(key=sessions.COOKIE_NAME, value=value, path="/", httponly=True, samesite="strict",
+                  secure=request.url.scheme == "https", max_age=max_age)
+
+
+def _session_cookie(request: Request[Any, Any, Any], new: sessions.NewSession) -> Cookie:
+    return _cookie(request, new.token, int(sessions.SESSION_TTL.total_seconds()))
+
+
+def _signin_link(services: Services, token: str | None, previous: str | None) -> sessions.NewSession | None:
+    user_id = login_links.consume(services.db, token)
+    if not user_id:
+        return None
+    sessions.revoke(services.db, previous)  # the browser's earlier session ends with this sign-in
+    return sessions.create_session(services.db, user_id)
+
+
+@get("/auth/login", summary="Sign in with a login link", tags=["web ui"],
+     description="Consumes a one-time login link, sets the session cookie and redirects to the studio. "
+                 "An unknown, used or expired link redirects to the sign-in page instead.")
+async def login_with_link(
+    request: Request[Any, Any, Any],
+    token: Annotated[str, QueryParameter(description="The login link's token", max_length=200)] = "",
+) -> Redirect:
+    new = await to_thread.run_sync(_signin_link, _services(request), token or None, cookie_value(request.scope))
+    if new is None:
+        return Redirect("/signin?error=link", status_code=303, headers=NO_STORE)
+    return Redirect("/", status_code=303, headers=NO_STORE, cookies=[_session_cookie(request, new)])
+
+
+def _signin_key(services: Services, api_key: str, previous: str | None) -> tuple[User, sessions.NewSession]:
+    user, _ = services.authenticator.authenticate(f"Bearer {api_key.strip()}")
+    sessions.revoke(services.db, previous)
+    return user, sessions.create_session(services.db, user.id)
+
+
+@post("/auth/login", status_code=200, summary="Sign in with an API key", tags=["web ui"],
+      description="Starts a web UI session for the key's owner: an HttpOnly, SameSite=Strict cookie.")
+async def login_with_key(request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Response[MeOut]:
+    # Refused from other sites too: a forged sign-in would put the victim in the attacker's account.
+    check_same_origin(request.scope)
+    check_content_type(request.scope)
+    services = _services(request)
+    user, new = await to_thread.run_sync(_signin_key, services, data.api_key, cookie_value(request.scope))
+    return Response(_me(services, user, new.csrf_token, new.expires_at), headers=NO_STORE,
+                    cookies=[_session_cookie(request, new)])
+
+
+def _logout(services: Services, token: str | None, csrf: str | None) -> None:
+    session = sessions.lookup(services.db, token)
+    if session is None:
+        return  # nothing to end; the cookie is cleared anyway
+    if not sessions.csrf_matches(session, csrf):
+        raise Forbidden("Missing or invalid CSRF token: send the X-CSRF-Token header from /auth/me")
+    sessions.revoke(services.db, token)
+
+
+@post("/auth/logout", status_code=200, summary="Sign out", tags=["web ui"],
+      description="Revokes the session on the server (the cookie stops working everywhere) and clears it.")
+async def logout(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    check_same_origin(request.scope)
+    await to_thread.run_sync(_logout, _services(request), cookie_value(request.scope),
+                             request.headers.get("x-csrf-token"))
+    return Response({"data": {"signedIn": False}}, headers=NO_STORE, cookies=[_cookie(request, "", 0)])
+
+
+@get("/auth/me", summary="Who is signed in", tags=["web ui"],
+     description="The session's user and the CSRF token to send as X-CSRF-Token on state-changing "
+                 "/api requests. Without a session: `signedIn: false`.")
+async def me(request: Request[Any, Any, Any]) -> Response[MeOut]:
+    services = _services(request)
+    session = sessions.lookup(services.db, cookie_value(request.scope))
+    if session is None:
+        return Response({"data": {"signedIn": False}}, headers=NO_STORE)
+    return Response(_me(services, session.user, session.csrf_token, session.expires_at), headers=NO_STORE)
+
+
+routes = [login_with_link, login_with_key, logout, me]

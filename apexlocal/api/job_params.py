@@ -1,0 +1,40 @@
+"""GET /api/jobs/{id}/params: the request a job was created with, as it was validated.
+
+Kept out of the job object on purpose: that object is the seed's (lists, SSE and webhooks share
+it), while the studio shows a job's parameters only when one is opened.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.params import FromPath
+from msgspec import Struct
+
+from apexlocal.api.guards import current_user
+from apexlocal.errors import NotFound
+from apexlocal.jobs import records
+
+
+class JobParams(Struct, rename="camel"):
+    job_id: str
+    type: str
+    params: dict[str, Any]
+
+
+class JobParamsOut(Struct):
+    data: JobParams
+
+
+@get("/jobs/{job_id:str}/params", summary="Get a Job's Parameters", tags=["jobs"],
+     description="The request body the job was created with (camelCase, unknown fields never stored).")
+async def job_params(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[JobParamsOut]:
+    job = records.get_owned(request.app.state.services.db, job_id, current_user(request).id)
+    if job is None:
+        raise NotFound("Job not found")
+    return Response({"data": {"jobId": job["id"], "type": job["type"], "params": json.loads(job["params"])}})
+
+
+routes = [job_params]

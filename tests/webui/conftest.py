@@ -1,0 +1,213 @@
+"""The studio in a real headless Chromium (Debian's `chromium`, driven by Playwright through
+`executable_path`), against one real `apexlocal serve` process with the tiny model set.
+
+Skipped, with the reason, only when the browser or the Playwright package is missing. CI installs
+them with `apt-get install -y chromium` and the `playwright` test extra.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, ServerProcess, free_port
+
+CHROMIUM = Path(os.environ.get("APEXLOCAL_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage", "--disable-extensions", "--mute-audio"]
+SHOTS = ROOT / "artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+# A webhook receiver ------------------------------------------------------------------------------
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append(json.loads(body or b"{}"))  # type: ignore[attr-defined]
+        self.send_response(204)
+        self.end_headers()
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Any]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    server.received = []  # type: ignore[attr-defined]
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+# The server ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Studio:
+    server: ServerProcess
+    owner_key: str
+    first_link: str
+    owner_id: str = ""
+    used_first_link: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.owner_key}"}, timeout=30)
+
+    def new_link(self) -> str:
+        """A fresh one-time login link for the owner, made through the admin API."""
+        with self.api() as client:
+            r = client.post(f"/api/admin/users/{self.owner_id}/login-link")
+            r.raise_for_status()
+            return r.json()["data"]["url"]
+
+    def wait_job(self, job_id: str, timeout: float = 240) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self.api() as client:
+            while time.monotonic() < deadline:
+                job = client.get(f"/api/jobs/{job_id}").json()["data"]
+                if job["status"] in ("completed", "failed", "canceled"):
+                    return job
+                time.sleep(0.2)
+        raise AssertionError(f"job {job_id} did not end")
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Studio]:
+    _require_browser()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
+    env.update({"APEXLOCAL_MODEL_SET": "tiny", "APEXLOCAL_MODELS_DIR": str(models_dir),
+                "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5", "PYTHONUNBUFFERED": "1",
+                "APEXLOCAL_RATE_LIMITS": "read=100000/10,generation=1000/10,delete=1000/10",
+                "APEXLOCAL_WEBHOOKS_ALLOW_PRIVATE": "1", "APEXLOCAL_WEBHOOK_RETRY_DELAYS": ""})
+    data = tmp_path_factory.mktemp("studio") / "data"
+    server = ServerProcess(data, free_port(), env).start()
+    try:
+        key = server.read_owner_key()
+        assert server.proc is not None and server.proc.stdout is not None
+        link = next(line.strip() for line in server.proc.stdout if line.startswith("http"))
+        _drain(server.proc.stdout, data.parent / "server-stdout.log")
+        studio = Studio(server, key, link)
+        with studio.api() as client:
+            users = client.get("/api/admin/users").json()["data"]
+        studio.owner_id = next(u["id"] for u in users if u["isAdmin"])
+        yield studio
+    finally:
+        server.stop()
+
+
+def _drain(stream: Any, path: Path) -> None:
+    """Keeps reading the server's stdout (uvicorn's access log goes there): a pipe nobody reads fills
+    up after 64 KiB and then blocks the server's event loop on its next log line."""
+
+    def copy() -> None:
+        with open(path, "a") as sink:
+            for line in stream:
+                sink.write(line)
+
+    threading.Thread(target=copy, daemon=True).start()
+
+
+# The browser -----------------------------------------------------------------------------------------
+
+
+def _require_browser() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: the web UI tests need Debian's chromium "
+                    "(apt-get install -y chromium) and `pip install playwright`")
+    pytest.importorskip("playwright.sync_api", reason="the web UI tests need `pip install playwright`")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Console:
+    """Console errors and uncaught exceptions of one page."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+
+    def unexpected(self, *allowed: str) -> list[str]:
+        return [e for e in self.errors if not any(a in e for a in allowed)]
+
+
+@dataclass
+class Tab:
+    page: Any
+    console: Console
+    context: Any
+
+
+def open_tab(browser: Any, viewport: dict[str, int] = DESKTOP, **options: Any) -> Tab:
+    context = browser.new_context(viewport=viewport, **options)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    return Tab(page, Console(page), context)
+
+
+def sign_in(studio: Studio, tab: Tab) -> Tab:
+    tab.page.goto(studio.new_link())
+    tab.page.wait_for_selector("#stat-credits")
+    return tab
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Tab]:
+    opened = open_tab(browser)
+    yield opened
+    opened.context.close()
+
+
+@pytest.fixture
+def signed_in(studio: Studio, tab: Tab) -> Tab:
+    return sign_in(studio, tab)
+
+
+def wait_for(page: Any, script: str, arg: Any = None, timeout: float = 30) -> Any:
+    """Polls a function in the page until it returns something truthy. (Playwright's own
+    wait_for_function evaluates strings with eval, which the studio's CSP rightly refuses.)"""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {script}")
+        page.wait_for_timeout(100)
+
+
+def shoot(page: Any, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
