@@ -144,6 +144,45 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX uploads_user ON uploads(user_id, seq);
     """,
+    # 3: web UI sessions (only a hash of the cookie's value is kept) and one-time login links.
+    """
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE TABLE login_links (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    """,
+    # 4: cloned voices: the stored clip, its transcript and a speaker embedding, per user.
+    """
+    CREATE TABLE voices (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'ready')),
+        clip_key TEXT,
+        transcript TEXT,
+        embedding BLOB,
+        embedding_kind TEXT,
+        language TEXT,
+        duration REAL,
+        sample_rate INTEGER,
+        credits_charged INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX voices_user ON voices(user_id, seq);
+    """,
 ]
 
 

@@ -16,6 +16,7 @@ ENGINES: dict[str, str] = {
     "faster-whisper": "apexlocal.engines.speech_to_text.whisper:FasterWhisperEngine",
     "voice-clone": "apexlocal.engines.voice_clone.chatterbox_clone:VoiceCloneEngine",
     "diffusers-video": "apexlocal.engines.video.engine:DiffusersVideoEngine",
+    "scripted-video": "apexlocal.engines.scripted_video.engine:ScriptedVideoEngine",
 }
 
 _instances: dict[str, Engine] = {}

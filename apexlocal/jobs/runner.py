@@ -17,12 +17,16 @@ from apexlocal.engines.registry import get_engine
 from apexlocal.errors import JobCancelled, JobError, ModelError
 from apexlocal.jobs import inputs, records
 from apexlocal.jobs.services import Services
+from apexlocal.jobs.voices import attach_cloned_voice
 from apexlocal.models.manifest import ModelEntry
 
 log = logging.getLogger("apexlocal.jobs")
 
 PROGRESS_EVERY_S = 0.2  # progress rows and events at most this often, plus every stage change
 GENERIC_ERROR = "Generation failed"
+# A job runs its model's engine, unless its type composes several models: then the job's model is
+# the one the request named (the video model of a narrated video) and this engine drives the rest.
+JOB_ENGINES = {"video": "scripted-video"}
 
 _runtime_lock = threading.Lock()
 
@@ -52,7 +56,9 @@ def _execute(services: Services, job: dict[str, Any], scratch: Path) -> Callable
     try:
         entry = services.manifest.by_id()[job["model_id"]]
         ctx = _context(services, job, scratch)
-        output = get_engine(entry.engine).run(json.loads(job["params"]), entry, ctx)
+        spec = json.loads(job["params"])
+        attach_cloned_voice(services, job, spec, scratch)
+        output = get_engine(JOB_ENGINES.get(job["type"], entry.engine)).run(spec, entry, ctx)
         ctx.check_cancelled()
         stored = _store(services, job, output)
     except JobCancelled:
@@ -118,6 +124,7 @@ def _context(services: Services, job: dict[str, Any], scratch: Path) -> EngineCo
         runtime=runtime,
         fetch_input=lambda url, field: inputs.fetch_input(
             services, job["user_id"], url, field, inputs.expected_types(field), scratch / "inputs"),
+        extras={"manifest": services.manifest},  # engines that use a second model look it up here
     )
 
 

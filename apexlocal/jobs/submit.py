@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from apexlocal.accounts import credits, plans
@@ -17,6 +17,10 @@ from apexlocal.models.manifest import ModelEntry, plan_allows_model
 # Job type -> (task of the manifest, label for messages). Everything here runs on the gpu queue.
 JOB_TYPES: dict[str, tuple[str, str]] = {
     "image": ("image", "Image generation"),
+    "voice": ("voice", "Voice generation"),
+    "video": ("video", "Video generation"),
+    "text2video": ("text2video", "Text to video"),
+    "b-roll": ("b-roll", "B-roll generation"),
 }
 
 
@@ -27,6 +31,8 @@ class Submission:
     requested_model: str | None
     idempotency_key: str | None
     request_hash: str
+    accepted_extra: dict[str, Any] = field(default_factory=dict)  # more fields of the 202 answer's data
+    task: str | None = None  # the manifest task the model must do, when not the job type's own
 
 
 def resolve_model(services: Services, user: User, task: str, requested: str | None) -> ModelEntry:
@@ -46,6 +52,7 @@ def submit(services: Services, user: User, sub: Submission) -> tuple[int, dict[s
     if services.draining:
         raise ServiceUnavailable("Server is shutting down; retry in a few seconds")
     task, label = JOB_TYPES[sub.job_type]
+    task = sub.task or task
     plans.require_feature(services.settings.plans, user, sub.job_type, label)
     entry = resolve_model(services, user, task, sub.requested_model)
     cost = services.settings.credit_costs[sub.job_type]
@@ -63,6 +70,7 @@ def submit(services: Services, user: User, sub: Submission) -> tuple[int, dict[s
             "message": f"{label} job queued",
             "queuePosition": position,
             "creditsCharged": cost,
+            **sub.accepted_extra,
         }}
 
     status, body, replayed = idempotency.run_once(db, user.id, sub.idempotency_key, sub.request_hash, create)
