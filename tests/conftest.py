@@ -7,9 +7,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,8 @@ class ServerProcess:
     env: dict[str, str]
     proc: subprocess.Popen[str] | None = None
     owner_key: str = ""
+    lines: list[str] = field(default_factory=list)  # stdout of every start, read as it comes
+    _seen: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def url(self) -> str:
@@ -111,6 +114,8 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "apexlocal", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
             env=self.env, stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+        # Always read stdout (the access log goes there): a full pipe would block the server.
+        threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -123,12 +128,20 @@ class ServerProcess:
             time.sleep(0.1)
         raise AssertionError("server did not become ready")
 
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            with self._seen:
+                self.lines.append(line)
+                self._seen.notify_all()
+
+    def wait_for_line(self, wanted: Any, timeout: float = 30) -> str:
+        """The first stdout line for which `wanted(line)` is true."""
+        with self._seen:
+            self._seen.wait_for(lambda: any(wanted(line) for line in self.lines), timeout)
+            return next((line.strip() for line in self.lines if wanted(line)), "")
+
     def read_owner_key(self) -> str:
-        assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("sk_live_"):
-                self.owner_key = line.strip()
-                break
+        self.owner_key = self.wait_for_line(lambda line: line.startswith("sk_live_"))
         return self.owner_key
 
     def kill(self) -> None:

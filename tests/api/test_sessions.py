@@ -223,8 +223,7 @@ def test_cli_prints_a_login_link_on_the_last_line(tmp_path):
 def test_first_start_prints_a_login_link_for_the_owner(server_factory):
     server = server_factory().start()
     server.read_owner_key()
-    assert server.proc is not None and server.proc.stdout is not None
-    link = next(line.strip() for line in server.proc.stdout if line.startswith("http"))
+    link = server.wait_for_line(lambda line: line.startswith("http"))
     assert link.startswith(f"{server.url}/auth/login?token=")
     with httpx.Client(base_url=server.url) as client:
         r = client.get(link, follow_redirects=False)

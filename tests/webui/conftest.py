@@ -104,9 +104,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterat
     server = ServerProcess(data, free_port(), env).start()
     try:
         key = server.read_owner_key()
-        assert server.proc is not None and server.proc.stdout is not None
-        link = next(line.strip() for line in server.proc.stdout if line.startswith("http"))
-        _drain(server.proc.stdout, data.parent / "server-stdout.log")
+        link = server.wait_for_line(lambda line: line.startswith("http"))
         studio = Studio(server, key, link)
         with studio.api() as client:
             users = client.get("/api/admin/users").json()["data"]
@@ -114,18 +112,6 @@ def studio(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterat
         yield studio
     finally:
         server.stop()
-
-
-def _drain(stream: Any, path: Path) -> None:
-    """Keeps reading the server's stdout (uvicorn's access log goes there): a pipe nobody reads fills
-    up after 64 KiB and then blocks the server's event loop on its next log line."""
-
-    def copy() -> None:
-        with open(path, "a") as sink:
-            for line in stream:
-                sink.write(line)
-
-    threading.Thread(target=copy, daemon=True).start()
 
 
 # The browser -----------------------------------------------------------------------------------------
