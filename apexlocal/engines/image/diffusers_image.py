@@ -11,7 +11,6 @@ runs exactly the code a job runs.
 from __future__ import annotations
 
 import inspect
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
 from apexlocal.engines.image.styles import STYLES, apply_style
 from apexlocal.engines.runtime import GIB, torch_dtype_for
+from apexlocal.engines.spec_checks import seed_of
 from apexlocal.errors import JobError, ModelError
 from apexlocal.models.manifest import ModelEntry
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 MIN_SIZE, MAX_SIZE, DEFAULT_SIZE = 256, 2048, 1024
 MIN_STEPS, MAX_STEPS, FALLBACK_STEPS = 1, 50, 4
-MAX_SEED = 2**63 - 1
 OUTPUT_NAME = "output.png"
 
 StepCallback = Callable[[int, int], None]  # (steps done, total steps)
@@ -72,7 +71,7 @@ def parse_request(spec: dict[str, Any], model: ModelEntry) -> ImageRequest:
         width=_int_in_range(spec, "width", MIN_SIZE, MAX_SIZE, DEFAULT_SIZE),
         height=_int_in_range(spec, "height", MIN_SIZE, MAX_SIZE, DEFAULT_SIZE),
         steps=steps,
-        seed=_seed(spec.get("seed")),
+        seed=seed_of(spec.get("seed")),
         model_name=str(spec.get("model") or model.id),
         call_options=defaults,
     )
@@ -84,14 +83,6 @@ def _int_in_range(spec: dict[str, Any], name: str, low: int, high: int, default:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise JobError(f"{name}: must be an integer from {low} to {high}")
-    return value
-
-
-def _seed(value: Any) -> int:
-    if value is None:
-        return secrets.randbelow(2**32)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-        raise JobError(f"seed: must be an integer from 0 to {MAX_SEED}")
     return value
 
 

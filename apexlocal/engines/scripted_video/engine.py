@@ -25,7 +25,8 @@ from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
 from apexlocal.engines.scripted_video import progress
 from apexlocal.engines.scripted_video.narration import Narration, narrate
 from apexlocal.engines.scripted_video.plan import Shot, plan_shots
-from apexlocal.engines.scripted_video.request import MAX_SEED, ScriptRequest, parse_request
+from apexlocal.engines.scripted_video.request import ScriptRequest, parse_request
+from apexlocal.engines.spec_checks import MAX_SEED
 from apexlocal.engines.scripted_video.scenes import Scene, split_scenes, words_per_minute
 from apexlocal.engines.scripted_video.styles import scene_prompt
 from apexlocal.engines.video.engine import FrameMaker, open_maker

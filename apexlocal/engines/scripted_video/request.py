@@ -7,12 +7,11 @@ Besides the request's own fields, the spec carries what was decided when the job
 
 from __future__ import annotations
 
-import math
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from apexlocal.engines.scripted_video.styles import STYLES
+from apexlocal.engines.spec_checks import seconds_of, seed_of
 from apexlocal.errors import JobError
 from apexlocal.models.manifest import ModelEntry
 
@@ -20,7 +19,6 @@ RESOLUTIONS = ("720p", "1080p")
 DEFAULT_RESOLUTION = "720p"
 MIN_DURATION_S, MAX_DURATION_S = 3, 60
 MAX_SCRIPT_CHARS = 5000
-MAX_SEED = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -54,32 +52,15 @@ def parse_request(spec: dict[str, Any], model: ModelEntry) -> ScriptRequest:
         raise JobError("captions: must be true or false")
     return ScriptRequest(
         script=" ".join(script.split()),
-        max_duration_s=_duration(spec.get("duration")),
+        max_duration_s=seconds_of(spec.get("duration"), MIN_DURATION_S, MAX_DURATION_S, MAX_DURATION_S),
         resolution=resolution,
         style=style,
-        seed=_seed(spec.get("seed")),
+        seed=seed_of(spec.get("seed")),
         captions=captions,
         model_name=str(spec.get("model") or model.id),
         voice_model=_optional_str(spec, "voiceModel"),
         voice_spec=_voice_spec(spec),
     )
-
-
-def _duration(value: Any) -> float:
-    if value is None:
-        return float(MAX_DURATION_S)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not MIN_DURATION_S <= value <= MAX_DURATION_S:
-        raise JobError(f"duration: must be a number of seconds from {MIN_DURATION_S} to {MAX_DURATION_S}")
-    return float(value)
-
-
-def _seed(value: Any) -> int:
-    if value is None:
-        return secrets.randbelow(2**32)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-        raise JobError(f"seed: must be an integer from 0 to {MAX_SEED}")
-    return value
 
 
 def _optional_str(spec: dict[str, Any], name: str) -> str | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from apexlocal.engines.video.styles import STYLES, apply_style
+from apexlocal.engines.spec_checks import seconds_of, seed_of
 from apexlocal.errors import JobError
 from apexlocal.models.manifest import ModelEntry
 
@@ -20,7 +19,6 @@ RESOLUTIONS: dict[str, tuple[int, int]] = {
 DEFAULT_RESOLUTION = "720p"
 MIN_DURATION_S, MAX_DURATION_S, DEFAULT_DURATION_S = 1, 120, 5
 MAX_PROMPT_CHARS = 5000
-MAX_SEED = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,9 @@ def parse_request(spec: dict[str, Any], model: ModelEntry) -> VideoRequest:
     return VideoRequest(
         prompt=prompt,
         negative_prompt=negative,
-        duration_s=_duration(spec.get("duration")),
+        duration_s=seconds_of(spec.get("duration"), MIN_DURATION_S, MAX_DURATION_S, DEFAULT_DURATION_S),
         resolution=resolution,
-        seed=_seed(spec.get("seed")),
+        seed=seed_of(spec.get("seed")),
         model_name=str(spec.get("model") or model.id),
     )
 
@@ -73,18 +71,3 @@ def _prompt(spec: dict[str, Any]) -> str:
     return " ".join(text.split())
 
 
-def _duration(value: Any) -> float:
-    if value is None:
-        return float(DEFAULT_DURATION_S)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not MIN_DURATION_S <= value <= MAX_DURATION_S:
-        raise JobError(f"duration: must be a number of seconds from {MIN_DURATION_S} to {MAX_DURATION_S}")
-    return float(value)
-
-
-def _seed(value: Any) -> int:
-    if value is None:
-        return secrets.randbelow(2**32)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-        raise JobError(f"seed: must be an integer from 0 to {MAX_SEED}")
-    return value
