@@ -146,6 +146,10 @@ class Settings:
     owner_credits: int = field(default=100_000, metadata=_help(
         "Credits granted to the owner account at the first start."))
     log_level: str = field(default="info", metadata=_help("Log level of the server."))
+    session_days: float = field(default=14.0, metadata=_help(
+        "How long a web UI session lasts after signing in, in days."))
+    login_link_minutes: float = field(default=15.0, metadata=_help(
+        "How long a one-time login link stays valid, in minutes."))
     storage_backend: Literal["local", "s3"] = field(default="local", metadata=_help(
         "Where outputs go: `local` (DATA_DIR/files, served by this server at signed URLs) or `s3` "
         "(an S3-compatible bucket such as Cloudflare R2, presigned URLs)."))

@@ -6,6 +6,8 @@ for someone who has no other way in yet.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from typing import Annotated, Any
 
 from anyio import to_thread
@@ -148,17 +150,17 @@ async def grant_credits(request: Request[Any, Any, Any], user_id: FromPath[str],
 
 
 @post("/users/{user_id:str}/login-link", status_code=201, summary="Create a Login Link", tags=["admin"],
-      description="A one-time web UI login link for the user, valid 15 minutes.")
+      description="A one-time web UI login link for the user, valid `login_link_minutes` (15 by default).")
 async def create_login_link(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[LoginLinkOut]:
     services = _services(request)
 
     def create() -> str:
         users.get_user(services.db, user_id)
-        return login_links.create_link(services.db, user_id)
+        return login_links.create_link(services.db, user_id, timedelta(minutes=services.settings.login_link_minutes))
 
     token = await to_thread.run_sync(create)
     url = login_links.login_url(str(request.base_url), token)
-    return Response({"data": {"url": url, "expiresInSeconds": int(login_links.LINK_TTL.total_seconds())}},
+    return Response({"data": {"url": url, "expiresInSeconds": int(services.settings.login_link_minutes * 60)}},
                     status_code=201, headers={"Cache-Control": "no-store"})
 
 

@@ -9,6 +9,8 @@ the session that the /api routes then accept beside Bearer keys.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from typing import Annotated, Any
 
 from anyio import to_thread
@@ -81,7 +83,8 @@ def _cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie
 
 
 def _session_cookie(request: Request[Any, Any, Any], new: sessions.NewSession) -> Cookie:
-    return _cookie(request, new.token, int(sessions.SESSION_TTL.total_seconds()))
+    days = request.app.state.services.settings.session_days
+    return _cookie(request, new.token, int(timedelta(days=days).total_seconds()))
 
 
 def _signin_link(services: Services, token: str | None, previous: str | None) -> sessions.NewSession | None:
@@ -89,7 +92,7 @@ def _signin_link(services: Services, token: str | None, previous: str | None) ->
     if not user_id:
         return None
     sessions.revoke(services.db, previous)  # the browser's earlier session ends with this sign-in
-    return sessions.create_session(services.db, user_id)
+    return sessions.create_session(services.db, user_id, timedelta(days=services.settings.session_days))
 
 
 @get("/auth/login", summary="Sign in with a login link", tags=["web ui"],
@@ -108,7 +111,7 @@ async def login_with_link(
 def _signin_key(services: Services, api_key: str, previous: str | None) -> tuple[User, sessions.NewSession]:
     user, _ = services.authenticator.authenticate(f"Bearer {api_key.strip()}")
     sessions.revoke(services.db, previous)
-    return user, sessions.create_session(services.db, user.id)
+    return user, sessions.create_session(services.db, user.id, timedelta(days=services.settings.session_days))
 
 
 @post("/auth/login", status_code=200, summary="Sign in with an API key", tags=["web ui"],

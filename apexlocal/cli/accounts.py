@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -81,8 +83,8 @@ def users_login_link(settings: Settings, email: str, base_url: str | None) -> No
     from apexlocal.accounts.users import get_by_email
 
     with _database(settings) as db:
-        token = login_links.create_link(db, get_by_email(db, email).id)
-    minutes = int(login_links.LINK_TTL.total_seconds() // 60)
+        token = login_links.create_link(db, get_by_email(db, email).id, timedelta(minutes=settings.login_link_minutes))
+    minutes = round(settings.login_link_minutes)
     click.echo(f"Login link for {email}, usable once within {minutes} minutes:")
     click.echo(login_links.login_url(base_url or browser_base_url(settings), token))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import logging
 
 import click
@@ -32,7 +34,8 @@ def serve(settings: Settings) -> None:
         click.echo(f"Created the owner account {owner.email} (enterprise, admin).")
         click.echo("Its API key, shown this once:")
         click.echo(owner.key)
-        token = login_links.create_link(services.db, get_by_email(services.db, owner.email).id)
+        token = login_links.create_link(services.db, get_by_email(services.db, owner.email).id,
+                                          timedelta(minutes=settings.login_link_minutes))
         click.echo("Open the studio with this one-time link (valid 15 minutes; later: "
                    f"`apexlocal users login-link {owner.email}`):")
         click.echo(login_links.login_url(browser_base_url(settings), token))
