@@ -152,7 +152,8 @@ def _api_job(client: Any, server: Server) -> float:
 
 
 def _direct_call(models_dir: Path) -> Any:
-    from apexlocal.engines.image.diffusers_image import generate, load_pipeline, parse_request
+    from apexlocal.engines.diffusers_loading import load_pipeline
+    from apexlocal.engines.image.diffusers_image import generate, parse_request
     from apexlocal.engines.runtime import resolve_device
     from apexlocal.models.manifest import load_manifest
 

@@ -4,7 +4,7 @@ One code path for every pipeline class: the request is validated up front (no mo
 a bad one), options a pipeline does not take are left out by reading its `__call__` signature, and
 each denoising step reports progress and gives a cancel a chance to stop the run.
 
-`parse_request`, `load_pipeline` and `generate` are the engine's own steps, public so a benchmark
+`parse_request` and `generate` (with `diffusers_loading.load_pipeline`) are the engine's own steps, public so a benchmark
 runs exactly the code a job runs.
 """
 
@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
+from apexlocal.engines.diffusers_loading import load_pipeline, pipeline_key
 from apexlocal.engines.image.styles import STYLES, apply_style
-from apexlocal.engines.runtime import GIB, torch_dtype_for
+from apexlocal.engines.runtime import GIB
 from apexlocal.engines.spec_checks import seed_of
-from apexlocal.errors import JobError, ModelError
+from apexlocal.errors import JobError
 from apexlocal.models.manifest import ModelEntry
 
 if TYPE_CHECKING:
@@ -84,30 +85,6 @@ def _int_in_range(spec: dict[str, Any], name: str, low: int, high: int, default:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise JobError(f"{name}: must be an integer from {low} to {high}")
     return value
-
-
-# Loading --------------------------------------------------------------------------------------
-
-def load_pipeline(model: ModelEntry, model_dir: Path, device: str) -> Any:
-    """The model's diffusers pipeline from local files, in the device's dtype, on the device."""
-    import diffusers
-
-    pipeline_class = getattr(diffusers, model.pipeline, None) if model.pipeline else None
-    if pipeline_class is None:
-        raise ModelError(f"{model.id}: diffusers has no pipeline class {model.pipeline!r}")
-    try:
-        pipe = pipeline_class.from_pretrained(
-            model_dir, local_files_only=True, dtype=torch_dtype_for(device))
-    except Exception as exc:  # corrupt or partial files surface as many exception types
-        raise ModelError(
-            f"{model.id}: cannot load from {model_dir} ({type(exc).__name__}: {exc}); "
-            f"run `apexlocal models verify {model.id}`") from exc
-    pipe.set_progress_bar_config(disable=True)
-    return pipe.to(device)
-
-
-def pipeline_key(model: ModelEntry, model_dir: Path, device: str) -> str:
-    return f"{model.pipeline}:{Path(model_dir).resolve()}:{device}"
 
 
 # Generation -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
+from apexlocal.engines.diffusers_loading import load_pipeline, pipeline_key
 from apexlocal.engines.runtime import GIB
 from apexlocal.engines.video import pipelines
 from apexlocal.engines.video.frames import AudioTrack, join_audio, scaled
@@ -165,11 +166,11 @@ def _pipeline(model: ModelEntry, ctx: EngineContext) -> tuple[Any, str]:
     model_dir = ctx.model_dir(model)  # may pull the model first, as a stage of its own
     ctx.check_cancelled()
     ctx.progress(0.0, "loading")
-    key = pipelines.pipeline_key(model, model_dir, ctx.device)
+    key = pipeline_key(model, model_dir, ctx.device)
     # Real models declare what they need, so older ones are evicted before this one loads;
     # tiny stand-ins are measured after loading instead.
     size = int(model.memory_gb * GIB) if ctx.model_set == "full" and model.memory_gb else None
-    pipe = ctx.runtime.get(key, lambda: pipelines.load_pipeline(model, model_dir, ctx.device), size)
+    pipe = ctx.runtime.get(key, lambda: load_pipeline(model, model_dir, ctx.device), size)
     ctx.progress(1.0, "loading")
     return pipe, key
 
