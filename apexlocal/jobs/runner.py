@@ -88,7 +88,7 @@ def _store(services: Services, job: dict[str, Any], output: EngineOutput) -> lis
     return stored
 
 
-class _Progress:
+class JobProgress:
     """Throttles an engine's per-step progress into bookkeeper writes."""
 
     def __init__(self, services: Services, job_id: str) -> None:
@@ -111,7 +111,7 @@ class _Progress:
 
 
 def _context(services: Services, job: dict[str, Any], scratch: Path) -> EngineContext:
-    progress = _Progress(services, job["id"])
+    progress = JobProgress(services, job["id"])
     runtime = runtime_for(services)
     return EngineContext(
         job_id=job["id"],
@@ -137,7 +137,7 @@ def runtime_for(services: Services) -> Any:
         return services.runtime
 
 
-def ensure_model(services: Services, entry: ModelEntry, progress: _Progress | None = None) -> Path:
+def ensure_model(services: Services, entry: ModelEntry, progress: JobProgress | None = None) -> Path:
     """The model's files, pulled first (as the job's first stage) when allowed."""
     store = services.models
     if store.is_installed(entry):

@@ -30,7 +30,7 @@ from apexlocal.engines.voice.encode import FORMATS, AudioFormat, make_encoder
 from apexlocal.errors import (BadRequest, Conflict, JobCancelled, JobError, ModelError, ModelUnavailable,
                               ServiceUnavailable)
 from apexlocal.jobs import records, voice_models
-from apexlocal.jobs.runner import GENERIC_ERROR, _Progress, ensure_model, runtime_for
+from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, ensure_model, runtime_for
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.voice_submit import JOB_TYPE, VoicePlan, plan_voice
 from apexlocal.jobs.voices import attach_cloned_voice
@@ -140,7 +140,7 @@ def _record(services: Services, user: User, plan: VoicePlan, key: str | None, re
 
 
 def _context(services: Services, job: dict[str, Any], scratch: Path, stop: threading.Event) -> EngineContext:
-    progress = _Progress(services, job["id"])
+    progress = JobProgress(services, job["id"])
     runtime = runtime_for(services)
     return EngineContext(
         job_id=job["id"], device=runtime.device, scratch_dir=scratch, model_set=services.settings.model_set,
