@@ -165,7 +165,8 @@ def test_tampered_or_expired_file_url_is_403(app_client, account, fake_engine):
     assert app_client.get(url).status_code == 200
     path, _, query = url.partition("?")
     params = dict(p.split("=", 1) for p in query.split("&"))
-    tampered = f"{path}?exp={params['exp']}&sig={params['sig'][:-2]}AA"
+    sig = params["sig"]
+    tampered = f"{path}?exp={params['exp']}&sig={sig[:-2]}{'AA' if sig[-2:] != 'AA' else 'BB'}"
     expired = f"{path}?exp=1000&sig={params['sig']}"
     other = path.replace("output.png", "other.png") + "?" + query
     for bad in (tampered, expired, other):

@@ -117,7 +117,8 @@ def test_state_changes_with_the_cookie_need_the_csrf_token(app_client, account):
     assert app_client.get("/api/keys").status_code == 200  # reads need no token
     missing = app_client.post("/api/keys", json={"name": "x"})
     assert missing.status_code == 403 and "CSRF" in missing.json()["error"]
-    wrong = app_client.post("/api/keys", json={"name": "x"}, headers={"X-CSRF-Token": csrf[:-1] + "A"})
+    altered = csrf[:-1] + ("A" if csrf[-1] != "A" else "B")  # never the token itself
+    wrong = app_client.post("/api/keys", json={"name": "x"}, headers={"X-CSRF-Token": altered})
     assert wrong.status_code == 403
     for method in ("patch", "delete"):
         path = "/api/settings" if method == "patch" else "/api/keys/any"
