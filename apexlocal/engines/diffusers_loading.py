@@ -3,10 +3,12 @@ so loading errors, dtypes and the warm-cache key are the same everywhere."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from apexlocal.engines.runtime import torch_dtype_for
+from apexlocal.engines.base import EngineContext
+from apexlocal.engines.runtime import GIB, torch_dtype_for
 from apexlocal.errors import ModelError
 from apexlocal.models.manifest import ModelEntry
 
@@ -43,3 +45,27 @@ def load_pipeline(model: ModelEntry, model_dir: Path, device: str) -> Any:
 
 def pipeline_key(model: ModelEntry, model_dir: Path, device: str) -> str:
     return f"{model.pipeline}:{Path(model_dir).resolve()}:{device}"
+
+
+def warm_pipeline(model: ModelEntry, ctx: EngineContext) -> tuple[Any, str]:
+    """The model's pipeline from the warm cache (loaded on a miss), and its cache key."""
+    model_dir = ctx.model_dir(model)  # may pull the model first, as a stage of its own
+    ctx.check_cancelled()
+    ctx.progress(0.0, "loading")
+    key = pipeline_key(model, model_dir, ctx.device)
+    # Real models declare what they need, so older ones are evicted before this one loads;
+    # tiny stand-ins are measured after loading instead.
+    size = int(model.memory_gb * GIB) if ctx.model_set == "full" and model.memory_gb else None
+    pipe = ctx.runtime.get(key, lambda: load_pipeline(model, model_dir, ctx.device), size)
+    ctx.progress(1.0, "loading")
+    return pipe, key
+
+
+def step_end(steps: int, callback: Callable[[int, int], None] | None) -> Callable[..., dict[str, Any]]:
+    """A diffusers `callback_on_step_end` that reports (steps done, total) and may raise to stop."""
+    def on_step_end(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        if callback is not None:
+            callback(step + 1, getattr(pipe, "_num_timesteps", None) or steps)
+        return tensors
+
+    return on_step_end

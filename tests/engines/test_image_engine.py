@@ -10,13 +10,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from apexlocal.engines.image.diffusers_image import (
-    DiffusersImageEngine,
-    fit_size,
-    generate,
-    parse_request,
-    pipeline_key,
-)
+from apexlocal.engines.diffusers_loading import pipeline_key
+from apexlocal.engines.image.diffusers_image import DiffusersImageEngine, fit_size, generate, parse_request
 from apexlocal.engines.image.styles import STYLES
 from apexlocal.errors import JobCancelled, JobError, ModelError
 from apexlocal.models.manifest import Manifest, ModelEntry

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
-from apexlocal.engines.diffusers_loading import load_pipeline, pipeline_key
+from apexlocal.engines.diffusers_loading import step_end, warm_pipeline
 from apexlocal.engines.image.styles import STYLES, apply_style
-from apexlocal.engines.runtime import GIB
 from apexlocal.engines.spec_checks import seed_of
 from apexlocal.errors import JobError
 from apexlocal.models.manifest import ModelEntry
@@ -116,7 +115,7 @@ def generate(pipe: Any, request: ImageRequest, device: str,
         num_inference_steps=request.steps,
         generator=torch.Generator(device=device).manual_seed(request.seed),
         output_type="pil",
-        callback_on_step_end=_step_end(request.steps, callback),
+        callback_on_step_end=step_end(request.steps, callback),
     )
     return pipe(**kwargs).images[0]
 
@@ -133,15 +132,6 @@ def _call_kwargs(pipe: Any, request: ImageRequest) -> dict[str, Any]:
     if negative is not None and "negative_prompt" in accepted:
         kwargs["negative_prompt"] = negative
     return kwargs
-
-
-def _step_end(steps: int, callback: StepCallback | None) -> Callable[..., dict[str, Any]]:
-    def on_step_end(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-        if callback is not None:
-            callback(step + 1, getattr(pipe, "_num_timesteps", None) or steps)
-        return tensors
-
-    return on_step_end
 
 
 def write_png(image: Image.Image, path: Path) -> None:
@@ -172,7 +162,7 @@ class DiffusersImageEngine:
         started = time.monotonic()
         request = parse_request(spec, model)
         ctx.check_cancelled()
-        pipe, key = self._pipeline(model, ctx)
+        pipe, key = warm_pipeline(model, ctx)
         ctx.check_cancelled()
         with _run_lock(key):
             image = generate(pipe, request, ctx.device, self._on_step(ctx))
@@ -190,18 +180,6 @@ class DiffusersImageEngine:
             "steps": request.steps,
         }
         return EngineOutput(files=[OutputFile(path, "image/png", OUTPUT_NAME)], metadata=metadata)
-
-    def _pipeline(self, model: ModelEntry, ctx: EngineContext) -> tuple[Any, str]:
-        model_dir = ctx.model_dir(model)  # may pull the model first, as a stage of its own
-        ctx.check_cancelled()
-        ctx.progress(0.0, "loading")
-        key = pipeline_key(model, model_dir, ctx.device)
-        # Real models declare what they need, so older ones are evicted before this one loads;
-        # tiny stand-ins are measured after loading instead.
-        size = int(model.memory_gb * GIB) if ctx.model_set == "full" and model.memory_gb else None
-        pipe = ctx.runtime.get(key, lambda: load_pipeline(model, model_dir, ctx.device), size)
-        ctx.progress(1.0, "loading")
-        return pipe, key
 
     @staticmethod
     def _on_step(ctx: EngineContext) -> StepCallback:

@@ -3,7 +3,7 @@ prompt. The video engine's common negative wording applies to every preset."""
 
 from __future__ import annotations
 
-from apexlocal.engines.video.styles import COMMON_NEGATIVE, Style
+from apexlocal.engines.video.styles import COMMON_NEGATIVE, Style, apply_style
 
 STYLES: dict[str, Style] = {
     "professional": Style(
@@ -23,7 +23,4 @@ STYLES: dict[str, Style] = {
 
 def scene_prompt(text: str, style: str | None) -> tuple[str, str]:
     """The prompt and negative prompt of a scene whose narration is `text`."""
-    if style is None:
-        return text, COMMON_NEGATIVE
-    preset = STYLES[style]
-    return f"{text}, {preset.prompt}", preset.negative
+    return apply_style(text, style, STYLES)

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
-from apexlocal.engines.diffusers_loading import load_pipeline, pipeline_key
-from apexlocal.engines.runtime import GIB
+from apexlocal.engines.diffusers_loading import warm_pipeline
 from apexlocal.engines.video import pipelines
 from apexlocal.engines.video.frames import AudioTrack, join_audio, scaled
 from apexlocal.engines.video.mp4 import write_mp4
@@ -131,7 +130,7 @@ def open_maker(model: ModelEntry, ctx: EngineContext, longest_s: float) -> Frame
         raise ModelError(f"{model.id} continues clips from a frame; it cannot start a video from text")
     native = native_geometry(model, ctx.model_set)
     ctx.check_cancelled()
-    t2v, key = _pipeline(model, ctx)
+    t2v, key = warm_pipeline(model, ctx)
     longest = plan_clips(max(1, round(longest_s * native.fps)), native.frames, pipelines.frame_step(t2v))
     return FrameMaker(model, native, _with_companion(Loaded(t2v, [key]), model, ctx, longest))
 
@@ -157,22 +156,9 @@ def _with_companion(loaded: Loaded, model: ModelEntry, ctx: EngineContext, plan:
     if companion.id == model.id:
         loaded.i2v = pipelines.same_weights_image_to_video(loaded.t2v, model)
     else:
-        loaded.i2v, companion_key = _pipeline(companion, ctx)
+        loaded.i2v, companion_key = warm_pipeline(companion, ctx)
         loaded.lock_keys.append(companion_key)
     return loaded
-
-
-def _pipeline(model: ModelEntry, ctx: EngineContext) -> tuple[Any, str]:
-    model_dir = ctx.model_dir(model)  # may pull the model first, as a stage of its own
-    ctx.check_cancelled()
-    ctx.progress(0.0, "loading")
-    key = pipeline_key(model, model_dir, ctx.device)
-    # Real models declare what they need, so older ones are evicted before this one loads;
-    # tiny stand-ins are measured after loading instead.
-    size = int(model.memory_gb * GIB) if ctx.model_set == "full" and model.memory_gb else None
-    pipe = ctx.runtime.get(key, lambda: load_pipeline(model, model_dir, ctx.device), size)
-    ctx.progress(1.0, "loading")
-    return pipe, key
 
 
 def _manifest(ctx: EngineContext) -> Manifest:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from apexlocal.engines.diffusers_loading import diffusers_class
+from apexlocal.engines.diffusers_loading import diffusers_class, step_end
 from apexlocal.engines.video.plan import ClipPlan, NativeGeometry
 from apexlocal.engines.video.request import VideoRequest
 from apexlocal.errors import ModelError
@@ -116,7 +116,7 @@ def run_clip(pipe: Any, request: VideoRequest, native: NativeGeometry, clip: Cli
 
     kwargs = _call_kwargs(pipe, model, request, native, clip)
     kwargs["generator"] = torch.Generator(device=device).manual_seed(request.seed + clip.index - 1)
-    kwargs["callback_on_step_end"] = _step_end(native.steps, callback)
+    kwargs["callback_on_step_end"] = step_end(native.steps, callback)
     if image is not None:
         kwargs["image"] = image
     result = pipe(**kwargs)
@@ -137,15 +137,6 @@ def _call_kwargs(pipe: Any, model: ModelEntry, request: VideoRequest, native: Na
     if "frame_rate" in accepted:  # LTX conditions on the frame rate and sizes its sound by it
         kwargs["frame_rate"] = float(native.fps)
     return kwargs
-
-
-def _step_end(steps: int, callback: StepCallback | None) -> Callable[..., dict[str, Any]]:
-    def on_step_end(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-        if callback is not None:
-            callback(step + 1, getattr(pipe, "_num_timesteps", None) or steps)
-        return tensors
-
-    return on_step_end
 
 
 def _audio(result: Any) -> np.ndarray | None:

@@ -35,9 +35,10 @@ STYLES: dict[str, Style] = {
 }
 
 
-def apply_style(prompt: str, style: str | None) -> tuple[str, str]:
-    """The prompt with the preset's wording, and the negative prompt (the common one for no style)."""
+def apply_style(prompt: str, style: str | None, presets: dict[str, Style] | None = None) -> tuple[str, str]:
+    """The prompt with the preset's wording, and the negative prompt (the common one for no style).
+    `presets` defaults to the text-to-video ones."""
     if style is None:
         return prompt, COMMON_NEGATIVE
-    preset = STYLES[style]
+    preset = (presets or STYLES)[style]
     return f"{prompt}, {preset.prompt}", preset.negative
