@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
 from apexlocal.engines.registry import get_engine
 from apexlocal.engines.voice.audio import read_wav
 from apexlocal.errors import JobCancelled, JobError
+from tests.api.voice_helpers import word_error_rate
 
 TEXT = "The quick brown fox jumps over the lazy dog. Please call me back before noon tomorrow."
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower())
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """(substitutions + deletions + insertions) / reference words, by edit distance over words."""
-    ref, hyp = words(reference), words(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(len(ref), 1)
 
 
 def test_word_error_rate_counts_edits():
