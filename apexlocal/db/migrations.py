@@ -5,6 +5,8 @@ Append new migrations to MIGRATIONS; never edit one that has shipped.
 
 from __future__ import annotations
 
+import sqlite3
+
 from apexlocal.db.database import Database
 
 MIGRATIONS: list[str] = [
@@ -206,15 +208,9 @@ def _statements(script: str) -> list[str]:
     buf = ""
     for line in script.splitlines(keepends=True):
         buf += line
-        if buf.strip().endswith(";") and buildable(buf):
+        if buf.strip().endswith(";") and sqlite3.complete_statement(buf):
             out.append(buf.strip())
             buf = ""
     if buf.strip():
         out.append(buf.strip())
     return out
-
-
-def buildable(stmt: str) -> bool:
-    import sqlite3
-
-    return sqlite3.complete_statement(stmt)
