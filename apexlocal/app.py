@@ -4,9 +4,8 @@ UI, and the in-process queue consumers started and stopped with the server."""
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 from litestar import Litestar, Router
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -15,7 +14,6 @@ from apexlocal.accounts import login_links, sessions
 from apexlocal.api import (
     auth,
     files,
-    generate,
     health,
     job_params,
     jobs,
@@ -24,9 +22,6 @@ from apexlocal.api import (
     models,
     usage,
     usage_daily,
-    video,
-    voice,
-    voices,
     webhooks,
     webui,
 )
@@ -34,24 +29,41 @@ from apexlocal.api import settings as settings_api
 from apexlocal.api.admin import admin_router
 from apexlocal.api.exceptions import EXCEPTION_HANDLERS
 from apexlocal.api.guards import ApiAuthMiddleware
-from apexlocal.api.openai_speech import speech_router
 from apexlocal.api.ratelimit import RateLimiter
 from apexlocal.api.security import security_headers_hook
 from apexlocal.api.uploads import upload_routes
-from apexlocal.jobs import pulls
+from apexlocal.delivery import webhooks as webhook_delivery
+from apexlocal.jobs import services as services_module
 from apexlocal.jobs.recovery import reconcile
 from apexlocal.jobs.runner import run_job
-from apexlocal.jobs.services import Services, build_services
-from apexlocal.jobs.webhooks import install as install_webhooks
-from apexlocal.jobs.webhooks import resume_deliveries
+from apexlocal.jobs.services import Services
+from apexlocal.models import pulls
+from apexlocal.products import PRODUCTS, all_job_types
 from apexlocal.settings import Settings
 
 log = logging.getLogger("apexlocal")
 
 
-def register_tasks(services: Services) -> None:
+def build_services(settings: Settings) -> Services:
+    """The server's dependencies, with every product's job types and every queue task registered."""
+    services = services_module.build_services(settings, all_job_types())
     services.tasks["run_job"] = services.queues.task("gpu", "run_job", lambda job_id: run_job(services, job_id))
-    install_webhooks(services)
+    services.tasks[pulls.TASK] = services.queues.task(
+        "io", pulls.TASK, lambda model_id: pulls.run_pull(
+            services.models, services.manifest.by_id().get(model_id), services.pulls, model_id))
+    webhook_delivery.install(services)
+    return services
+
+
+def recover(services: Services) -> None:
+    """What a restart must settle before the workers start: pending webhook deliveries (first: it
+    flushes the io queue, which the job reconciliation may refill), unfinished jobs, and whatever
+    each product left half-done."""
+    webhook_delivery.resume_deliveries(services)
+    reconcile(services)
+    for product in PRODUCTS:
+        for hook in product.on_startup:
+            hook(services)
 
 
 def _openapi() -> OpenAPIConfig:
@@ -69,49 +81,33 @@ def _openapi() -> OpenAPIConfig:
 
 def create_app(settings: Settings, services: Services | None = None, start_workers: bool = True) -> Litestar:
     services = services or build_services(settings)
-    register_tasks(services)
-    model_pulls = pulls.install(services)
 
     def startup(app: Litestar) -> None:
         sessions.purge_expired(services.db)
         login_links.purge_spent(services.db)
-        # Deliveries first: it flushes the io queue, which the job reconciliation may refill.
-        resume_deliveries(services)
-        reconcile(services)
+        recover(services)
         if start_workers:
             services.queues.start(settings.gpu_workers, settings.io_workers, settings.queue_max_idle_wait)
 
     def shutdown(app: Litestar) -> None:
         services.close()
 
+    product_routes = [handler for product in PRODUCTS for handler in product.routes]
     api = Router(path="/api", middleware=[ApiAuthMiddleware()],
-                 route_handlers=[*generate.routes, *jobs.routes, *job_params.routes, *keys.routes, *usage.routes,
+                 route_handlers=[*jobs.routes, *job_params.routes, *keys.routes, *usage.routes,
                                  *usage_daily.routes, *models.routes, *model_admin.routes, *settings_api.routes,
-                                 *webhooks.routes, *upload_routes(settings), admin_router(),
-                                 *voice.routes, *voices.routes, *video.routes])
+                                 *webhooks.routes, *upload_routes(settings), admin_router(), *product_routes])
+    root_routes = [handler for product in PRODUCTS for handler in product.root_routes]
     app = Litestar(
-        route_handlers=[*health.routes, *files.file_routes, *auth.routes, *webui.routes, api, speech_router()],
+        route_handlers=[*health.routes, *files.file_routes, *auth.routes, *webui.routes, api, *root_routes],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[security_headers_hook(settings)],
         on_startup=[startup],
         on_shutdown=[shutdown],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
-        state=_state(services, settings, model_pulls),
+        state=State({"services": services, "rate_limiter": RateLimiter(settings)}),
         logging_config=None,
         debug=False,
     )
     return app
-
-
-def _state(services: Services, settings: Settings, model_pulls: pulls.PullTracker) -> Any:
-    from litestar.datastructures import State
-
-    return State({
-        "services": services,
-        "settings": settings,
-        "rate_limiter": RateLimiter(settings),
-        "storage": services.storage,
-        "file_secret": services.file_secret,
-        "model_pulls": model_pulls,
-    })

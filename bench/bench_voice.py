@@ -36,7 +36,7 @@ def main() -> None:
 
     def ctx() -> EngineContext:
         return EngineContext("bench", "cpu", scratch, "tiny", lambda f, s: None, lambda: False,
-                             check_package, runtime)
+                             check_package, runtime, manifest=load_manifest())
 
     engine.run({"text": "Warm up."}, model, ctx())  # load once: a server keeps it warm
     started = time.perf_counter()

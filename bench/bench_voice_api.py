@@ -43,7 +43,7 @@ def direct_engine() -> object:
     runtime, scratch = ModelRuntime("cpu"), Path(tempfile.mkdtemp(prefix="bench-voice-api-"))
 
     def run(text: str) -> tuple[float, float]:
-        ctx = EngineContext("bench", "cpu", scratch, "tiny", lambda f, s: None, lambda: False, check_package, runtime)
+        ctx = EngineContext("bench", "cpu", scratch, "tiny", lambda f, s: None, lambda: False, check_package, runtime, manifest=load_manifest())
         started = time.perf_counter()
         seconds = engine.run({"text": text}, model, ctx).metadata["durationSeconds"]
         return time.perf_counter() - started, seconds

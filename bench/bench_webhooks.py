@@ -61,9 +61,8 @@ class Receiver:
 
 
 def bench_throughput(count: int = 300) -> dict[str, float]:
-    from apexlocal.app import register_tasks
-    from apexlocal.jobs import webhooks
-    from apexlocal.jobs.services import build_services
+    from apexlocal.delivery import webhooks
+    from apexlocal.app import build_services
     from apexlocal.settings import load_settings
     from apexlocal.webhooks import fetch, sign
 
@@ -72,7 +71,6 @@ def bench_throughput(count: int = 300) -> dict[str, float]:
         settings = load_settings(environ={}, overrides={
             "data_dir": Path(tmp), "model_set": "tiny", "webhooks_allow_private": True})
         services = build_services(settings)
-        register_tasks(services)
         job_ids = _completed_jobs(services, receiver.url, count)
         services.queues.start(0, settings.io_workers, settings.queue_max_idle_wait)
         start = time.perf_counter()

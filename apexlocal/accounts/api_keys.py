@@ -11,7 +11,8 @@ from typing import Any
 
 from apexlocal.accounts import keys
 from apexlocal.accounts.users import User
-from apexlocal.db.database import Database, utcnow
+from apexlocal.db.database import Database
+from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, NotFound, Unauthorized
 
 LAST_USED_EVERY_S = 60.0

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from apexlocal.db.database import Database, utcnow
+from apexlocal.db.database import Database
+from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, PaymentRequired
 
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from apexlocal.accounts.sessions import stamp, token_hash
-from apexlocal.db.database import Database, utcnow
+from apexlocal.db.database import Database
+from apexlocal.timestamps import utcnow
 
 LINK_TTL = timedelta(minutes=15)
 LOGIN_PATH = "/auth/login"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apexlocal.accounts.users import User
-from apexlocal.db.database import Database, utcnow
+from apexlocal.db.database import Database
+from apexlocal.timestamps import utcnow
 
 SESSION_TTL = timedelta(days=14)
 COOKIE_NAME = "apexlocal_session"

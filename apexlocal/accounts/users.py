@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from apexlocal.accounts import credits
-from apexlocal.db.database import Database, utcnow
+from apexlocal.db.database import Database
+from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, Conflict, NotFound
 
 

@@ -80,7 +80,7 @@ def _check_signature(request: Request, key: str, exp: str | None, sig: str | Non
     if exp is None or sig is None or not _EXP.fullmatch(exp):
         raise Forbidden("Invalid or expired file URL")
     expires = int(exp)
-    if not verify(request.app.state.file_secret, key, expires, sig, now):
+    if not verify(request.app.state.services.file_secret, key, expires, sig, now):
         raise Forbidden("Invalid or expired file URL")
     return max(0, expires - int(now))
 
@@ -199,7 +199,7 @@ async def serve_file(
     exp: Annotated[str | None, QueryParameter(description="Expiry of the URL, Unix seconds.")] = None,
     sig: Annotated[str | None, QueryParameter(description="Signature of the key and expiry.")] = None,
 ) -> ASGIResponse:
-    storage = request.app.state.storage
+    storage = request.app.state.services.storage
     if not isinstance(storage, LocalStorage):
         raise NotFound("File not found")
     key = key.removeprefix("/")

@@ -61,7 +61,7 @@ def cookie_value(scope: Scope, name: str = sessions.COOKIE_NAME) -> str | None:
 
 def _own_hosts(scope: Scope) -> set[str]:
     hosts = {(_header(scope, b"host") or "").lower()}
-    base = scope["app"].state.settings.base_url
+    base = scope["app"].state.services.settings.base_url
     if base:
         hosts.add(urlsplit(base).netloc.lower())
     return hosts - {""}

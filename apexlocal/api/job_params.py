@@ -15,7 +15,7 @@ from msgspec import Struct
 
 from apexlocal.api.guards import current_user
 from apexlocal.errors import NotFound
-from apexlocal.jobs import records
+from apexlocal.db import jobs as records
 
 
 class JobParams(Struct, rename="camel"):

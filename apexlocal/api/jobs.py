@@ -16,7 +16,7 @@ from litestar.response import ServerSentEvent
 from apexlocal.api.guards import current_user
 from apexlocal.api.schemas import Job, JobList, JobOut
 from apexlocal.errors import BadRequest, NotFound
-from apexlocal.jobs import records
+from apexlocal.db import jobs as records
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.views import job_view
 

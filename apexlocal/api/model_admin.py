@@ -1,6 +1,6 @@
 """One model: read it (with its latest pull), follow a pull (SSE), and, for admins, pull or remove it.
 
-A pull runs as a task on the `io` queue (`apexlocal.jobs.pulls`); these routes only start it and
+A pull runs as a task on the `io` queue (`apexlocal.models.pulls`); these routes only start it and
 read its progress.
 """
 
@@ -19,7 +19,7 @@ from litestar.response import ServerSentEvent
 from apexlocal.api.guards import admin_guard
 from apexlocal.api.models import model_view
 from apexlocal.errors import Conflict, ModelError, NotFound
-from apexlocal.jobs.pulls import ACTIVE, PullTracker, start_pull
+from apexlocal.models.pulls import ACTIVE, PullTracker, TASK, start_pull
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry
 
@@ -32,7 +32,7 @@ def _services(request: Request[Any, Any, Any]) -> Services:
 
 
 def _tracker(request: Request[Any, Any, Any]) -> PullTracker:
-    return request.app.state.model_pulls
+    return request.app.state.services.pulls
 
 
 def _entry(services: Services, model_id: str) -> ModelEntry:
@@ -85,7 +85,7 @@ async def pull_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -
     entry = _entry(services, model_id)
     if services.models.is_installed(entry) and not _tracker(request).active(entry.id):
         return Response({"data": _view(request, entry)}, status_code=200)
-    await to_thread.run_sync(start_pull, services, _tracker(request), entry.id)
+    await to_thread.run_sync(start_pull, services.pulls, services.tasks[TASK], entry.id)
     return Response({"data": _view(request, entry)}, status_code=202)
 
 

@@ -29,7 +29,8 @@ def model_view(services: Services, m: ModelEntry) -> dict[str, Any]:
 
 @get("/models", summary="List Models", tags=["models"])
 async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    services, pulls = request.app.state.services, request.app.state.model_pulls
+    services = request.app.state.services
+    pulls = services.pulls
     return {"data": [{**model_view(services, m), "pull": pulls.get(m.id)} for m in services.manifest.model]}
 
 

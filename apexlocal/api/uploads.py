@@ -22,7 +22,7 @@ from apexlocal.api.guards import current_user
 from apexlocal.api.schemas import UploadOut
 from apexlocal.errors import BadRequest, UnsupportedMediaType
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.uploads import KINDS, store_upload, too_large
+from apexlocal.uploads.store import KINDS, store_upload, too_large
 from apexlocal.settings import Settings
 
 # Room for the multipart boundaries and part headers around the file itself.

@@ -9,7 +9,7 @@ from litestar import Request, get
 from apexlocal.accounts import credits
 from apexlocal.accounts.cycle import current_cycle
 from apexlocal.api.guards import current_user
-from apexlocal.db.database import parse_time
+from apexlocal.timestamps import parse_time
 
 # Job type -> the key of `used`, plural as the seed's example ("images").
 USED_KEYS = {

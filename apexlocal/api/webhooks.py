@@ -11,7 +11,8 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from apexlocal.api.guards import current_user
 from apexlocal.api.schemas import DeliveryList, DeliveryOut
 from apexlocal.errors import BadRequest
-from apexlocal.jobs import deliveries, webhooks
+from apexlocal.db import deliveries
+from apexlocal.delivery import webhooks
 from apexlocal.jobs.services import Services
 
 

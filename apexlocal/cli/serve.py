@@ -25,7 +25,7 @@ def serve(settings: Settings) -> None:
     from apexlocal.accounts.users import get_by_email
     from apexlocal.cli.accounts import browser_base_url
     from apexlocal.app import create_app
-    from apexlocal.jobs.services import build_services
+    from apexlocal.app import build_services
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     services = build_services(settings)

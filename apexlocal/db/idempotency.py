@@ -12,7 +12,8 @@ from typing import Any
 
 import msgspec
 
-from apexlocal.db.database import Database, utcnow
+from apexlocal.db.database import Database
+from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, Conflict
 
 MAX_KEY_LEN = 255

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from apexlocal.db.database import Database, utcnow
+from apexlocal.db.database import Database
+from apexlocal.timestamps import utcnow
 
 
 def insert_pending(db: Database, voice_id: str, user_id: str, name: str, cost: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from apexlocal.errors import JobCancelled
-from apexlocal.models.manifest import ModelEntry
+from apexlocal.models.manifest import Manifest, ModelEntry
 
 ProgressFn = Callable[[float, str], None]
 
@@ -35,7 +35,9 @@ class EngineContext:
     # storage, others through the SSRF-safe fetcher; `field` names the input (errors name it) and
     # decides the media type it must have. Failures raise JobError.
     fetch_input: Callable[[str, str], Path] | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The server's catalogue (the `models_manifest` setting): engines that drive a second model
+    # (a narration voice, an image-to-video companion) look it up here.
+    manifest: Manifest = field(kw_only=True)
 
     def check_cancelled(self) -> None:
         if self.cancelled():

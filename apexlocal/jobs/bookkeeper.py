@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from apexlocal.accounts import credits
-from apexlocal.db.database import Database, utcnow
-from apexlocal.jobs import records
+from apexlocal.db.database import Database
+from apexlocal.timestamps import utcnow
+from apexlocal.db import jobs as records
 from apexlocal.jobs.events import JobEvents
 
 log = logging.getLogger("apexlocal.jobs")

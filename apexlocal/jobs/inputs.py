@@ -15,7 +15,8 @@ from pathlib import Path
 from apexlocal.accounts.users import User
 from apexlocal.db import uploads
 from apexlocal.errors import BadRequest, JobError
-from apexlocal.jobs import media, records
+from apexlocal.uploads import media
+from apexlocal.db import jobs as records
 from apexlocal.jobs.services import Services
 from apexlocal.webhooks import fetch, ssrf
 

@@ -1,17 +1,15 @@
 """Startup reconciliation. The jobs table is the record of truth; huey only carries ids, and a task
 that was running when the process died is simply gone. So at startup: queued jobs are queued again
 (in their order), interrupted ones are started again while they have attempts left, and failed and
-refunded after that; a streamed speech job and a voice clone that were cut short are failed and
-refunded. No debit is ever left without an ending."""
+refunded after that; a streamed speech job that was cut short is failed and refunded. No debit is ever left without an ending."""
 
 from __future__ import annotations
 
 import logging
 
-from apexlocal.jobs import records
+from apexlocal.db import jobs as records
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.submit import enqueue
-from apexlocal.jobs.voices import recover_pending
 
 STREAM_QUEUE = "stream"  # jobs of /v1/audio/speech, made while they were sent
 
@@ -43,7 +41,4 @@ def reconcile(services: Services) -> dict[str, int]:
             counts["failed"] += 1
     if any(counts.values()):
         log.info("reconciled unfinished jobs: %s", counts)
-    clones = recover_pending(services)
-    if clones:
-        log.info("refunded %d voice clones interrupted by a restart", clones)
     return counts

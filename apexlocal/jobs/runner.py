@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import threading
 import time
 from pathlib import Path
 from collections.abc import Callable
@@ -15,20 +14,15 @@ from typing import Any
 from apexlocal.engines.base import EngineContext, EngineOutput
 from apexlocal.engines.registry import get_engine
 from apexlocal.errors import JobCancelled, JobError, ModelError
-from apexlocal.jobs import inputs, records
+from apexlocal.jobs import inputs
+from apexlocal.db import jobs as records
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.voices import attach_cloned_voice
 from apexlocal.models.manifest import ModelEntry
 
 log = logging.getLogger("apexlocal.jobs")
 
 PROGRESS_EVERY_S = 0.2  # progress rows and events at most this often, plus every stage change
 GENERIC_ERROR = "Generation failed"
-# A job runs its model's engine, unless its type composes several models: then the job's model is
-# the one the request named (the video model of a narrated video) and this engine drives the rest.
-JOB_ENGINES = {"video": "scripted-video"}
-
-_runtime_lock = threading.Lock()
 
 
 def output_key(job: dict[str, Any], name: str) -> str:
@@ -57,8 +51,10 @@ def _execute(services: Services, job: dict[str, Any], scratch: Path) -> Callable
         entry = services.manifest.by_id()[job["model_id"]]
         ctx = _context(services, job, scratch)
         spec = json.loads(job["params"])
-        attach_cloned_voice(services, job, spec, scratch)
-        output = get_engine(JOB_ENGINES.get(job["type"], entry.engine)).run(spec, entry, ctx)
+        job_type = services.job_types[job["type"]]
+        if job_type.prepare is not None:
+            job_type.prepare(services, job, spec, scratch)
+        output = get_engine(job_type.engine or entry.engine).run(spec, entry, ctx)
         ctx.check_cancelled()
         stored = _store(services, job, output)
     except JobCancelled:
@@ -112,7 +108,7 @@ class JobProgress:
 
 def _context(services: Services, job: dict[str, Any], scratch: Path) -> EngineContext:
     progress = JobProgress(services, job["id"])
-    runtime = runtime_for(services)
+    runtime = services.runtime.get()
     return EngineContext(
         job_id=job["id"],
         device=runtime.device,
@@ -124,17 +120,8 @@ def _context(services: Services, job: dict[str, Any], scratch: Path) -> EngineCo
         runtime=runtime,
         fetch_input=lambda url, field: inputs.fetch_input(
             services, job["user_id"], url, field, inputs.expected_types(field), scratch / "inputs"),
-        extras={"manifest": services.manifest},  # engines that use a second model look it up here
+        manifest=services.manifest,
     )
-
-
-def runtime_for(services: Services) -> Any:
-    with _runtime_lock:
-        if services.runtime is None:
-            from apexlocal.engines.runtime import ModelRuntime
-
-            services.runtime = ModelRuntime.from_settings(services.settings)
-        return services.runtime
 
 
 def ensure_model(services: Services, entry: ModelEntry, progress: JobProgress | None = None) -> Path:

@@ -1,7 +1,12 @@
-"""Everything a running server holds, built once from the settings and passed explicitly."""
+"""Everything a running server holds, built once from the settings and passed explicitly.
+
+`Services` is frozen: what changes while the server runs lives in objects made for it (the model
+runtime made on first use, the task table filled while the app is built, the stopping flag)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +16,9 @@ from apexlocal.db.migrations import migrate
 from apexlocal.jobs.bookkeeper import Bookkeeper
 from apexlocal.jobs.events import JobEvents
 from apexlocal.jobs.queue import Queues
+from apexlocal.jobs.types import JobType
 from apexlocal.models.manifest import Manifest, load_manifest
+from apexlocal.models.pulls import PullTracker
 from apexlocal.models.store import ModelStore
 from apexlocal.settings import Settings
 from apexlocal.storage import make_storage
@@ -19,7 +26,44 @@ from apexlocal.storage.base import Storage
 from apexlocal.storage.signing import load_or_create_secret
 
 
-@dataclass
+class LazyRuntime:
+    """The warm model runtime, made on the first job: making it imports torch, which the API
+    process and the CLI never need otherwise."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._runtime: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        with self._lock:
+            if self._runtime is None:
+                from apexlocal.engines.runtime import ModelRuntime
+
+                self._runtime = ModelRuntime.from_settings(self._settings)
+            return self._runtime
+
+    @property
+    def loaded(self) -> Any:
+        """The runtime if a job made it already, else None (nothing is imported)."""
+        return self._runtime
+
+
+class Tasks:
+    """The queue tasks of this server by name (`run_job`, `deliver_webhook`, ...), each a huey task
+    wrapper: calling it enqueues. Registered while the app is built, read afterwards."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, Callable[..., Any]] = {}
+
+    def __setitem__(self, name: str, task: Callable[..., Any]) -> None:
+        self._tasks[name] = task
+
+    def __getitem__(self, name: str) -> Any:
+        return self._tasks[name]
+
+
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     db: Database
@@ -31,17 +75,23 @@ class Services:
     bookkeeper: Bookkeeper
     queues: Queues
     authenticator: Authenticator
-    runtime: Any = None  # engines.runtime.ModelRuntime, made on first job (it may import torch)
-    tasks: dict[str, Any] = field(default_factory=dict)  # huey task wrappers by name
-    draining: bool = False  # set at shutdown: new jobs are refused with 503
+    job_types: Mapping[str, JobType]
+    runtime: LazyRuntime
+    pulls: PullTracker = field(default_factory=PullTracker)
+    tasks: Tasks = field(default_factory=Tasks)
+    stopping: threading.Event = field(default_factory=threading.Event)  # new jobs are refused with 503
+
+    @property
+    def draining(self) -> bool:
+        return self.stopping.is_set()
 
     def close(self) -> None:
-        self.draining = True
+        self.stopping.set()
         self.queues.stop()
         self.db.close()
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, job_types: Mapping[str, JobType]) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_path)
     migrate(db)
@@ -59,4 +109,6 @@ def build_services(settings: Settings) -> Services:
         bookkeeper=Bookkeeper(db, events),
         queues=Queues(settings.queue_dir),
         authenticator=Authenticator(db),
+        job_types=job_types,
+        runtime=LazyRuntime(settings),
     )

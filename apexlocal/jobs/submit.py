@@ -10,19 +10,9 @@ from apexlocal.accounts import credits, plans
 from apexlocal.accounts.users import User
 from apexlocal.db import idempotency
 from apexlocal.errors import BadRequest, Forbidden, ModelUnavailable, ServiceUnavailable
-from apexlocal.jobs import records
+from apexlocal.db import jobs as records
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry, plan_allows_model
-
-# Job type -> (task of the manifest, label for messages). Everything here runs on the gpu queue.
-JOB_TYPES: dict[str, tuple[str, str]] = {
-    "image": ("image", "Image generation"),
-    "voice": ("voice", "Voice generation"),
-    "video": ("video", "Video generation"),
-    "text2video": ("text2video", "Text to video"),
-    "b-roll": ("b-roll", "B-roll generation"),
-}
-
 
 @dataclass(frozen=True)
 class Submission:
@@ -51,8 +41,8 @@ def resolve_model(services: Services, user: User, task: str, requested: str | No
 def submit(services: Services, user: User, sub: Submission) -> tuple[int, dict[str, Any]]:
     if services.draining:
         raise ServiceUnavailable("Server is shutting down; retry in a few seconds")
-    task, label = JOB_TYPES[sub.job_type]
-    task = sub.task or task
+    job_type = services.job_types[sub.job_type]
+    task, label = sub.task or job_type.task, job_type.label
     plans.require_feature(services.settings.plans, user, sub.job_type, label)
     entry = resolve_model(services, user, task, sub.requested_model)
     cost = services.settings.credit_costs[sub.job_type]

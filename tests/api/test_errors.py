@@ -142,7 +142,7 @@ def test_internal_error_leaks_nothing(app_client, account, monkeypatch):
 
 
 def test_service_unavailable_while_shutting_down(app_client, account):
-    app_client.services.draining = True
+    app_client.services.stopping.set()
     body = assert_envelope(image(app_client, account.headers), 503, "SERVICE_UNAVAILABLE")
     assert "shutting down" in body["error"]
     assert credits.balance(app_client.services.db, account.id) == 1000

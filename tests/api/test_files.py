@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import anyio
@@ -42,8 +43,7 @@ def storage(tmp_path: Path) -> LocalStorage:
 
 def make_client(storage: object) -> TestClient:
     app = Litestar(route_handlers=file_routes, exception_handlers={ApiError: envelope})
-    app.state.storage = storage
-    app.state.file_secret = SECRET
+    app.state.services = SimpleNamespace(storage=storage, file_secret=SECRET)
     return TestClient(app, base_url=BASE)
 
 

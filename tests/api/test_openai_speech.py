@@ -8,7 +8,7 @@ import pytest
 from apexlocal.accounts import credits
 from apexlocal.engines import registry
 from apexlocal.errors import JobError
-from apexlocal.jobs.speech_stream import OPENAI_VOICES, stock_voice_for
+from apexlocal.products.voice.speech_stream import OPENAI_VOICES, stock_voice_for
 from tests.conftest import make_settings
 
 BODY = {"model": "tts-1", "input": "Hello there.", "voice": "alloy", "response_format": "wav"}

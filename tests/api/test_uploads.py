@@ -10,7 +10,7 @@ import pytest
 from apexlocal.accounts.users import get_user
 from apexlocal.errors import BadRequest, JobError
 from apexlocal.jobs import inputs
-from apexlocal.jobs.media import sniff_bytes
+from apexlocal.uploads.media import sniff_bytes
 from tests.api.webhook_helpers import FakeEngine, png_bytes, submit_image, wav_bytes
 from tests.conftest import add_account, make_settings, wait_for_job
 

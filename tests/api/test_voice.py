@@ -64,7 +64,7 @@ def test_a_language_the_model_cannot_speak_is_refused_naming_what_it_can(app_cli
 
 
 def test_submit_time_checks_pass_what_the_model_can_do(app_client, account):
-    from apexlocal.jobs.voice_submit import plan_voice
+    from apexlocal.products.voice.submit import plan_voice
 
     user = app_client.services.authenticator.authenticate(account.headers["Authorization"])[0]
     plan = plan_voice(app_client.services, user, text="Hola.", voice_id="ef_dora", speed=1.0, language="es",
@@ -91,7 +91,7 @@ def test_invalid_requests_name_the_field(app_client, account, body, message):
 
 
 def test_the_model_follows_the_voice_or_language_when_none_is_named(app_client):
-    from apexlocal.jobs import voice_models
+    from apexlocal.products.voice import voice_models
 
     services = app_client.services
     assert voice_models.default_voice_model(services).id == "piper-joe-medium"  # no CUDA here
@@ -102,12 +102,12 @@ def test_the_model_follows_the_voice_or_language_when_none_is_named(app_client):
 
 
 def test_on_a_cuda_machine_the_default_is_kokoro(app_client, monkeypatch):
-    from apexlocal.jobs import voice_models
+    from apexlocal.products.voice import voice_models
 
     class CudaRuntime:
         device = "cuda"
 
-    monkeypatch.setattr(app_client.services, "runtime", CudaRuntime())  # no job runs in this test
+    monkeypatch.setattr(app_client.services.runtime, "_runtime", CudaRuntime())  # no job runs in this test
     assert voice_models.default_voice_model(app_client.services).id == "kokoro-82m"
     assert voice_models.model_for(app_client.services, "en_US-joe-medium", None).id == "piper-joe-medium"
 

@@ -44,7 +44,7 @@ def piper_speech(text: str, dest: Path) -> float:
     scratch = dest.parent / f".{dest.stem}-scratch"
     scratch.mkdir(parents=True, exist_ok=True)
     ctx = EngineContext("sample", "cpu", scratch, "tiny", lambda f, s: None, lambda: False, check_package,
-                        ModelRuntime("cpu"))
+                        ModelRuntime("cpu"), manifest=load_manifest())
     out = get_engine(model.engine).run({"text": text}, model, ctx)
     shutil.move(out.files[0].path, dest)
     shutil.rmtree(scratch, ignore_errors=True)

@@ -61,7 +61,7 @@ class Recorder:
 
 
 @pytest.fixture
-def make_ctx(tmp_path: Path, tiny_dirs: dict[str, Path], runtime: Any) -> Callable[..., tuple[EngineContext, Recorder]]:
+def make_ctx(tmp_path: Path, tiny_dirs: dict[str, Path], runtime: Any, manifest: Manifest) -> Callable[..., tuple[EngineContext, Recorder]]:
     counter = iter(range(1_000_000))
 
     def make(cancel_when: Callable[[list[tuple[str, float]]], bool] | None = None,
@@ -76,7 +76,7 @@ def make_ctx(tmp_path: Path, tiny_dirs: dict[str, Path], runtime: Any) -> Callab
         ctx = EngineContext(
             job_id=scratch.name, device="cpu", scratch_dir=scratch, model_set="tiny",
             progress=recorder.progress, cancelled=recorder.cancelled, model_dir=model_dir,
-            runtime=runtime_ or runtime,
+            runtime=runtime_ or runtime, manifest=manifest,
         )
         return ctx, recorder
 
@@ -104,7 +104,8 @@ def voice_model_dirs(voice_manifest: Manifest, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture
-def voice_ctx(tmp_path: Path, voice_runtime: Any, voice_model_dirs: dict[str, Path]) -> Callable[..., EngineContext]:
+def voice_ctx(tmp_path: Path, voice_runtime: Any, voice_model_dirs: dict[str, Path],
+              voice_manifest: Manifest) -> Callable[..., EngineContext]:
     from apexlocal.models import tiny
     from apexlocal.models.packaged import check_package
 
@@ -128,7 +129,7 @@ def voice_ctx(tmp_path: Path, voice_runtime: Any, voice_model_dirs: dict[str, Pa
         return EngineContext(
             job_id=scratch.name, device="cpu", scratch_dir=scratch, model_set="tiny",
             progress=lambda fraction, stage: sink.append((stage, fraction)), cancelled=cancelled,
-            model_dir=model_dir, runtime=voice_runtime,
+            model_dir=model_dir, runtime=voice_runtime, manifest=voice_manifest,
         )
 
     return make

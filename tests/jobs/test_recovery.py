@@ -6,21 +6,20 @@ from __future__ import annotations
 import pytest
 
 from apexlocal.accounts import credits
-from apexlocal.db.database import utcnow
+from apexlocal.timestamps import utcnow
 from apexlocal.jobs.recovery import INTERRUPTED, reconcile
-from apexlocal.jobs.services import build_services
+from apexlocal.app import build_services
 from apexlocal.jobs.submit import Submission, submit
 from tests.conftest import add_account, make_settings
 
 
 @pytest.fixture
-def services(tmp_path):
+def services_and_queue(tmp_path):
     settings = make_settings(tmp_path / "d", tmp_path / "m", job_max_attempts=2)
     services = build_services(settings)
     enqueued: list[str] = []
     services.tasks["run_job"] = enqueued.append
-    services.enqueued = enqueued
-    yield services
+    yield services, enqueued
     services.db.close()
 
 
@@ -36,16 +35,17 @@ def _job(services, user, status, attempts=0, cancel=False):
     return job_id
 
 
-def test_reconcile(services):
+def test_reconcile(services_and_queue):
+    services, enqueued = services_and_queue
     user = add_account(services.db, services.settings, "r@example.com", credits=100)
     queued = _job(services, user, "queued")
     resumable = _job(services, user, "processing", attempts=1)
     exhausted = _job(services, user, "processing", attempts=2)
     canceling = _job(services, user, "processing", attempts=1, cancel=True)
-    services.enqueued.clear()
+    enqueued.clear()
     counts = reconcile(services)
     assert counts == {"requeued": 1, "resumed": 1, "failed": 1, "canceled": 1}
-    assert services.enqueued == [queued, resumable]
+    assert enqueued == [queued, resumable]
     status = {r["id"]: r for r in services.db.all("SELECT * FROM jobs")}
     assert status[queued]["status"] == status[resumable]["status"] == "queued"
     assert status[exhausted]["status"] == "failed" and status[exhausted]["error"] == INTERRUPTED

@@ -7,23 +7,23 @@ import pytest
 
 from apexlocal.accounts import credits
 from apexlocal.db import voices as voices_db
-from apexlocal.jobs import records
-from apexlocal.jobs.recovery import INTERRUPTED, reconcile
-from apexlocal.jobs.services import build_services
+from apexlocal.db import jobs as records
+from apexlocal.jobs.recovery import INTERRUPTED
+from apexlocal.app import build_services, recover
 from tests.conftest import add_account, make_settings
 
 
 @pytest.fixture
-def services(tmp_path):
+def services_and_queue(tmp_path):
     services = build_services(make_settings(tmp_path / "d", tmp_path / "m"))
     enqueued: list[str] = []
     services.tasks["run_job"] = enqueued.append
-    services.enqueued = enqueued
-    yield services
+    yield services, enqueued
     services.db.close()
 
 
-def test_interrupted_streams_and_clones_are_refunded(services):
+def test_interrupted_streams_and_clones_are_refunded(services_and_queue):
+    services, enqueued = services_and_queue
     user = add_account(services.db, services.settings, "r@example.com", credits=200)
     db = services.db
     with db.write():
@@ -34,10 +34,10 @@ def test_interrupted_streams_and_clones_are_refunded(services):
         credits.debit_for_job(db, user.id, "vc_1", 80, "voice-clone")
         voices_db.insert_pending(db, "vc_1", user.id, "Mine", 80)
     assert credits.balance(db, user.id) == 40
-    reconcile(services)
+    recover(services)
     job = records.get(db, "job-1")
-    assert job["status"] == "failed" and job["error"] == INTERRUPTED and services.enqueued == []
+    assert job["status"] == "failed" and job["error"] == INTERRUPTED and enqueued == []
     assert voices_db.get(db, "vc_1") is None
     assert credits.balance(db, user.id) == 200 == credits.ledger_sum(db, user.id)
-    reconcile(services)  # a second start refunds nothing more
+    recover(services)  # a second start refunds nothing more
     assert credits.balance(db, user.id) == 200

@@ -7,15 +7,15 @@ import time
 
 import pytest
 
-from apexlocal.jobs import deliveries, webhooks
-from apexlocal.jobs.services import build_services
+from apexlocal.db import deliveries
+from apexlocal.delivery import webhooks
+from apexlocal.app import build_services
 from tests.conftest import add_account, make_settings
 
 
 @pytest.fixture
 def services(tmp_path):
     services = build_services(make_settings(tmp_path / "d", tmp_path / "m", webhook_retry_delays="10,60"))
-    webhooks.install(services)
     yield services
     services.db.close()
 

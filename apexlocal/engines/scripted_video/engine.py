@@ -32,7 +32,7 @@ from apexlocal.engines.scripted_video.styles import scene_prompt
 from apexlocal.engines.video.engine import FrameMaker, open_maker
 from apexlocal.engines.video.request import VideoRequest
 from apexlocal.errors import ModelError
-from apexlocal.models.manifest import Manifest, ModelEntry, load_manifest
+from apexlocal.models.manifest import ModelEntry
 
 OUTPUT_NAME = "output.mp4"
 ASPECT = "16:9"
@@ -72,8 +72,7 @@ def scripted_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) 
 
 
 def _voice_model(request: ScriptRequest, ctx: EngineContext) -> ModelEntry:
-    given = ctx.extras.get("manifest")
-    manifest = given if isinstance(given, Manifest) else load_manifest()
+    manifest = ctx.manifest
     if request.voice_model is None:
         return manifest.default_for("voice")
     entry = manifest.by_id().get(request.voice_model)

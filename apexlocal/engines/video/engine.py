@@ -30,7 +30,7 @@ from apexlocal.engines.video.mp4 import write_mp4
 from apexlocal.engines.video.plan import ClipPlan, NativeGeometry, native_geometry, plan_clips
 from apexlocal.engines.video.request import VideoRequest, parse_request
 from apexlocal.errors import ModelError
-from apexlocal.models.manifest import Manifest, ModelEntry, load_manifest
+from apexlocal.models.manifest import Manifest, ModelEntry
 
 if TYPE_CHECKING:
     import numpy as np
@@ -162,9 +162,7 @@ def _with_companion(loaded: Loaded, model: ModelEntry, ctx: EngineContext, plan:
 
 
 def _manifest(ctx: EngineContext) -> Manifest:
-    """The catalogue the job came from, when the runner passes it; the default one otherwise."""
-    given = ctx.extras.get("manifest")
-    return given if isinstance(given, Manifest) else load_manifest()
+    return ctx.manifest
 
 
 # Generation -----------------------------------------------------------------------------------

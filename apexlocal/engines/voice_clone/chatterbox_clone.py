@@ -166,9 +166,7 @@ class VoiceCloneEngine(VoiceEngineBase):
         (any container PyAV decodes); validation and loading happen on the first `next()`,
         cancellation is checked between chunks. `model` defaults to the manifest's voice-clone model."""
         if model is None:
-            from apexlocal.models.manifest import load_manifest
-
-            model = load_manifest().default_for("voice-clone")
+            model = ctx.manifest.default_for("voice-clone")
         spec: dict[str, Any] = {"text": text, "speed": speed, "language": language,
                                 "clonedVoice": {"clipPath": str(reference_wav), "transcript": transcript}}
         if seed is not None:

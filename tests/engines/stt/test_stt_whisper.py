@@ -17,7 +17,7 @@ def piper_clip(voice_manifest, tmp_path_factory, voice_runtime):
     model = voice_manifest.default_for("voice")
     scratch = tmp_path_factory.mktemp("clip")
     ctx = EngineContext("clip", "cpu", scratch, "tiny", lambda f, s: None, lambda: False,
-                        check_package, voice_runtime)
+                        check_package, voice_runtime, manifest=voice_manifest)
     text = "Good morning. The meeting starts at nine and ends before lunch."
     return get_engine(model.engine).run({"text": text}, model, ctx).files[0].path
 

@@ -82,7 +82,7 @@ def video_ctx(tmp_path: Path, video_models: Callable[[ModelEntry], Path], video_
         ctx = EngineContext(
             job_id=scratch.name, device="cpu", scratch_dir=scratch, model_set="tiny",
             progress=events.progress, cancelled=events.cancelled, model_dir=model_dir,
-            runtime=video_runtime, extras={"manifest": video_manifest},
+            runtime=video_runtime, manifest=video_manifest,
         )
         return ctx, events
 

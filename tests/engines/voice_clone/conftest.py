@@ -50,6 +50,7 @@ def piper_reference(clone_manifest: Manifest, tmp_path_factory: pytest.TempPathF
     assert piper.source.kind == "pypi"
     ctx = EngineContext(job_id="reference", device="cpu", scratch_dir=tmp_path_factory.mktemp("piper-reference"),
                         model_set="tiny", progress=lambda fraction, stage: None, cancelled=lambda: False,
-                        model_dir=check_package, runtime=ModelRuntime("cpu", budget_bytes=None))
+                        model_dir=check_package, runtime=ModelRuntime("cpu", budget_bytes=None),
+                        manifest=clone_manifest)
     out = get_engine(piper.engine).run({"text": REFERENCE_TEXT}, piper, ctx)
     return out.files[0].path

@@ -10,8 +10,8 @@ from litestar import Request, Response, delete, get
 from litestar.params import FromPath, QueryParameter
 
 from apexlocal.api.guards import current_user
-from apexlocal.api.voice_schemas import VoiceDeletedOut, VoiceList
-from apexlocal.jobs.voices import delete_voice, list_voices
+from apexlocal.products.voice.schemas import VoiceDeletedOut, VoiceList
+from apexlocal.products.voice.voices import delete_voice, list_voices
 
 
 @get("/voices", summary="List Voices", tags=["voices"],

@@ -20,9 +20,10 @@ from typing import Any
 import msgspec
 
 from apexlocal.db import user_settings
-from apexlocal.db.database import utcnow
+from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, Conflict, NotFound
-from apexlocal.jobs import deliveries, records
+from apexlocal.db import deliveries
+from apexlocal.db import jobs as records
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.views import job_view
 from apexlocal.webhooks import fetch, sign

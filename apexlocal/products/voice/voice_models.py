@@ -45,15 +45,13 @@ def available(services: Services, entry: ModelEntry) -> bool:
 def voice_device(services: Services) -> str:
     """"cuda", "mps" or "cpu": the warm runtime's device once there is one, the `device` setting
     when it names one, else a probe that imports torch only on a machine with an NVIDIA driver."""
-    if services.runtime is not None:
-        return str(services.runtime.device)
+    if services.runtime.loaded is not None:
+        return str(services.runtime.loaded.device)
     if services.settings.device != "auto":
         return services.settings.device
     if not _may_have_cuda():
         return "cpu"
-    from apexlocal.jobs.runner import runtime_for
-
-    return str(runtime_for(services).device)
+    return str(services.runtime.get().device)
 
 
 @lru_cache(maxsize=1)

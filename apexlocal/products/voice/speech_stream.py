@@ -29,11 +29,12 @@ from apexlocal.engines.registry import get_engine
 from apexlocal.engines.voice.encode import FORMATS, AudioFormat, make_encoder
 from apexlocal.errors import (BadRequest, Conflict, JobCancelled, JobError, ModelError, ModelUnavailable,
                               ServiceUnavailable)
-from apexlocal.jobs import records, voice_models
-from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, ensure_model, runtime_for
+from apexlocal.db import jobs as records
+from apexlocal.products.voice import voice_models
+from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, ensure_model
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.voice_submit import JOB_TYPE, VoicePlan, plan_voice
-from apexlocal.jobs.voices import attach_cloned_voice
+from apexlocal.products.voice.submit import JOB_TYPE, VoicePlan, plan_voice
+from apexlocal.products.voice.voices import attach_cloned_voice
 
 log = logging.getLogger("apexlocal.jobs")
 
@@ -141,11 +142,12 @@ def _record(services: Services, user: User, plan: VoicePlan, key: str | None, re
 
 def _context(services: Services, job: dict[str, Any], scratch: Path, stop: threading.Event) -> EngineContext:
     progress = JobProgress(services, job["id"])
-    runtime = runtime_for(services)
+    runtime = services.runtime.get()
     return EngineContext(
         job_id=job["id"], device=runtime.device, scratch_dir=scratch, model_set=services.settings.model_set,
         progress=progress, cancelled=lambda: stop.is_set() or progress.cancelled(),
-        model_dir=lambda entry: ensure_model(services, entry, progress), runtime=runtime)
+        model_dir=lambda entry: ensure_model(services, entry, progress), runtime=runtime,
+        manifest=services.manifest)
 
 
 def _prepare(services: Services, job: dict[str, Any], plan: VoicePlan, scratch: Path,

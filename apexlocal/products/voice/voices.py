@@ -21,7 +21,7 @@ from apexlocal.accounts import credits
 from apexlocal.accounts.users import User
 from apexlocal.db import voices as voices_db
 from apexlocal.errors import BadRequest, JobError, ModelUnavailable, NotFound
-from apexlocal.jobs import voice_models
+from apexlocal.products.voice import voice_models
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry
 

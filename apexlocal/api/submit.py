@@ -1,4 +1,5 @@
-"""POST /api/generate/*: validate, charge, queue. Never runs a model."""
+"""The common path of a product route that queues a job: the validated request, its idempotency
+fingerprint and the caller, handed to the job lifecycle's submit off the event loop."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ from typing import Any
 
 import msgspec
 from anyio import to_thread
-from litestar import Request, Response, post
-from litestar.params import JSONBody
+from litestar import Request, Response
 
 from apexlocal.api.guards import current_user
-from apexlocal.api.schemas import Accepted, ImageRequest
+from apexlocal.api.schemas import Accepted
 from apexlocal.db.idempotency import request_hash
-from apexlocal.errors import BadRequest
 from apexlocal.jobs.submit import Submission, submit
 
 
@@ -29,14 +28,3 @@ async def submit_request(request: Request[Any, Any, Any], job_type: str, data: m
     )
     status, payload = await to_thread.run_sync(submit, services, current_user(request), sub)
     return Response(payload, status_code=status)
-
-
-@post("/generate/image", status_code=202, summary="Generate Image", tags=["generation"],
-      description="Generate an image from a text prompt. 10 credits.")
-async def generate_image(request: Request[Any, Any, Any], data: JSONBody[ImageRequest]) -> Response[Accepted]:
-    if not data.prompt.strip():
-        raise BadRequest("prompt: must not be blank")
-    return await submit_request(request, "image", data, data.model)
-
-
-routes = [generate_image]

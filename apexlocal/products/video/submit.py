@@ -17,8 +17,8 @@ from apexlocal.accounts.users import User
 from apexlocal.engines.scripted_video.scenes import estimate_message, words_per_minute
 from apexlocal.errors import BadRequest
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.submit import JOB_TYPES, Submission, submit
-from apexlocal.jobs.voice_submit import plan_voice
+from apexlocal.jobs.submit import Submission, submit
+from apexlocal.products.voice.submit import plan_voice
 
 JOB_TYPE = "video"
 NO_AVATAR = "avatarImage: avatar video is not available yet"
@@ -30,7 +30,7 @@ def submit_video(services: Services, user: User, params: dict[str, Any], idempot
     for `duration`; the voice's own 400/403 as a voice job would get them."""
     if params.get("avatarImage") is not None:
         raise BadRequest(NO_AVATAR)
-    plans.require_feature(services.settings.plans, user, JOB_TYPE, JOB_TYPES[JOB_TYPE][1])
+    plans.require_feature(services.settings.plans, user, JOB_TYPE, services.job_types[JOB_TYPE].label)
     script = params["script"]
     voice = plan_voice(services, user, text=script, voice_id=params.get("voiceId"), speed=1.0,
                        language=None, model=None)

@@ -14,7 +14,8 @@ from typing import Any
 from apexlocal.accounts import plans
 from apexlocal.accounts.users import User
 from apexlocal.errors import BadRequest
-from apexlocal.jobs import voice_models, voices
+from apexlocal.products.voice import voice_models
+from apexlocal.products.voice import voices
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.submit import Submission, resolve_model, submit
 from apexlocal.models.manifest import ModelEntry

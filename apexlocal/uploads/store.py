@@ -13,16 +13,29 @@ import re
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from apexlocal.db import idempotency, uploads
-from apexlocal.db.database import utcnow
+from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from apexlocal.jobs import media
-from apexlocal.jobs.services import Services
+from apexlocal.uploads import media
+from apexlocal.db.database import Database
+from apexlocal.settings import Settings
+from apexlocal.storage.base import Storage
 
 KINDS = ("image", "audio", "video")
 _CHUNK = 1024 * 1024
+
+
+class Services(Protocol):
+    """What storing an upload needs of the server (`jobs.services.Services` has it)."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def storage(self) -> Storage: ...
+    @property
+    def settings(self) -> Settings: ...
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -60,7 +73,13 @@ def store_upload(services: Services, user_id: str, kind: str, source: BinaryIO, 
                               "kind": kind, "name": filename or None, "createdAt": created}}
 
     req_hash = idempotency.request_hash("POST", f"/api/upload/{kind}", digest + (filename or "").encode())
-    status, body, replayed = idempotency.run_once(services.db, user_id, idempotency_key, req_hash, create)
+    try:
+        status, body, replayed = idempotency.run_once(services.db, user_id, idempotency_key, req_hash, create)
+    except BaseException:
+        # A key reused with another file (409), or anything else that kept the row from being
+        # written: the file must not outlive it.
+        services.storage.delete_prefix(f"uploads/{user_id}/{upload_id}/")
+        raise
     if replayed:
         services.storage.delete_prefix(f"uploads/{user_id}/{upload_id}/")
     return status, body

@@ -24,7 +24,8 @@ from apexlocal.accounts.users import User
 from apexlocal.db import idempotency
 from apexlocal.db import voices as voices_db
 from apexlocal.errors import BadRequest, Conflict, JobError, ModelError, ModelUnavailable, ServiceUnavailable
-from apexlocal.jobs import inputs, voices
+from apexlocal.jobs import inputs
+from apexlocal.products.voice import voices
 from apexlocal.jobs.services import Services
 
 FEATURE = "voice-clone"
@@ -163,13 +164,14 @@ def _transcribe(services: Services, path: Path, scratch: Path) -> Any:
     from apexlocal.engines.base import EngineContext
     from apexlocal.engines.registry import get_engine
     from apexlocal.engines.speech_to_text.whisper import transcribe_with
-    from apexlocal.jobs.runner import ensure_model, runtime_for
+    from apexlocal.jobs.runner import ensure_model
 
     entry = services.manifest.default_for("speech-to-text")
-    runtime = runtime_for(services)
+    runtime = services.runtime.get()
     ctx = EngineContext(job_id=scratch.name, device=runtime.device, scratch_dir=scratch,
                         model_set=services.settings.model_set, progress=lambda fraction, stage: None,
-                        cancelled=lambda: False, model_dir=lambda e: ensure_model(services, e), runtime=runtime)
+                        cancelled=lambda: False, model_dir=lambda e: ensure_model(services, e), runtime=runtime,
+        manifest=services.manifest)
     try:
         model = get_engine(entry.engine).load(entry, ctx)  # type: ignore[attr-defined]
     except ModelError as exc:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from apexlocal.db.database import utcnow
+from apexlocal.timestamps import utcnow
 from apexlocal.errors import ModelError
-from apexlocal.jobs.services import Services
+from apexlocal.models.manifest import ModelEntry
+from apexlocal.models.store import ModelStore
 
 log = logging.getLogger("apexlocal.models")
 
@@ -100,15 +102,15 @@ class _Progress:
         self.tracker.update(self.model_id, downloaded=downloaded, total=max(self.expected, seen_total), file=path)
 
 
-def run_pull(services: Services, tracker: PullTracker, model_id: str) -> None:
-    entry = services.manifest.by_id().get(model_id)
+def run_pull(store: ModelStore, entry: ModelEntry | None, tracker: PullTracker, model_id: str) -> None:
+    """Pulls one model, recording its progress and ending in the tracker. Runs as an `io` task."""
     if entry is None:
         tracker.update(model_id, status="failed", error="unknown model", finished_at=utcnow())
         return
-    expected = int(entry.size_gb * 1e9) if services.settings.model_set == "full" else 0
+    expected = int(entry.size_gb * 1e9) if store.settings.model_set == "full" else 0
     tracker.update(model_id, status="running", started_at=utcnow(), total=expected)
     try:
-        services.models.pull(entry, progress=_Progress(tracker, model_id, expected))
+        store.pull(entry, progress=_Progress(tracker, model_id, expected))
     except ModelError as exc:
         tracker.update(model_id, status="failed", error=str(exc), finished_at=utcnow())
         return
@@ -117,20 +119,13 @@ def run_pull(services: Services, tracker: PullTracker, model_id: str) -> None:
         tracker.update(model_id, status="failed", error="The pull failed; the server log says why",
                        finished_at=utcnow())
         return
-    size = services.models.status(entry)["size_bytes"]
+    size = store.status(entry)["size_bytes"]
     tracker.update(model_id, status="completed", finished_at=utcnow(), downloaded=size, total=size)
 
 
-def install(services: Services) -> PullTracker:
-    """Registers the `io` task; returns the tracker the routes read."""
-    tracker = PullTracker()
-    services.tasks[TASK] = services.queues.task("io", TASK, lambda model_id: run_pull(services, tracker, model_id))
-    return tracker
-
-
-def start_pull(services: Services, tracker: PullTracker, model_id: str) -> bool:
+def start_pull(tracker: PullTracker, enqueue: Callable[[str], Any], model_id: str) -> bool:
     """Queues a pull unless one is queued or running; True when this call queued it."""
     if not tracker.begin(model_id):
         return False
-    services.tasks[TASK](model_id)
+    enqueue(model_id)
     return True

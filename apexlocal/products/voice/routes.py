@@ -12,10 +12,10 @@ from litestar.params import JSONBody
 
 from apexlocal.api.guards import current_user
 from apexlocal.api.schemas import Accepted
-from apexlocal.api.voice_schemas import VoiceCloneOut, VoiceCloneRequest, VoiceRequest
+from apexlocal.products.voice.schemas import VoiceCloneOut, VoiceCloneRequest, VoiceRequest
 from apexlocal.db.idempotency import request_hash
-from apexlocal.jobs.voice_clone import CloneRequest, clone_voice
-from apexlocal.jobs.voice_submit import submit_voice
+from apexlocal.products.voice.clone import CloneRequest, clone_voice
+from apexlocal.products.voice.submit import submit_voice
 
 
 async def _hash(request: Request[Any, Any, Any]) -> str:

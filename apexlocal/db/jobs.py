@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from apexlocal.db.database import Database, utcnow
+from apexlocal.db.database import Database
+from apexlocal.timestamps import utcnow
 
 TERMINAL = ("completed", "failed", "canceled")
 

@@ -11,13 +11,13 @@ from anyio import to_thread
 from litestar import Request, Response, post
 from litestar.params import JSONBody
 
-from apexlocal.api.generate import submit_request
+from apexlocal.api.submit import submit_request
 from apexlocal.api.guards import current_user
 from apexlocal.api.schemas import Accepted
-from apexlocal.api.video_schemas import BRollRequest, Text2VideoRequest, VideoRequest
+from apexlocal.products.video.schemas import BRollRequest, Text2VideoRequest, VideoRequest
 from apexlocal.db.idempotency import request_hash
 from apexlocal.errors import BadRequest
-from apexlocal.jobs.video_submit import submit_video
+from apexlocal.products.video.submit import submit_video
 
 
 def _not_blank(name: str, text: str) -> None:

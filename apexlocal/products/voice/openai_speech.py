@@ -21,12 +21,12 @@ from litestar.params import JSONBody
 from litestar.response import Stream
 
 from apexlocal.api.guards import ApiAuthMiddleware, current_user
-from apexlocal.api.voice_schemas import SpeechRequest as SpeechBody
-from apexlocal.api.voice_schemas import VoiceRef
+from apexlocal.products.voice.schemas import SpeechRequest as SpeechBody
+from apexlocal.products.voice.schemas import VoiceRef
 from apexlocal.db.idempotency import request_hash
 from apexlocal.errors import JobCancelled
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.speech_stream import SpeechJob, SpeechRequest, produce, start_speech
+from apexlocal.products.voice.speech_stream import SpeechJob, SpeechRequest, produce, start_speech
 
 MAX_AHEAD = 16
 _END = object()

@@ -1,0 +1,18 @@
+"""The products, each in its own package: routes, wire schemas, validation, price and the plan of
+engines it runs. Adding one is a new package and a line here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from apexlocal.jobs.types import JobType, job_types
+from apexlocal.products.base import Product
+from apexlocal.products.image import PRODUCT as IMAGE
+from apexlocal.products.video import PRODUCT as VIDEO
+from apexlocal.products.voice import PRODUCT as VOICE
+
+PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO)
+
+
+def all_job_types() -> Mapping[str, JobType]:
+    return job_types(t for product in PRODUCTS for t in product.job_types)
