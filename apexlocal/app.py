@@ -52,6 +52,9 @@ def build_services(settings: Settings) -> Services:
         "io", pulls.TASK, lambda model_id: pulls.run_pull(
             services.models, services.manifest.by_id().get(model_id), services.pulls, model_id))
     webhook_delivery.install(services)
+    for product in PRODUCTS:
+        if product.install is not None:
+            product.install(services)
     return services
 
 
@@ -87,7 +90,8 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
         login_links.purge_spent(services.db)
         recover(services)
         if start_workers:
-            services.queues.start(settings.gpu_workers, settings.io_workers, settings.queue_max_idle_wait)
+            services.queues.start({"gpu": settings.gpu_workers, "io": settings.io_workers,
+                                   "clone": settings.clone_workers}, settings.queue_max_idle_wait)
 
     def shutdown(app: Litestar) -> None:
         services.close()

@@ -121,6 +121,9 @@ class Settings:
         "Worker threads of the `gpu` queue (jobs that run models)."))
     io_workers: int = field(default=2, metadata=_help(
         "Worker threads of the `io` queue (webhooks, downloads)."))
+    clone_workers: int = field(default=2, metadata=_help(
+        "Worker threads of the `clone` queue: voice clones decoded and transcribed at a time. A "
+        "clone request waits for its turn without holding a request thread."))
     queue_max_idle_wait: float = field(default=1.0, metadata=_help(
         "Seconds an idle worker waits before looking at its queue again when nothing woke it. "
         "Jobs enqueued by this process wake a worker at once."))

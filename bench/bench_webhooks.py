@@ -72,7 +72,7 @@ def bench_throughput(count: int = 300) -> dict[str, float]:
             "data_dir": Path(tmp), "model_set": "tiny", "webhooks_allow_private": True})
         services = build_services(settings)
         job_ids = _completed_jobs(services, receiver.url, count)
-        services.queues.start(0, settings.io_workers, settings.queue_max_idle_wait)
+        services.queues.start({"io": settings.io_workers}, settings.queue_max_idle_wait)
         start = time.perf_counter()
         for job_id in job_ids:
             webhooks.on_job_ended(services, job_id)

@@ -75,24 +75,29 @@ class InProcessConsumer(Consumer):
         self.stop(graceful=True)
 
 
+QUEUES = ("gpu", "io", "clone")
+
+
 class Queues:
-    """The `gpu` and `io` huey instances of one data dir, and their consumers."""
+    """The huey instances of one data dir, and their consumers: `gpu` (jobs that run models), `io`
+    (webhooks, model downloads) and `clone` (voice clones, answered while the client waits)."""
 
     def __init__(self, queue_dir: Path) -> None:
         queue_dir.mkdir(parents=True, exist_ok=True)
-        self.gpu = WakeableHuey("gpu", queue_dir / "gpu.db")
-        self.io = WakeableHuey("io", queue_dir / "io.db")
+        self.by_name = {name: WakeableHuey(name, queue_dir / f"{name}.db") for name in QUEUES}
+        self.gpu, self.io, self.clone = (self.by_name[name] for name in QUEUES)
         self._consumers: list[InProcessConsumer] = []
 
     def task(self, queue: str, name: str, fn: Callable[..., Any]) -> Any:
         """Registers `fn` as a task of `queue`; returns the huey task wrapper (call it to enqueue)."""
-        huey = self.gpu if queue == "gpu" else self.io
-        return huey.task(name=name, retries=0)(fn)
+        return self.by_name[queue].task(name=name, retries=0)(fn)
 
-    def start(self, gpu_workers: int, io_workers: int, idle_wait: float) -> None:
-        for huey, workers in ((self.gpu, gpu_workers), (self.io, io_workers)):
-            if workers > 0:
-                consumer = InProcessConsumer(huey, workers, idle_wait)
+    def start(self, workers: dict[str, int], idle_wait: float) -> None:
+        """Starts a consumer for each queue given a positive number of worker threads."""
+        for name, count in workers.items():
+            huey = self.by_name[name]
+            if count > 0:
+                consumer = InProcessConsumer(huey, count, idle_wait)
                 consumer.start()
                 self._consumers.append(consumer)
 

@@ -15,6 +15,7 @@ from apexlocal.db.database import Database
 from apexlocal.db.migrations import migrate
 from apexlocal.jobs.bookkeeper import Bookkeeper
 from apexlocal.jobs.events import JobEvents
+from apexlocal.jobs.outcomes import Outcomes
 from apexlocal.jobs.queue import Queues
 from apexlocal.jobs.types import JobType
 from apexlocal.models.manifest import Manifest, load_manifest
@@ -79,6 +80,7 @@ class Services:
     runtime: LazyRuntime
     pulls: PullTracker = field(default_factory=PullTracker)
     tasks: Tasks = field(default_factory=Tasks)
+    outcomes: Outcomes = field(default_factory=Outcomes)  # answers requests wait for (voice clones)
     stopping: threading.Event = field(default_factory=threading.Event)  # new jobs are refused with 503
 
     @property

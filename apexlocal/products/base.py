@@ -18,5 +18,7 @@ class Product:
     routes: Sequence[Any] = ()  # route handlers mounted under /api (API key or studio session)
     job_types: Sequence[JobType] = ()
     root_routes: Sequence[Any] = ()  # handlers or routers outside /api, with their own auth
+    # Registers the product's own queue tasks; called once while the server's services are built.
+    install: Callable[[Services], Any] | None = None
     # Called once when the server starts, after job reconciliation and before the workers start.
     on_startup: Sequence[Callable[[Services], Any]] = ()

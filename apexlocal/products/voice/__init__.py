@@ -3,14 +3,15 @@ streaming speech route."""
 
 from apexlocal.jobs.types import JobType
 from apexlocal.products.base import Product
-from apexlocal.products.voice import library, routes
+from apexlocal.products.voice import clone, library, routes
 from apexlocal.products.voice.openai_speech import speech_router
-from apexlocal.products.voice.voices import attach_cloned_voice, recover_pending
+from apexlocal.products.voice.voices import attach_cloned_voice
 
 PRODUCT = Product(
     name="voice",
     routes=[*routes.routes, *library.routes],
     job_types=[JobType("voice", task="voice", label="Voice generation", prepare=attach_cloned_voice)],
     root_routes=[speech_router()],
-    on_startup=[recover_pending],
+    install=clone.install,
+    on_startup=[clone.recover],
 )

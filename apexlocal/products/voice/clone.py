@@ -1,21 +1,25 @@
-"""Cloning a voice, synchronously (`POST /api/generate/voice-clone`).
+"""Cloning a voice (`POST /api/generate/voice-clone`), answered when the voice is stored.
 
-The clone is charged first, in the transaction that records it as `pending` (402 before any work),
-then: the sample is fetched (this server's own upload URLs from storage, others through the safe
-fetcher), decoded with PyAV whatever the container, measured (15-30 s of speech, silence around it
-not counted), trimmed and normalised, transcribed with faster-whisper, given a speaker embedding,
-and its clip stored. The voice becomes `ready` in one transaction with the `Idempotency-Key`
-record. Anything failing on the way removes the voice and its clip and refunds the charge.
+The clone is charged first, in the transaction that records it as `pending` (402 before any work).
+The work then runs as a task of the `clone` queue (`clone_workers` at a time), while the request
+awaits its outcome without holding a thread: the sample is fetched (this server's own upload URLs
+from storage, others through the safe fetcher), decoded with PyAV whatever the container, measured
+(15-30 s of speech, silence around it not counted), trimmed and normalised, transcribed with
+faster-whisper, and its clip stored. The voice becomes `ready` in one transaction with the
+`Idempotency-Key` record. Anything failing on the way removes the voice and its clip and refunds
+the charge. A client that disconnects early does not stop the clone: the voice is listed when done.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +29,22 @@ from apexlocal.db import idempotency
 from apexlocal.db import voices as voices_db
 from apexlocal.errors import BadRequest, Conflict, JobError, ModelError, ModelUnavailable, ServiceUnavailable
 from apexlocal.jobs import inputs
-from apexlocal.products.voice import voices
 from apexlocal.jobs.services import Services
+from apexlocal.products.voice import voices
+
+log = logging.getLogger("apexlocal.voice")
 
 FEATURE = "voice-clone"
 FIELD = "sampleAudioUrl"
+TASK = "clone_voice"
 MIN_SECONDS, MAX_SECONDS = 15.0, 30.0
 CLIP_NAME = "sample.wav"
 MESSAGE = "Voice cloned successfully"
-# Clones decode and transcribe on the CPU beside the job queue; this many at a time.
-MAX_CONCURRENT = 2
 
-_slots = threading.BoundedSemaphore(MAX_CONCURRENT)
 _in_flight: set[tuple[str, str]] = set()
 _in_flight_lock = threading.Lock()
+
+Answer = tuple[int, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,40 @@ class CloneRequest:
     request_hash: str
 
 
-def clone_voice(services: Services, user: User, req: CloneRequest) -> tuple[int, dict[str, Any]]:
+@dataclass(frozen=True)
+class PendingClone:
+    """A charged clone waiting for the `clone` queue: the task's arguments."""
+
+    voice_id: str
+    user_id: str
+    name: str
+    sample_url: str
+    idempotency_key: str | None
+    request_hash: str
+
+
+def install(services: Services) -> None:
+    services.tasks[TASK] = services.queues.task(
+        "clone", TASK, lambda pending: run_clone(services, PendingClone(**pending)))
+
+
+async def clone_voice(services: Services, user: User, req: CloneRequest) -> Answer:
+    """The route's whole work: checks and the charge in a worker thread, the clone on its queue."""
+    with _key_claimed(user.id, req.idempotency_key):
+        started = await asyncio.to_thread(begin_clone, services, user, req)
+        if not isinstance(started, PendingClone):
+            return started  # a replay of a finished request
+        outcome = services.outcomes.expect(started.voice_id)
+        services.tasks[TASK](asdict(started))
+        try:
+            answer: Answer = await outcome
+        finally:
+            services.outcomes.forget(started.voice_id)
+        return answer
+
+
+def begin_clone(services: Services, user: User, req: CloneRequest) -> Answer | PendingClone:
+    """Checks the request and charges it; a replayed Idempotency-Key gets its first answer."""
     if services.draining:
         raise ServiceUnavailable("Server is shutting down; retry in a few seconds")
     plans.require_feature(services.settings.plans, user, FEATURE, "Voice cloning")
@@ -60,21 +99,42 @@ def clone_voice(services: Services, user: User, req: CloneRequest) -> tuple[int,
     if replay is not None:
         return replay
     inputs.check_input_url(services, user, req.sample_url, FIELD)
-    with _key_claimed(user.id, req.idempotency_key), _slots:
-        voice_id = "vc_" + uuid.uuid4().hex
-        cost = services.settings.credit_costs[FEATURE]
-        with services.db.write():
-            credits.debit_for_job(services.db, user.id, voice_id, cost, FEATURE)
-            voices_db.insert_pending(services.db, voice_id, user.id, name, cost)
-        pending = {"id": voice_id, "user_id": user.id, "credits_charged": cost}
-        try:
-            return _build(services, user, voice_id, name, req)
-        except _Replayed as replay:
-            voices.discard_pending(services, pending, "voice clone replayed")
-            return replay.status, replay.body
-        except BaseException:
-            voices.discard_pending(services, pending, "voice clone failed")
-            raise
+    voice_id = "vc_" + uuid.uuid4().hex
+    cost = services.settings.credit_costs[FEATURE]
+    with services.db.write():
+        credits.debit_for_job(services.db, user.id, voice_id, cost, FEATURE)
+        voices_db.insert_pending(services.db, voice_id, user.id, name, cost)
+    return PendingClone(voice_id, user.id, name, req.sample_url, req.idempotency_key, req.request_hash)
+
+
+def run_clone(services: Services, clone: PendingClone) -> None:
+    """The `clone` queue's task: builds the voice and posts the answer (or the error) to the
+    request waiting for it. A failure refunds the charge and leaves no voice behind."""
+    row = voices_db.get(services.db, clone.voice_id)
+    if row is None or row["status"] != "pending":
+        services.outcomes.post(clone.voice_id, error=JobError("the voice was removed while it was queued"))
+        return
+    try:
+        answer = _build(services, clone)
+    except _Replayed as replay:
+        voices.discard_pending(services, row, "voice clone replayed")
+        answer = (replay.status, replay.body)
+    except Exception as exc:
+        voices.discard_pending(services, row, "voice clone failed")
+        if not isinstance(exc, (BadRequest, ModelUnavailable, JobError, ModelError)):
+            log.exception("voice clone %s failed", clone.voice_id)
+        services.outcomes.post(clone.voice_id, error=exc)
+        return
+    services.outcomes.post(clone.voice_id, answer)
+
+
+def recover(services: Services) -> None:
+    """At startup: clones queued or running when the server stopped are refunded (their clients
+    are gone), and their stale tasks dropped."""
+    services.queues.clone.flush()
+    refunded = voices.recover_pending(services)
+    if refunded:
+        log.info("refunded %d voice clones interrupted by a restart", refunded)
 
 
 @contextmanager
@@ -94,19 +154,20 @@ def _key_claimed(user_id: str, key: str | None) -> Iterator[None]:
             _in_flight.discard((user_id, key))
 
 
-def _build(services: Services, user: User, voice_id: str, name: str, req: CloneRequest) -> tuple[int, dict[str, Any]]:
+def _build(services: Services, clone: PendingClone) -> Answer:
     from apexlocal.engines.speech_to_text.embedding import EMBEDDING_KIND, speaker_embedding
 
+    voice_id, user_id, name = clone.voice_id, clone.user_id, clone.name
     scratch = services.settings.data_dir / "scratch" / voice_id
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        source = _fetch(services, user, req.sample_url, scratch / "inputs")
+        source = _fetch(services, user_id, clone.sample_url, scratch / "inputs")
         sample = _prepare(source, scratch / CLIP_NAME)
         transcript = _transcribe(services, sample.path, scratch)
         if not transcript.text.strip():
             raise BadRequest(f"{FIELD}: no speech was found in the sample")
         embedding = speaker_embedding(sample.path).astype("<f4").tobytes()
-        clip_key = voices.clip_prefix(user.id, voice_id) + CLIP_NAME
+        clip_key = voices.clip_prefix(user_id, voice_id) + CLIP_NAME
         services.storage.put_file(clip_key, sample.path, "audio/wav")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -121,8 +182,8 @@ def _build(services: Services, user: User, voice_id: str, name: str, req: CloneR
             "voiceId": voice_id, "name": name, "language": transcript.language,
             "durationSeconds": sample.seconds, "creditsCharged": services.settings.credit_costs[FEATURE]}}
 
-    status, body, replayed = idempotency.run_once(services.db, user.id, req.idempotency_key,
-                                                  req.request_hash, finish)
+    status, body, replayed = idempotency.run_once(services.db, user_id, clone.idempotency_key,
+                                                  clone.request_hash, finish)
     if replayed:  # the same request finished first: this copy is undone by the caller
         raise _Replayed(status, body)
     return status, body
@@ -134,9 +195,9 @@ class _Replayed(Exception):
         self.status, self.body = status, body
 
 
-def _fetch(services: Services, user: User, url: str, dest: Path) -> Path:
+def _fetch(services: Services, user_id: str, url: str, dest: Path) -> Path:
     try:
-        return inputs.fetch_input(services, user.id, url, FIELD, inputs.expected_types(FIELD), dest)
+        return inputs.fetch_input(services, user_id, url, FIELD, inputs.expected_types(FIELD), dest)
     except JobError as exc:
         raise BadRequest(str(exc)) from None
 

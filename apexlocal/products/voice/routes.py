@@ -39,7 +39,7 @@ async def generate_voice_clone(request: Request[Any, Any, Any],
                                data: JSONBody[VoiceCloneRequest]) -> Response[VoiceCloneOut]:
     clone = CloneRequest(data.name, data.sample_audio_url, request.headers.get("idempotency-key"),
                          await _hash(request))
-    status, body = await to_thread.run_sync(clone_voice, request.app.state.services, current_user(request), clone)
+    status, body = await clone_voice(request.app.state.services, current_user(request), clone)
     return Response(body, status_code=status)
 
 
