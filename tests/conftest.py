@@ -28,6 +28,22 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
 
 
+def require_chromium(binary: Path) -> None:
+    """Fails, saying how to get it, when the browser tests' Chromium is missing: a missing browser
+    must not pass for a green run."""
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: the browser tests need Chromium. On Debian or Ubuntu: "
+                    "apt-get install -y chromium (or set APEXLOCAL_TEST_CHROMIUM to a Chromium binary). "
+                    'To leave the browser tests out on purpose: python -m pytest -m "not browser"',
+                    pytrace=False)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "webui" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
+
+
 def make_settings(data_dir: Path, models_dir: Path, **overrides: Any) -> Settings:
     # Reads are polled in tests; their limit is raised so polling never trips it.
     base = {"data_dir": data_dir, "models_dir": models_dir, "model_set": "tiny", "queue_max_idle_wait": 0.5,

@@ -296,7 +296,6 @@ def test_directory_is_404(client: TestClient) -> None:
 
 
 def test_s3_backend_answers_404_for_everything(tmp_path: Path) -> None:
-    pytest.importorskip("boto3", reason="boto3 is not installed")
     from apexlocal.storage.s3 import S3Storage
 
     s3 = S3Storage("bucket", endpoint_url="http://127.0.0.1:9", region="us-east-1",

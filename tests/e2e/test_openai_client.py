@@ -7,11 +7,10 @@ from __future__ import annotations
 import time
 
 import httpx
+import openai
 import pytest
 
 from tests.api.voice_helpers import SENTENCES, decoded_seconds
-
-openai = pytest.importorskip("openai")
 
 TEXT = "Hello from the local studio. This speech was made on this machine, and streamed as it was made."
 FORMATS = ("wav", "mp3", "opus", "aac", "flac", "pcm")

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import ServerProcess, free_port, require_chromium
 from tests.e2e.helpers import ledger_balanced, wait_job
 
 pytestmark = pytest.mark.e2e
@@ -220,10 +220,10 @@ def wait_for_stage(client: httpx.Client, job_id: str, pattern: re.Pattern[str], 
     raise AssertionError(f"stage {pattern.pattern} not reached; saw {seen}")
 
 
+@pytest.mark.browser
 def test_the_videos_play_in_headless_chromium(server: ServerProcess, finished: Any) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="needs `pip install playwright`")
+    require_chromium(CHROMIUM)
+    import playwright.sync_api as playwright_api
     urls = {name: finished(name)[0]["outputUrl"] for name in ("t2v_4s", "b_roll_3s", "narrated")}
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

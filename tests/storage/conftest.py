@@ -38,7 +38,6 @@ def wait_until_up(endpoint: str, process: subprocess.Popen[bytes], log: Path, ti
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pytest.importorskip("moto.server", reason="moto[server] is not installed: pip install 'moto[server]'")
     port = free_port()
     # The server logs every request: into a file, since a full pipe would block it mid-test.
     log_path = tmp_path_factory.mktemp("moto") / "server.log"

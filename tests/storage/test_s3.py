@@ -146,7 +146,6 @@ def test_make_storage_builds_the_s3_backend(endpoint: str, bucket: str, source: 
 
 
 def test_s3_backend_needs_a_bucket(tmp_path: Path) -> None:
-    pytest.importorskip("boto3", reason="boto3 is not installed")
     with pytest.raises(ConfigError, match="s3_bucket"):
         make_storage(Settings(data_dir=tmp_path, storage_backend="s3"), b"x" * 32)
 

@@ -1,8 +1,8 @@
 """The studio in a real headless Chromium (Debian's `chromium`, driven by Playwright through
 `executable_path`), against one real `apexlocal serve` process with the tiny model set.
 
-Skipped, with the reason, only when the browser or the Playwright package is missing. CI installs
-them with `apt-get install -y chromium` and the `playwright` test extra.
+Without the browser they fail and say how to install it (`apt-get install -y chromium`); they are
+left out only on purpose, with `-m "not browser"`. Playwright comes with the test extra.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, ServerProcess, free_port
+from tests.conftest import ROOT, ServerProcess, free_port, require_chromium
 
 CHROMIUM = Path(os.environ.get("APEXLOCAL_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -118,10 +118,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterat
 
 
 def _require_browser() -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: the web UI tests need Debian's chromium "
-                    "(apt-get install -y chromium) and `pip install playwright`")
-    pytest.importorskip("playwright.sync_api", reason="the web UI tests need `pip install playwright`")
+    require_chromium(CHROMIUM)
 
 
 @pytest.fixture(scope="session")

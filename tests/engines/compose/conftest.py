@@ -15,7 +15,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def ffmpeg_exe() -> str:
-    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    import imageio_ffmpeg
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
