@@ -1,84 +1,88 @@
 """POST /api/upload/{image,audio,video}: one multipart file field, `file`.
 
-Each route takes bodies up to its kind's cap (a video may be far larger than the JSON limit),
-and the file's type is read from its bytes, not from the client's header. The returned URL is
-accepted wherever an input URL is, and resolves to the stored file with no network access.
+Each route takes bodies up to its kind's cap (a video may be far larger than the JSON limit). The
+body is parsed here as it streams in (`uploads/receive.py`), not by the framework: a part that is
+not the file is refused from its headers, so nothing but the file is ever held, and the file goes
+to a private temporary file in the data dir. The file's type is read from its bytes, not from the
+client's header. The returned URL is accepted wherever an input URL is, and resolves to the stored
+file with no network access.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Response, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Body
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 
 from apexlocal.api.guards import current_user
 from apexlocal.api.schemas import UploadOut
-from apexlocal.errors import BadRequest, UnsupportedMediaType
+from apexlocal.db import idempotency
+from apexlocal.errors import ApiError
 from apexlocal.jobs.services import Services
-from apexlocal.uploads.store import KINDS, store_upload, too_large
 from apexlocal.settings import Settings
+from apexlocal.uploads.receive import FIELD, receive_file
+from apexlocal.uploads.store import KINDS, store_upload, temp_dir, too_large
 
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 
+_FORM = Schema(type="object", required=[FIELD], description=f"The file, as the multipart field `{FIELD}`.",
+               properties={FIELD: Schema(type="string", format="binary",
+                                         content_media_type="application/octet-stream")})
+
 
 @dataclass
-class UploadForm:
-    file: UploadFile
+class UploadOperation(Operation):
+    """The route reads its body itself, so the framework cannot describe it: this does."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(content={"multipart/form-data": OpenAPIMediaType(schema=_FORM)},
+                                        required=True)
 
 
-UploadBody = Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART,
-                                        description="The file, as the multipart field `file`.")]
-
-
-async def _check_form(request: Request[Any, Any, Any]) -> None:
-    """Runs before the body is bound, so every refusal gets this API's words."""
-    kind = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-    if request.content_type[0] != RequestEncodingType.MULTI_PART:
-        raise UnsupportedMediaType("Content-Type: must be multipart/form-data")
+async def _body(request: Request[Any, Any, Any], too_big: ApiError) -> AsyncIterator[bytes]:
+    """The request body as it arrives; the route's body cap gets this API's 413."""
     try:
-        form = await request.form()
+        async for chunk in request.stream():
+            yield chunk
     except ClientException as exc:
         if exc.status_code == 413:
-            raise too_large(request.app.state.services, kind) from None
-        raise BadRequest("body: must be valid multipart/form-data") from None
-    extra = sorted(set(form.keys()) - {"file"})
-    if extra:
-        raise BadRequest(f"{extra[0]}: unknown field (allowed: file)")
-    files = form.getall("file") if "file" in form else []
-    if not files:
-        raise BadRequest("file: is required")
-    if len(files) > 1 or not isinstance(files[0], UploadFile):
-        raise BadRequest("file: must be exactly one file")
+            raise too_big from None
+        raise
 
 
-async def _upload(request: Request[Any, Any, Any], kind: str, upload: UploadFile) -> Response[UploadOut]:
+async def _upload(request: Request[Any, Any, Any], kind: str) -> Response[UploadOut]:
     services: Services = request.app.state.services
+    key = request.headers.get("idempotency-key")
+    if key is not None:
+        idempotency.check_key(key)  # before the body: a bad header is not worth a gigabyte
+    too_big = too_large(services, kind)
+    received = await receive_file(_body(request, too_big), request.headers.get("content-type", ""),
+                                  temp_dir(services.settings), services.settings.upload_max_bytes(kind), too_big)
     status, body = await to_thread.run_sync(
-        store_upload, services, current_user(request).id, kind, upload.file, upload.filename,
-        request.headers.get("idempotency-key"), str(request.base_url).rstrip("/"))
+        store_upload, services, current_user(request).id, kind, received, key, str(request.base_url).rstrip("/"))
     return Response(body, status_code=status)
 
 
 def _route(kind: str, settings: Settings) -> HTTPRouteHandler:
-    async def upload(request: Request[Any, Any, Any], data: UploadBody) -> Response[UploadOut]:
-        return await _upload(request, kind, data.file)
+    async def upload(request: Request[Any, Any, Any]) -> Response[UploadOut]:
+        return await _upload(request, kind)
 
     upload.__name__ = f"upload_{kind}"
     cap_mib = settings.upload_max_bytes(kind) // (1024 * 1024)
     return post(
         f"/upload/{kind}", status_code=201, summary=f"Upload {kind.title()}", tags=["uploads"],
         request_max_body_size=settings.upload_max_bytes(kind) + MULTIPART_OVERHEAD,
-        before_request=_check_form, operation_id=f"upload{kind.title()}",
-        description=f"Store a {kind} file (at most {cap_mib} MiB) for use as an input URL. Its type is "
-                    "read from its bytes. Answers a signed URL of this server.",
+        operation_id=f"upload{kind.title()}", operation_class=UploadOperation,
+        description=f"Store a {kind} file (at most {cap_mib} MiB) for use as an input URL: one multipart part "
+                    f"named `{FIELD}`, with a filename; any other part is 400. Its type is read from its bytes. "
+                    "Answers a signed URL of this server.",
     )(upload)
 
 

@@ -1,30 +1,30 @@
 """Storing an upload: size capped per kind, typed by its bytes, kept under the user's own prefix.
 
-The file is copied to a private temporary file first (counting and hashing as it goes), checked,
-then handed to storage; the database row and any `Idempotency-Key` record are written together
-afterwards, so a replayed request returns the first answer and leaves no second copy behind.
+The body was received into a private temporary file (`receive.py`: counted, capped and hashed as it
+came); here it is typed, handed to storage, and its row and any `Idempotency-Key` record are written
+together afterwards, so a replayed request returns the first answer and leaves no second copy behind.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
+import logging
 import re
-import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 from apexlocal.db import idempotency, uploads
 from apexlocal.timestamps import utcnow
-from apexlocal.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from apexlocal.errors import PayloadTooLarge, UnsupportedMediaType
 from apexlocal.uploads import media
+from apexlocal.uploads.receive import TEMP_PREFIX, Received
 from apexlocal.db.database import Database
 from apexlocal.settings import Settings
 from apexlocal.storage.base import Storage
 
 KINDS = ("image", "audio", "video")
-_CHUNK = 1024 * 1024
+
+log = logging.getLogger("apexlocal.uploads")
 
 
 class Services(Protocol):
@@ -39,29 +39,41 @@ class Services(Protocol):
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+def temp_dir(settings: Settings) -> Path:
+    """Where uploads are received before they are stored."""
+    return settings.data_dir / "tmp"
+
+
+def remove_leftovers(settings: Settings) -> int:
+    """Removes the temporary files of uploads a previous process was receiving when it stopped;
+    returns how many. Call at startup, before requests are served."""
+    removed = 0
+    for path in temp_dir(settings).glob(TEMP_PREFIX + "*"):
+        try:
+            path.unlink()
+            removed += 1
+        except OSError as exc:
+            log.warning("could not remove the leftover upload %s: %s", path, exc)
+    return removed
+
+
 def too_large(services: Services, kind: str) -> PayloadTooLarge:
     mib = services.settings.upload_max_bytes(kind) // (1024 * 1024)
     return PayloadTooLarge(f"file: must be at most {mib} MiB for {kind} uploads")
 
 
-def store_upload(services: Services, user_id: str, kind: str, source: BinaryIO, filename: str | None,
+def store_upload(services: Services, user_id: str, kind: str, received: Received,
                  idempotency_key: str | None, base_url: str) -> tuple[int, dict[str, Any]]:
-    """Stores `source` as the user's upload of `kind`; returns (status, body) of the answer."""
-    if idempotency_key is not None:
-        idempotency.check_key(idempotency_key)
-    tmp_dir = services.settings.data_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix=".upload-")
-    tmp = Path(name)
+    """Stores the received file as the user's upload of `kind`; returns (status, body) of the answer.
+    Removes `received.path` whatever happens."""
+    filename = received.filename
     try:
-        with os.fdopen(fd, "wb") as out:
-            digest = _copy(source, out, services.settings.upload_max_bytes(kind), services, kind)
-        detected = _detect(tmp, kind)
+        detected = _detect(received.path, kind)
         upload_id = "upl_" + uuid.uuid4().hex
         key = f"uploads/{user_id}/{upload_id}/{safe_name(filename, detected)}"
-        size = services.storage.put_file(key, tmp, detected.content_type)
+        size = services.storage.put_file(key, received.path, detected.content_type)
     finally:
-        tmp.unlink(missing_ok=True)
+        received.path.unlink(missing_ok=True)
 
     def create() -> tuple[int, dict[str, Any]]:
         created = utcnow()
@@ -72,7 +84,7 @@ def store_upload(services: Services, user_id: str, kind: str, source: BinaryIO, 
         return 201, {"data": {"id": upload_id, "url": url, "contentType": detected.content_type, "size": size,
                               "kind": kind, "name": filename or None, "createdAt": created}}
 
-    req_hash = idempotency.request_hash("POST", f"/api/upload/{kind}", digest + (filename or "").encode())
+    req_hash = idempotency.request_hash("POST", f"/api/upload/{kind}", received.digest + (filename or "").encode())
     try:
         status, body, replayed = idempotency.run_once(services.db, user_id, idempotency_key, req_hash, create)
     except BaseException:
@@ -83,21 +95,6 @@ def store_upload(services: Services, user_id: str, kind: str, source: BinaryIO, 
     if replayed:
         services.storage.delete_prefix(f"uploads/{user_id}/{upload_id}/")
     return status, body
-
-
-def _copy(source: BinaryIO, out: BinaryIO, cap: int, services: Services, kind: str) -> bytes:
-    """Copies at most `cap` bytes; returns their SHA-256. Raises 413 past the cap, 400 if empty."""
-    hasher, size = hashlib.sha256(), 0
-    source.seek(0)
-    while chunk := source.read(_CHUNK):
-        size += len(chunk)
-        if size > cap:
-            raise too_large(services, kind)
-        hasher.update(chunk)
-        out.write(chunk)
-    if size == 0:
-        raise BadRequest("file: is empty")
-    return hasher.digest()
 
 
 def _detect(path: Path, kind: str) -> media.Detected:

@@ -4,6 +4,8 @@ without the network."""
 from __future__ import annotations
 
 import socket
+import struct
+import zlib
 
 import pytest
 
@@ -57,7 +59,7 @@ def test_a_png_sent_as_audio_is_415_naming_what_it_is(app_client, account):
 @pytest.mark.parametrize(("request_kwargs", "status", "message"), [
     ({"json": {"file": "x"}}, 415, "Content-Type: must be multipart/form-data"),
     ({"files": {"other": ("a.png", png_bytes(), "image/png")}}, 400, "other: unknown field"),
-    ({"files": {"file": (None, "text")}}, 400, "file: must be exactly one file"),
+    ({"files": {"file": (None, "text")}}, 400, "file: must be a file part, with a filename"),
     ({"files": [("file", ("a.png", png_bytes(), "image/png")), ("file", ("b.png", png_bytes(), "image/png"))]},
      400, "file: must be exactly one file"),
     ({"files": {"file": ("a.png", b"", "image/png")}}, 400, "file: is empty"),
@@ -115,6 +117,78 @@ def test_an_idempotent_replay_returns_the_first_upload(app_client, account):
     assert len(files) == 1
     other = upload(app_client, account.headers, "image", png_bytes(2, 2), "a.png", **key)
     assert other.status_code == 409
+
+
+def test_five_uploads_refused_409_leave_no_file_behind(app_client, account):
+    key = {"Idempotency-Key": "reused-key"}
+    assert upload(app_client, account.headers, "image", png_bytes(), "a.png", **key).status_code == 201
+    for size in range(2, 7):  # another file each time: the key was used for a different request
+        r = upload(app_client, account.headers, "image", png_bytes(size, size), "a.png", **key)
+        assert r.status_code == 409 and r.json()["code"] == "CONFLICT", r.text
+    settings = app_client.services.settings
+    assert len([p for p in settings.storage_dir.rglob("*") if p.is_file()]) == 1
+    assert list((settings.data_dir / "tmp").iterdir()) == []
+    assert app_client.services.db.value("SELECT count(*) FROM uploads") == 1
+
+
+def grey_png() -> bytes:
+    """A valid 1x1 greyscale PNG (colour type 0, 8 bits)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x7f")) + chunk(b"IEND", b""))
+
+
+def raw_upload(client, headers, kind, disposition, content, content_type="image/png"):
+    """A multipart body written by hand, for the part headers that HTTP clients will not send."""
+    head = f"--xyz\r\nContent-Disposition: form-data; {disposition}\r\nContent-Type: {content_type}\r\n\r\n"
+    body = head.encode("latin-1") + content + b"\r\n--xyz--\r\n"
+    return client.post(f"/api/upload/{kind}", content=body,
+                       headers={**headers, "Content-Type": "multipart/form-data; boundary=xyz"})
+
+
+@pytest.mark.parametrize(("disposition", "name"), [
+    ('name="file"; filename="grey.png"', "grey.png"),
+    ('name="file"; filename=""', None),  # was a 500: the part was taken for a text field
+    ("name=\"file\"; filename*=UTF-8''gr%C3%A5.png", "grå.png"),  # was a 500 too
+])
+def test_a_one_pixel_greyscale_png_is_an_image(app_client, account, disposition, name):
+    png = grey_png()
+    r = raw_upload(app_client, account.headers, "image", disposition, png)
+    assert r.status_code == 201, r.text
+    assert (r.json()["data"]["contentType"], r.json()["data"]["size"], r.json()["data"]["name"]) == \
+        ("image/png", len(png), name)
+    assert app_client.get(r.json()["data"]["url"].removeprefix(BASE)).content == png
+    for kind in ("audio", "video"):
+        r = raw_upload(app_client, account.headers, kind, disposition, png)
+        assert r.status_code == 415, r.text
+        assert r.json() == {"error": f"file: is image/png, not {kind}; upload it to /api/upload/image",
+                            "code": "UNSUPPORTED_MEDIA_TYPE"}
+
+
+@pytest.mark.parametrize(("disposition", "message"), [
+    ('name="file"', "file: must be a file part, with a filename"),
+    ('name="note"', "note: unknown field (allowed: file)"),
+    ('name="file"; filename="gr\xe5.png"', "body: must be valid multipart/form-data"),  # header not UTF-8
+    ("name=\"file\"; filename*=UTF-8''gr%E5.png", "file: filename* must be RFC 5987 text"),
+])
+def test_parts_that_are_not_utf8_text_are_400(app_client, account, disposition, message):
+    r = raw_upload(app_client, account.headers, "image", disposition, b"\xff\xfe\x89 not UTF-8 \xc3")
+    assert r.status_code == 400 and r.json()["error"].startswith(message), r.text
+    assert set(r.json()) == {"error", "code"}
+    assert list((app_client.services.settings.data_dir / "tmp").glob(".upload-*")) == []
+
+
+def test_a_bad_idempotency_key_is_refused_before_the_body(app_client, account):
+    r = upload(app_client, account.headers, "image", png_bytes(), "a.png", **{"Idempotency-Key": "x" * 300})
+    assert r.status_code == 400 and r.json()["error"].startswith("Idempotency-Key: must be 1-255")
+
+
+def test_the_openapi_document_describes_the_multipart_body(app_client):
+    operation = app_client.get("/schema/openapi.json").json()["paths"]["/api/upload/video"]["post"]
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert schema["required"] == ["file"] and schema["properties"]["file"]["format"] == "binary"
 
 
 @pytest.fixture
