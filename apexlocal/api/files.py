@@ -22,6 +22,7 @@ from litestar.params import PathParameter, QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 
+from apexlocal.api.security import FILES_POLICY
 from apexlocal.errors import Forbidden, NotFound
 from apexlocal.storage.local import LocalStorage
 from apexlocal.storage.signing import verify
@@ -157,8 +158,9 @@ def _file_response(
         "accept-ranges": "bytes",
         "cache-control": f"private, max-age={max_age}",
         "x-content-type-options": "nosniff",
-        # Stored files are user content: never let one run script with this server's origin.
-        "content-security-policy": "sandbox",
+        # Stored files are user content: never let one run script with this server's origin. (The
+        # app's security hook sets the same on every /files answer, errors included.)
+        "content-security-policy": FILES_POLICY,
     }
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None and _etag_matches(if_none_match, validators["etag"]):

@@ -1,5 +1,6 @@
 """Security headers on every response: a strict Content-Security-Policy (no inline script or
 style anywhere in the studio), no MIME sniffing, no framing, no referrer outside this origin.
+Stored files (`/files/...`) get a policy of their own, sandboxed: they are users' content.
 
 Added by a `before_send` hook, which sees every response the app sends, errors and unknown paths
 included, rather than only those of routed handlers.
@@ -32,6 +33,12 @@ BASE_POLICY = {
 # The OpenAPI viewers Litestar renders at /schema load their code from CDNs with inline scripts;
 # they get a policy that still forbids framing, and the studio never links to them.
 VIEWER_POLICY = "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+# A stored file opened on its own must never run script with this server's origin: `sandbox` gives
+# it an opaque origin (no cookies, no storage, no script, no forms), and nothing but the file itself
+# may load. The browser's own image and media viewers still show it; its URL is never a frame.
+FILES_POLICY = ("sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; "
+                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+FILES_PREFIX = "/files/"
 
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -69,6 +76,13 @@ def _is_viewer(path: str) -> bool:
     return path.startswith("/schema") and not path.endswith((".json", ".yaml", ".yml"))
 
 
+def policy_for(path: str, app_policy: str) -> str:
+    """The Content-Security-Policy of a response to `path`."""
+    if path.startswith(FILES_PREFIX):
+        return FILES_POLICY
+    return VIEWER_POLICY if _is_viewer(path) else app_policy
+
+
 def security_headers_hook(settings: Settings) -> Callable[[Message, Scope], Coroutine[Any, Any, None]]:
     csp = content_security_policy(settings)
 
@@ -76,7 +90,7 @@ def security_headers_hook(settings: Settings) -> Callable[[Message, Scope], Coro
         if message["type"] != "http.response.start":
             return
         headers = MutableScopeHeaders.from_message(message)
-        headers["Content-Security-Policy"] = VIEWER_POLICY if _is_viewer(scope.get("path", "")) else csp
+        headers["Content-Security-Policy"] = policy_for(scope.get("path", ""), csp)
         for name, value in STATIC_HEADERS.items():
             headers[name] = value
 

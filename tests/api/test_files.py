@@ -20,6 +20,7 @@ from apexlocal.api.files import file_routes, media_type_for
 from apexlocal.errors import ApiError
 from apexlocal.storage.local import LocalStorage
 from apexlocal.storage.signing import file_url, sign
+from tests.api.webhook_helpers import png_bytes
 
 SECRET = b"f" * 32
 KEY = "outputs/u1/j1/output.mp4"
@@ -332,3 +333,20 @@ def test_route_is_in_the_openapi_document(storage: LocalStorage) -> None:
     app = Litestar(route_handlers=file_routes)
     operations = app.openapi_schema.paths["/files/{key}"]
     assert operations.get is not None and operations.head is not None
+
+
+def test_files_keep_their_sandbox_through_the_apps_security_headers(app_client, account) -> None:
+    r = app_client.post("/api/upload/image", files={"file": ("a.png", png_bytes(), "image/png")},
+                        headers=account.headers)
+    url = r.json()["data"]["url"].removeprefix("http://127.0.0.1:8000")
+    answers = [app_client.get(url), app_client.head(url), app_client.get(url, headers={"Range": "bytes=999-"}),
+               app_client.get(url.replace("sig=", "sig=x")), app_client.get("/files/nothing/here"),
+               app_client.get("/filesnot/a/route")]
+    assert [a.status_code for a in answers] == [200, 200, 416, 403, 403, 404]
+    for answer in answers[:5]:
+        policy = [p.strip() for p in answer.headers["content-security-policy"].split(";")]
+        assert policy[0] == "sandbox" and "default-src 'none'" in policy, answer.headers
+        assert "script-src" not in answer.headers["content-security-policy"]
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    for other in (answers[5], app_client.get("/")):
+        assert "sandbox" not in other.headers["content-security-policy"]
