@@ -11,12 +11,15 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
 from apexlocal.engines.speech_to_text.decode import SAMPLE_RATE, decode_audio
 from apexlocal.errors import JobError, ModelError
 from apexlocal.models.manifest import ModelEntry
+
+if TYPE_CHECKING:
+    import numpy as np
 
 OUTPUT_NAME = "transcript.json"
 
@@ -71,12 +74,21 @@ def transcribe_with(model: Any, path: Path, language: str | None = None,
                     on_segment: Any = None) -> Transcript:
     """Decode `path` (any container), run Whisper with the VAD filter and word timestamps.
     `on_segment(fraction)` after each segment may raise to stop."""
-    audio = decode_audio(path)
+    return transcribe_audio(model, decode_audio(path), language, on_segment)
+
+
+def transcribe_samples(model: Any, samples: np.ndarray, sample_rate: int,
+                       language: str | None = None) -> Transcript:
+    """Mono float32 `samples` at any rate, transcribed as `transcribe_with` does a file."""
+    return transcribe_audio(model, resample(samples, sample_rate, SAMPLE_RATE), language)
+
+
+def transcribe_audio(model: Any, audio: np.ndarray, language: str | None = None,
+                     on_segment: Any = None) -> Transcript:
+    """16 kHz mono float32 `audio` transcribed with the VAD filter and word timestamps."""
     duration = audio.size / SAMPLE_RATE
-    if language and getattr(model, "model", None) is not None and not model.model.is_multilingual:
-        if language.split("-", 1)[0] != "en":
-            raise JobError(f"language: this Whisper model transcribes English only, not {language!r}")
-        language = "en"
+    if language and not speaks(model, language):
+        raise JobError(f"language: this Whisper model transcribes English only, not {language!r}")
     segments_iter, info = model.transcribe(
         audio, language=language.split("-", 1)[0] if language else None, word_timestamps=True,
         vad_filter=True, beam_size=5, condition_on_previous_text=False)
@@ -90,6 +102,27 @@ def transcribe_with(model: Any, path: Path, language: str | None = None,
             on_segment(min(seg.end / duration, 1.0))
     text = " ".join(s.text for s in segments).strip()
     return Transcript(text, info.language, round(duration, 3), words, segments)
+
+
+def speaks(model: Any, language: str) -> bool:
+    """Whether the loaded model transcribes `language` ("en-us" counts as "en")."""
+    english_only = getattr(model, "model", None) is not None and not model.model.is_multilingual
+    return not english_only or language.split("-", 1)[0] == "en"
+
+
+def resample(samples: np.ndarray, rate: int, out_rate: int) -> np.ndarray:
+    """Mono float32 at `out_rate`, with FFmpeg's resampler (PyAV)."""
+    import av
+    import numpy as np
+
+    samples = np.ascontiguousarray(samples, np.float32).reshape(1, -1)
+    if rate == out_rate or samples.size == 0:
+        return samples.reshape(-1)
+    frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+    frame.sample_rate = rate
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=out_rate)
+    pieces = [f.to_ndarray().reshape(-1) for f in [*resampler.resample(frame), *resampler.resample(None)]]
+    return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
 
 
 def _r(value: float, digits: int = 3) -> float:
