@@ -2,7 +2,8 @@
 `fish-audio-s1` names, each with its own default voice (the manifest's `defaults.alias_voices`).
 
 Text becomes phonemes through misaki, then `KModel(phonemes, style, speed)` makes 24 kHz audio;
-speed is native (it divides the predicted durations). A voice is a `[510, 1, 256]` tensor of style
+speed is native (it divides the predicted durations), and those durations (`pred_dur`, per phoneme)
+time the words (`timing`). A voice is a `[510, 1, 256]` tensor of style
 vectors indexed by phoneme count, in `voices/<name>.pt`; its first letter names its language.
 
 G2P: misaki's English G2P needs a spaCy model (`en_core_web_sm`), which misaki would download on
@@ -23,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from apexlocal.engines.base import EngineContext
 from apexlocal.engines.runtime import GIB
+from apexlocal.engines.speech_to_text.align import Timed
 from apexlocal.engines.voice.synth import VoiceEngineBase, VoiceStream, loaded
 from apexlocal.engines.voice.text import parse_request, pick_language
+from apexlocal.engines.voice.timing import Phone, time_text
 from apexlocal.errors import JobError, ModelError
 from apexlocal.models.manifest import ModelEntry
 
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 SAMPLE_RATE = 24_000
 MAX_CHUNK_CHARS = 200  # text; phonemes are capped again at the model's 510
 MAX_PHONEMES = 510
+FRAME_SAMPLES = 600  # audio samples per `pred_dur` frame (KPipeline.join_timestamps' 24000 / 40)
 WEIGHTS_NAME = "kokoro-v1_0.pth"
 # Kokoro's languages, the letter its voices start with, and the espeak-ng voice for each.
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -103,16 +107,46 @@ class KokoroSynthesizer:
         self.model, self.pack, self.g2p, self.lock = model, pack, g2p, lock
         self.sample_rate = SAMPLE_RATE
         self.max_chunk_chars = MAX_CHUNK_CHARS
+        self._phoneme_cache: dict[str, str] = {}
 
     def synthesize(self, text: str, speed: float) -> np.ndarray:
+        return self.synthesize_timed(text, speed, timed=False)[0]
+
+    def synthesize_timed(self, text: str, speed: float,
+                         timed: bool = True) -> tuple[np.ndarray, list[Timed] | None]:
+        """The audio and, when `timed`, each word's time in it from the model's `pred_dur`."""
         import numpy as np
 
-        parts = []
+        parts: list[np.ndarray] = []
+        phones: list[Phone] | None = []
         for phonemes in split_phonemes(self.g2p(text) or ""):
             with self.lock:
-                audio = self.model(phonemes, self.pack[len(phonemes) - 1], speed)
-            parts.append(audio.float().cpu().numpy().reshape(-1))
-        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+                output = self.model(phonemes, self.pack[len(phonemes) - 1], speed, return_output=True)
+            parts.append(output.audio.float().cpu().numpy().reshape(-1))
+            piece = duration_phones(phonemes, output.pred_dur, self.model.vocab, parts[-1].size)
+            phones = phones + piece if phones is not None and piece else None
+        audio = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+        if not timed or not phones:
+            return audio, None
+        return audio, time_text(text, phones, self._phonemes)
+
+    def _phonemes(self, word: str) -> str:
+        if word not in self._phoneme_cache:
+            self._phoneme_cache[word] = self.g2p(word) or ""
+        return self._phoneme_cache[word]
+
+
+def duration_phones(phonemes: str, pred_dur: Any, vocab: dict[str, int], samples: int) -> list[Phone]:
+    """Each phoneme the model read (those in its vocabulary, between its start and end marks)
+    with its predicted duration: `pred_dur` counts frames of FRAME_SAMPLES. The last one takes
+    up any difference to the audio's real length, so pieces add up exactly."""
+    frames = [int(f) for f in pred_dur.reshape(-1).tolist()] if pred_dur is not None else []
+    symbols = ["^", *(p for p in phonemes if p in vocab), "$"]
+    if len(frames) != len(symbols):
+        return []
+    seconds = [f * FRAME_SAMPLES / SAMPLE_RATE for f in frames]
+    seconds[-1] = max(0.0, seconds[-1] + samples / SAMPLE_RATE - sum(seconds))
+    return list(zip(symbols, seconds))
 
 
 class KokoroVoiceEngine(VoiceEngineBase):

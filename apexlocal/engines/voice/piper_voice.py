@@ -2,7 +2,8 @@
 
 A Piper voice is one `.onnx` file and its `.onnx.json` config, which names the language, the sample
 rate and the speakers. Piper phonemises with the espeak-ng data it ships itself, so nothing else is
-installed for it. Speed is native: Piper's `length_scale` stretches phoneme durations.
+installed for it. Speed is native: Piper's `length_scale` stretches phoneme durations. The voice is
+loaded with its phoneme durations exposed (`include_alignments`), which time words (`timing`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apexlocal.engines.base import EngineContext
+from apexlocal.engines.speech_to_text.align import Timed
 from apexlocal.engines.voice.synth import VoiceEngineBase, VoiceStream, loaded
 from apexlocal.engines.voice.text import normalise_language, parse_request, pick_language
+from apexlocal.engines.voice.timing import Phone, time_text
 from apexlocal.errors import JobError, ModelError
 from apexlocal.models.manifest import ModelEntry
 
@@ -60,28 +63,58 @@ class PiperSynthesizer:
         self.speaker_id = speaker_id
         self.sample_rate = int(voice.config.sample_rate)
         self.max_chunk_chars = MAX_CHUNK_CHARS
+        # Alignments come from an extra output `load_voice` adds to the model, in piper-tts
+        # versions that can; older ones time no words.
+        self.aligned = _takes(voice.synthesize, "include_alignments")
+        self._phoneme_cache: dict[str, str] = {}
 
     def synthesize(self, text: str, speed: float) -> np.ndarray:
-        """Piper's own speed first (its prosody at that pace), then a pitch-keeping stretch by what
+        return self.synthesize_timed(text, speed, timed=False)[0]
+
+    def synthesize_timed(self, text: str, speed: float,
+                         timed: bool = True) -> tuple[np.ndarray, list[Timed] | None]:
+        """The audio and, when `timed` and the voice reports alignments, each word's time in it.
+
+        Piper's own speed first (its prosody at that pace), then a pitch-keeping stretch by what
         is left: its `length_scale` shortens phonemes less than it says (1/2 gives about 0.62 of
-        the length), so the duration at speed 1 is made too and the result fitted to it / speed."""
+        the length), so the duration at speed 1 is made too and the result fitted to it / speed;
+        the phonemes' times are stretched with it."""
         from apexlocal.engines.voice.audio import time_stretch
 
-        audio = self._run(text, 1.0 / speed)
-        if abs(speed - 1.0) < 1e-3 or audio.size == 0:
-            return audio
-        target = self._run(text, 1.0).size / speed
-        return time_stretch(audio, audio.size / target, self.sample_rate)
+        audio, phones = self._run(text, 1.0 / speed)
+        if abs(speed - 1.0) >= 1e-3 and audio.size:
+            stretched = time_stretch(audio, audio.size / (self._run(text, 1.0)[0].size / speed), self.sample_rate)
+            phones = [(p, s * stretched.size / audio.size) for p, s in phones] if phones else None
+            audio = stretched
+        if not timed or not phones:
+            return audio, None
+        return audio, time_text(text, phones, self._phonemes)
 
-    def _run(self, text: str, length_scale: float) -> np.ndarray:
+    def _run(self, text: str, length_scale: float) -> tuple[np.ndarray, list[Phone] | None]:
+        """The audio, and each phoneme with how long it lasts (None when the voice has no
+        alignment output)."""
         import numpy as np
         from piper import SynthesisConfig
 
         # Fixed noise scales (the voice's own) and no randomness in phoneme lengths between the
         # two passes: their durations must be comparable.
         config = SynthesisConfig(speaker_id=self.speaker_id, length_scale=length_scale, noise_w_scale=0.0)
-        parts = [c.audio_float_array for c in self.voice.synthesize(text, syn_config=config)]
-        return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+        parts, phones = [], []
+        extra = {"include_alignments": True} if self.aligned else {}
+        for chunk in self.voice.synthesize(text, syn_config=config, **extra):
+            parts.append(chunk.audio_float_array)
+            alignments = getattr(chunk, "phoneme_alignments", None)
+            if alignments is None or phones is None:
+                phones = None
+            else:
+                phones += [(a.phoneme, a.num_samples / self.sample_rate) for a in alignments]
+        audio = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+        return audio, phones
+
+    def _phonemes(self, word: str) -> str:
+        if word not in self._phoneme_cache:
+            self._phoneme_cache[word] = " ".join("".join(s) for s in self.voice.phonemize(word))
+        return self._phoneme_cache[word]
 
 
 def _package_dir(model: ModelEntry) -> Path | None:
@@ -96,13 +129,22 @@ def _package_dir(model: ModelEntry) -> Path | None:
 
 
 def load_voice(model_dir: Path) -> Any:
+    """The voice, with its phoneme durations as an extra model output where this piper-tts can
+    add one (in memory; the file is not changed): they time the words of a narration's captions."""
     from piper import PiperVoice
 
     onnx, config = voice_files(model_dir)
+    extra = {"include_alignments": True} if _takes(PiperVoice.load, "include_alignments") else {}
     try:
-        return PiperVoice.load(onnx, config_path=config)
-    except Exception as exc:  # a damaged file surfaces as onnxruntime's own exception types
+        return PiperVoice.load(onnx, config_path=config, **extra)
+    except Exception as exc:  # a damaged file surfaces as onnx's or onnxruntime's own exception types
         raise ModelError(f"cannot load the Piper voice {onnx} ({type(exc).__name__}: {exc})") from exc
+
+
+def _takes(function: Any, name: str) -> bool:
+    import inspect
+
+    return name in inspect.signature(function).parameters
 
 
 class PiperVoiceEngine(VoiceEngineBase):

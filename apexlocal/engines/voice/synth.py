@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
+from apexlocal.engines.speech_to_text.align import Timed
 from apexlocal.engines.voice.audio import Joiner, write_wav
 from apexlocal.engines.voice.text import VoiceRequest, chunk_text
+from apexlocal.engines.voice.timing import shifted
 from apexlocal.models.manifest import ModelEntry
 
 if TYPE_CHECKING:
@@ -27,7 +29,9 @@ FIRST_CHUNK_CHARS = 80
 
 
 class Synthesizer(Protocol):
-    """One voice of one model, ready to speak one language."""
+    """One voice of one model, ready to speak one language. A family whose model knows its
+    phoneme durations also has `synthesize_timed(text, speed) -> (audio, words or None)`, the
+    words of `text` with their (start, end) seconds in the audio (see `timing`)."""
 
     sample_rate: int
     max_chunk_chars: int  # the longest text one call takes well
@@ -46,6 +50,11 @@ class VoiceStream:
     model_id: str
     ctx: EngineContext
     chunks: list[str] = field(default_factory=list)
+    # Set `timed` before iterating for `words`: every word of the text with its (start, end)
+    # seconds in the joined audio, from the model's own durations; None after iterating when
+    # the model has none for some chunk.
+    timed: bool = False
+    words: list[Timed] | None = None
 
     @property
     def sample_rate(self) -> int:
@@ -55,16 +64,30 @@ class VoiceStream:
         """Joined float32 PCM, chunk by chunk; progress per chunk, cancel checked between them."""
         joiner = Joiner(self.sample_rate)
         total = len(self.chunks)
+        self.words = [] if self.timed else None
+        emitted = 0
         self.ctx.progress(0.0, "synthesizing")
         for i, chunk in enumerate(self.chunks):
             self.ctx.check_cancelled()
-            ready = joiner.push(self.synthesizer.synthesize(chunk, self.request.speed))
+            # A chunk starts where the samples emitted so far end: the joiner's held tail is
+            # crossfaded with its head (less the few samples cut to a zero crossing).
+            ready = joiner.push(self._speak(chunk, emitted / self.sample_rate))
+            emitted += ready.size
             self.ctx.progress((i + 1) / total, "synthesizing")
             if ready.size:
                 yield ready
         rest = joiner.finish()
         if rest.size:
             yield rest
+
+    def _speak(self, chunk: str, offset: float) -> np.ndarray:
+        timed = getattr(self.synthesizer, "synthesize_timed", None) if self.words is not None else None
+        if timed is None:
+            self.words = None
+            return self.synthesizer.synthesize(chunk, self.request.speed)
+        audio, words = timed(chunk, self.request.speed)
+        self.words = self.words + shifted(words, offset) if words is not None else None
+        return audio
 
     def metadata(self, samples: int) -> dict[str, Any]:
         return {

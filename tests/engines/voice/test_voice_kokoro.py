@@ -24,6 +24,19 @@ def test_tiny_kokoro_builds_reloads_and_speaks_noise_of_plausible_length(kokoro,
     assert 0.5 < meta["durationSeconds"] < 10
 
 
+def test_words_are_timed_by_the_predicted_durations(kokoro, voice_ctx):
+    import numpy as np
+
+    engine, model = kokoro
+    text = "Hello there, world."
+    stream = engine.stream({"text": text}, model, voice_ctx())
+    stream.timed = True
+    samples = np.concatenate(list(stream))
+    assert stream.words is not None and [w for w, _, _ in stream.words] == text.split()
+    assert all(a <= b for _, a, b in stream.words)
+    assert stream.words[-1][2] <= samples.size / stream.sample_rate + 1e-3
+
+
 def test_hosted_names_pick_their_voice_and_languages_pick_theirs(kokoro, voice_ctx):
     engine, model = kokoro
     meta = engine.run({"text": "Hi.", "model": "elevenlabs-v3"}, model, voice_ctx()).metadata
