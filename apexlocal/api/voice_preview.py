@@ -1,0 +1,173 @@
+"""GET /api/voices/{voice_id}/preview: a few seconds of a voice, to hear it before choosing it.
+
+Free, and made once. A stock voice speaks one short sentence (in the voice's language where the
+table below has one) the first time anyone asks for it; the WAV is kept in storage under
+`voice-previews/`, shared by every user, and each later request gets a fresh signed URL of it. No
+credits are charged and no job is recorded: a preview is the same few seconds for everyone, so the
+server pays for it once per voice and model. One preview is spoken at a time, beside the job queue,
+the way a voice clone's sample is transcribed. A voice whose model is not installed is refused
+(400 MODEL_UNAVAILABLE) rather than pulling a model for a preview. A cloned voice's preview is its
+own stored sample, for its owner only.
+
+The answer: {"data": {"voiceId", "type", "model", "text", "url", "contentType", "cached"}}.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from anyio import to_thread
+from litestar import Request, Response, get
+from msgspec import Struct
+from litestar.params import FromPath, QueryParameter
+
+from apexlocal.accounts.users import User
+from apexlocal.api.guards import current_user
+from apexlocal.db import voices as voices_db
+from apexlocal.errors import BadRequest, JobError, ModelError, ModelUnavailable, NotFound
+from apexlocal.jobs.runner import ensure_model
+from apexlocal.jobs.services import Services
+from apexlocal.models.manifest import ModelEntry
+from apexlocal.products.voice import voice_models
+
+PREFIX = "voice-previews"
+CONTENT_TYPE = "audio/wav"
+# Short on purpose: a preview is heard, not read. Keyed by the language's primary subtag.
+SENTENCES = {
+    "en": "Hello! This is how I sound when I read your script.",
+    "de": "Hallo! So klingt meine Stimme, wenn ich Ihren Text lese.",
+    "es": "¡Hola! Así suena mi voz cuando leo tu texto.",
+    "fr": "Bonjour ! Voici ma voix quand je lis votre texte.",
+    "hi": "नमस्ते! यह मेरी आवाज़ है। मैं आपका पाठ पढ़ कर सुनाऊँ?",
+    "it": "Ciao! Ecco la mia voce mentre leggo il tuo testo.",
+    "ja": "こんにちは。これが、あなたの原稿を読むときの私の声です。",
+    "pt": "Olá! É assim que a minha voz soa quando leio o seu texto.",
+    "zh": "你好！这就是我朗读你的稿子时的声音。",
+}
+
+_speaking = threading.Lock()
+
+class VoicePreview(Struct, rename="camel"):
+    voice_id: str
+    type: str  # "stock" or "cloned"
+    model: str | None  # the model that spoke a stock voice's preview
+    text: str | None  # what the preview says
+    url: str  # a signed URL of the audio
+    content_type: str
+    cached: bool  # false only for the request that had it spoken
+
+
+class VoicePreviewOut(Struct):
+    data: VoicePreview
+  # one preview spoken at a time, whoever asks
+
+
+def sentence_for(language: str | None) -> str:
+    return SENTENCES.get((language or "en").split("-")[0].lower(), SENTENCES["en"])
+
+
+def preview_key(services: Services, entry: ModelEntry, voice: str, text: str) -> str:
+    """Where a stock voice's preview is kept: per model set, model, revision, voice and sentence."""
+    revision = getattr(entry.source, "revision", None) or ""
+    digest = hashlib.sha256(f"{revision}\n{voice}\n{text}".encode()).hexdigest()[:16]
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in voice)
+    return f"{PREFIX}/{services.settings.model_set}/{entry.id}/{safe}-{digest}.wav"
+
+
+def _stock_model(services: Services, voice: str, model: str | None) -> ModelEntry:
+    """The voice model that has this stock voice: the one asked for, else an installed one first."""
+    if model is not None:
+        entry = services.manifest.resolve(model, voice_models.TASK)
+        if entry is None or voice_models.TASK not in entry.tasks:
+            raise BadRequest(f"model: must be one of {', '.join(services.manifest.names_for(voice_models.TASK))}")
+        candidates = [entry]
+    else:
+        candidates = sorted(voice_models.voice_models(services), key=lambda m: not services.models.is_installed(m))
+    for entry in candidates:
+        if voice in voice_models.stock_voices(services, entry):
+            return entry
+    raise NotFound("Voice not found" + (f" in {candidates[0].id}" if model is not None else ""))
+
+
+def _speak(services: Services, entry: ModelEntry, voice: str, language: str | None, text: str,
+           scratch: Path) -> Path:
+    """The voice engine, run here (not as a job: nobody is charged) into a WAV in `scratch`."""
+    from apexlocal.engines.base import EngineContext
+    from apexlocal.engines.registry import get_engine
+
+    runtime = services.runtime.get()
+    ctx = EngineContext(job_id=scratch.name, device=runtime.device, scratch_dir=scratch,
+                        model_set=services.settings.model_set, progress=lambda fraction, stage: None,
+                        cancelled=lambda: False, model_dir=lambda e: ensure_model(services, e), runtime=runtime,
+                        manifest=services.manifest)
+    spec = {"text": text, "voiceId": voice, "speed": 1.0, "language": language, "model": entry.id}
+    try:
+        output = get_engine(entry.engine).run(spec, entry, ctx)
+    except ModelError as exc:
+        raise ModelUnavailable(f"model: {entry.id} cannot speak a preview now: {exc}") from None
+    except JobError as exc:
+        raise BadRequest(f"voiceId: no preview of {voice}: {exc}") from None
+    return output.files[0].path
+
+
+def stock_preview(services: Services, voice: str, model: str | None, base_url: str) -> dict[str, Any]:
+    entry = _stock_model(services, voice, model)
+    if not services.models.is_installed(entry):
+        raise ModelUnavailable(f"model: {entry.id} is not installed, so its voices have no preview yet; "
+                               f"install it with: apexlocal models pull {entry.id}")
+    language, _ = voice_models.voice_details(entry, voice, voice_models.languages_of(entry))
+    text = sentence_for(language)
+    key = preview_key(services, entry, voice, text)
+    storage, cached = services.storage, True
+    if not storage.exists(key):
+        with _speaking:
+            if not storage.exists(key):  # spoken meanwhile by the request that held the lock
+                cached = False
+                scratch = services.settings.data_dir / "scratch" / f"preview-{uuid.uuid4().hex}"
+                scratch.mkdir(parents=True, exist_ok=True)
+                try:
+                    storage.put_file(key, _speak(services, entry, voice, language, text, scratch), CONTENT_TYPE)
+                finally:
+                    shutil.rmtree(scratch, ignore_errors=True)
+    return {"voiceId": voice, "type": "stock", "model": entry.id, "text": text, "contentType": CONTENT_TYPE,
+            "url": storage.signed_url(key, base_url, services.settings.url_ttl_seconds), "cached": cached}
+
+
+def cloned_preview(services: Services, row: dict[str, Any], base_url: str) -> dict[str, Any]:
+    return {"voiceId": row["id"], "type": "cloned", "model": None, "text": row["transcript"],
+            "contentType": CONTENT_TYPE, "cached": True,
+            "url": services.storage.signed_url(row["clip_key"], base_url, services.settings.url_ttl_seconds)}
+
+
+def voice_preview(services: Services, user: User, voice: str, model: str | None, base_url: str) -> dict[str, Any]:
+    row = voices_db.get(services.db, voice)
+    if row is not None:  # a cloned voice id: its owner hears its sample; anyone else, nothing
+        owned = voices_db.get_ready_owned(services.db, voice, user.id)
+        if owned is None:
+            raise NotFound("Voice not found")
+        return cloned_preview(services, owned, base_url)
+    return stock_preview(services, voice, model, base_url)
+
+
+@get("/voices/{voice_id:str}/preview", summary="Preview Voice", tags=["voices"],
+     description="A few seconds of the voice speaking, to hear it before choosing it: a signed URL of a WAV "
+                 "file. Free. A stock voice's preview is spoken once, the first time it is asked for, and kept; "
+                 "a cloned voice's is its own sample. `model` picks the model when several have the voice. "
+                 "400 MODEL_UNAVAILABLE while the voice's model is not installed.")
+async def preview_voice(
+    request: Request[Any, Any, Any],
+    voice_id: FromPath[str],
+    model: Annotated[str | None, QueryParameter(max_length=100)] = None,
+) -> Response[VoicePreviewOut]:
+    base_url = str(request.base_url).rstrip("/")
+    data = await to_thread.run_sync(voice_preview, request.app.state.services, current_user(request), voice_id,
+                                    model, base_url)
+    return Response({"data": data})
+
+
+routes = [preview_voice]
