@@ -54,7 +54,8 @@ def scripted_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) 
     request = parse_request(spec, model)
     voice = _voice_model(request, ctx)
     scenes = split_scenes(request.script, words_per_minute(voice))
-    narration = narrate(scenes, voice, request.voice_spec, request.max_duration_s, ctx)
+    narration = narrate(scenes, voice, request.voice_spec, request.max_duration_s, ctx,
+                        timing="speech" if request.captions else "none")
     shots, fade = plan_shots(narration.scene_spans, narration.duration)
     maker = open_maker(model, progress.renamed(ctx, "loading video model"), max(s.length for s in shots))
     tracker = progress.ComposeProgress(ctx, len(shots))
@@ -121,6 +122,7 @@ def _metadata(request: ScriptRequest, model: ModelEntry, voice: ModelEntry, make
                           "text": scene.text} for scene, shot in zip(scenes, shots)],
         "style": request.style,
         "captions": request.captions,
+        **({"captionTiming": narration.timing} if request.captions else {}),
         "voiceId": narration.voice_id,
         "voiceModel": voice.id,
         "narrationSpeed": round(narration.speed, 3),

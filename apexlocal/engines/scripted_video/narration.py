@@ -2,11 +2,11 @@
 laid out on the video's timeline with pauses, fitted into its maximum duration, with word timings
 for the captions.
 
-Speaking sentence by sentence gives each sentence's exact place on the timeline; within a
-sentence, words are timed by their length across the stretch where the voice is heard (silence
-trimmed by energy), which keeps a caption's highlighted word within a word or two of the voice
-for any voice engine and language. A narration longer than the duration first gives up some of
-its pauses, then is sped up (pitch kept) by at most MAX_SPEEDUP; past that the job fails.
+Speaking sentence by sentence gives each sentence's exact place on the timeline. Within a
+sentence, words are timed from the speech itself (`word_timing`): by the voice model's own phoneme
+durations where it reports them, else by aligning the script to Whisper's words. A narration
+longer than the duration first gives up some of its pauses, then is sped up (pitch kept) by at
+most MAX_SPEEDUP, its word times with it; past that the job fails.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from apexlocal.engines.scripted_video.scenes import (
     Scene,
     pauses_seconds,
 )
+from apexlocal.engines.scripted_video.word_timing import MODES, Sentence, time_captions
+from apexlocal.engines.speech_to_text.align import Timed
+from apexlocal.engines.voice.timing import shifted
 from apexlocal.errors import JobError
 from apexlocal.models.manifest import ModelEntry
 
@@ -40,6 +43,15 @@ Word = tuple[str, float, float]
 
 
 @dataclass
+class Spoken:
+    """One sentence as the voice spoke it."""
+
+    text: str
+    samples: np.ndarray
+    words: list[Timed] | None  # from the voice model's durations, in seconds into `samples`
+
+
+@dataclass
 class Narration:
     sample_rate: int
     samples: np.ndarray  # float32 mono, the whole video's length
@@ -47,6 +59,8 @@ class Narration:
     words: list[Word] = field(default_factory=list)
     speed: float = 1.0  # how much the speech was sped up to fit
     voice_id: str = ""
+    timing: str = ""  # what timed the words (see word_timing.Timing.source); "" without words
+    sentences: list[Sentence] = field(default_factory=list)  # where each sentence lies
 
     @property
     def duration(self) -> float:
@@ -54,39 +68,50 @@ class Narration:
 
 
 def narrate(scenes: list[Scene], voice: ModelEntry, voice_spec: dict[str, Any], max_s: float,
-            ctx: EngineContext) -> Narration:
-    spoken, rate, voice_id = _speak(scenes, voice, voice_spec, ctx)
+            ctx: EngineContext, timing: str = "speech") -> Narration:
+    """`timing` (one of word_timing.MODES) decides how caption words are timed; "none" leaves
+    `words` empty."""
+    if timing not in MODES:
+        raise ValueError(f"timing must be one of {MODES}")
+    spoken, rate, voice_id, language = _speak(scenes, voice, voice_spec, ctx, timed=timing == "speech")
     spoken, pause_scale, speed = _fit(scenes, spoken, rate, max_s)
-    narration = _lay_out(scenes, spoken, rate, pause_scale, max_s)
+    narration = _lay_out(spoken, rate, pause_scale, max_s)
     narration.speed, narration.voice_id = speed, voice_id
+    if timing != "none":
+        timed = time_captions(narration.sentences, narration.samples, rate, language, ctx)
+        narration.words, narration.timing = timed.words, timed.source
     return narration
 
 
-def _speak(scenes: list[Scene], voice: ModelEntry, voice_spec: dict[str, Any],
-           ctx: EngineContext) -> tuple[list[list[np.ndarray]], int, str]:
+def _speak(scenes: list[Scene], voice: ModelEntry, voice_spec: dict[str, Any], ctx: EngineContext,
+           timed: bool) -> tuple[list[list[Spoken]], int, str, str]:
     import numpy as np
 
     engine: Any = get_engine(voice.engine)
-    spoken: list[list[np.ndarray]] = []
-    rate, voice_id = 0, ""
+    spoken: list[list[Spoken]] = []
+    rate, voice_id, language = 0, "", ""
     for scene in scenes:
         parts = []
         for j, sentence in enumerate(scene.sentences):
             ctx.check_cancelled()
             sub = progress.narrating(ctx, scene.index, len(scenes), j, len(scene.sentences))
             stream = engine.stream({**voice_spec, "text": sentence}, voice, sub)
-            parts.append(np.concatenate([np.zeros(0, np.float32), *stream]))
-            rate, voice_id = stream.sample_rate, stream.voice_id
+            stream.timed = timed
+            samples = np.concatenate([np.zeros(0, np.float32), *stream])
+            words = stream.words if timed else None
+            # The voice's words must be the sentence's: a word cut in two by chunking is not.
+            if words is not None and len(words) != len(sentence.split()):
+                words = None
+            parts.append(Spoken(sentence, samples, words))
+            rate, voice_id, language = stream.sample_rate, stream.voice_id, stream.language
         spoken.append(parts)
-    return spoken, rate, voice_id
+    return spoken, rate, voice_id, language
 
 
-def _fit(scenes: list[Scene], spoken: list[list[np.ndarray]], rate: int,
-         max_s: float) -> tuple[list[list[np.ndarray]], float, float]:
+def _fit(scenes: list[Scene], spoken: list[list[Spoken]], rate: int,
+         max_s: float) -> tuple[list[list[Spoken]], float, float]:
     """(speech, pause scale, speed) that fit `max_s`; raises JobError when nothing does."""
-    from apexlocal.engines.voice.audio import time_stretch
-
-    speech = sum(part.shape[0] for parts in spoken for part in parts) / rate
+    speech = sum(part.samples.shape[0] for parts in spoken for part in parts) / rate
     pauses = pauses_seconds(scenes)
     if speech + pauses <= max_s:
         return spoken, 1.0, 1.0
@@ -98,34 +123,43 @@ def _fit(scenes: list[Scene], spoken: list[list[np.ndarray]], rate: int,
         raise JobError(f"script: the narration runs {math.ceil(speech + pauses)} s, more than duration "
                        f"{max_s:g}; shorten the script or raise duration")
     # A hair faster than needed: stretched lengths are rounded down, never up.
-    stretched = [[time_stretch(part, speed * 1.001, rate) for part in parts] for parts in spoken]
-    return stretched, MIN_PAUSE_SCALE, speed
+    return [[_stretch(part, speed * 1.001, rate) for part in parts] for parts in spoken], MIN_PAUSE_SCALE, speed
 
 
-def _lay_out(scenes: list[Scene], spoken: list[list[np.ndarray]], rate: int, pause_scale: float,
+def _stretch(part: Spoken, factor: float, rate: int) -> Spoken:
+    from apexlocal.engines.voice.audio import time_stretch
+
+    samples = time_stretch(part.samples, factor, rate)
+    scale = samples.shape[0] / max(part.samples.shape[0], 1)
+    return Spoken(part.text, samples, shifted(part.words, 0.0, scale) if part.words is not None else None)
+
+
+def _lay_out(spoken: list[list[Spoken]], rate: int, pause_scale: float,
              max_s: float) -> Narration:
     import numpy as np
 
     placed: list[tuple[int, np.ndarray]] = []
-    words: list[Word] = []
+    sentences: list[Sentence] = []
     spans: list[tuple[float, float]] = []
     t = LEAD_IN_S * pause_scale
-    for i, (scene, parts) in enumerate(zip(scenes, spoken)):
+    for i, parts in enumerate(spoken):
         t += SCENE_PAUSE_S * pause_scale if i else 0.0
-        first = len(words)
-        for j, (sentence, samples) in enumerate(zip(scene.sentences, parts)):
+        first = len(sentences)
+        for j, part in enumerate(parts):
             t += SENTENCE_PAUSE_S * pause_scale if j else 0.0
             offset = round(t * rate)
-            placed.append((offset, samples))
-            start, end = speech_span(samples, rate)
-            words += time_words(sentence, offset / rate + start, offset / rate + end)
-            t = (offset + samples.shape[0]) / rate
-        spans.append((words[first][1], words[-1][2]) if len(words) > first else (t, t))
+            placed.append((offset, part.samples))
+            start, end = speech_span(part.samples, rate)
+            at = offset / rate
+            words = shifted(part.words, at) if part.words is not None else None
+            sentences.append(Sentence(part.text, (round(at + start, 3), round(at + end, 3)), words))
+            t = (offset + part.samples.shape[0]) / rate
+        spans.append((sentences[first].span[0], sentences[-1].span[1]) if len(sentences) > first else (t, t))
     total = max(t, min(t + TAIL_S * pause_scale, max_s))
     track = np.zeros(round(total * rate), np.float32)
     for offset, samples in placed:
         track[offset:offset + samples.shape[0]] = samples[:max(0, track.shape[0] - offset)]
-    return Narration(rate, track, spans, words)
+    return Narration(rate, track, spans, sentences=sentences)
 
 
 def speech_span(samples: np.ndarray, rate: int) -> tuple[float, float]:
@@ -141,18 +175,3 @@ def speech_span(samples: np.ndarray, rate: int) -> tuple[float, float]:
     if loud.size == 0:
         return 0.0, samples.shape[0] / rate
     return int(loud[0]) * frame / rate, (int(loud[-1]) + 1) * frame / rate
-
-
-def time_words(sentence: str, start: float, end: float) -> list[Word]:
-    """The sentence's words across [start, end], each given time by its length (a word's gap to
-    the next counts as one character)."""
-    tokens = sentence.split()
-    weights = [len(token) + 1 for token in tokens]
-    total = sum(weights) or 1
-    out, elapsed = [], 0
-    for token, weight in zip(tokens, weights):
-        a = start + (end - start) * elapsed / total
-        elapsed += weight
-        b = start + (end - start) * (elapsed - 1) / total
-        out.append((token, round(a, 3), round(max(b, a + 0.01), 3)))
-    return out

@@ -1,11 +1,12 @@
 """The narrated video's arithmetic, without models: scenes from sentences, the estimate a request
-is refused with, where each scene's picture sits around its narration, and word timings."""
+is refused with, where each scene's picture sits around its narration, and the by-length word
+timing kept for speech nothing else can time."""
 
 from __future__ import annotations
 
 import pytest
 
-from apexlocal.engines.scripted_video.narration import speech_span, time_words
+from apexlocal.engines.scripted_video.narration import speech_span
 from apexlocal.engines.scripted_video.plan import plan_shots
 from apexlocal.engines.scripted_video.scenes import (
     MAX_SCENES,
@@ -15,6 +16,7 @@ from apexlocal.engines.scripted_video.scenes import (
     split_scenes,
     words_per_minute,
 )
+from apexlocal.engines.scripted_video.word_timing import by_length
 from apexlocal.errors import JobError
 from apexlocal.models.manifest import load_manifest
 
@@ -57,7 +59,7 @@ def test_shots_cover_the_narration_and_overlap_by_their_crossfades() -> None:
         plan_shots([], 1.0)
 
 
-def test_words_are_timed_across_the_voiced_stretch() -> None:
+def test_words_nothing_times_are_spread_across_the_voiced_stretch() -> None:
     import numpy as np
 
     rate = 16_000
@@ -65,7 +67,7 @@ def test_words_are_timed_across_the_voiced_stretch() -> None:
     samples[4000:12000] = 0.5 * np.sin(np.arange(8000) / 5)
     start, end = speech_span(samples, rate)
     assert start == pytest.approx(0.25, abs=0.011) and end == pytest.approx(0.75, abs=0.011)
-    words = time_words("Hello there, big world.", start, end)
+    words = by_length("Hello there, big world.", start, end)
     assert [w for w, _, _ in words] == ["Hello", "there,", "big", "world."]
     assert words[0][1] == pytest.approx(start, abs=1e-3) and words[-1][2] <= end + 1e-3
     assert all(a < b for _, a, b in words)
