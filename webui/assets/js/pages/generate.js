@@ -1,41 +1,15 @@
-// One form per generation endpoint, built from the OpenAPI document. A submitted job appears below
-// the form and updates live until its output is there.
+// One form per generation endpoint, built from the OpenAPI document, with pickers for the fields
+// this server can fill in (ui/pickers.js). A submitted job appears below the form and updates live
+// until its output is there.
 
-import { ApiError, get, idempotencyKey, post } from '../api.js';
+import { ApiError, idempotencyKey, post } from '../api.js';
 import { h, pageHead, titleCase } from '../dom.js';
-import { generateEndpoints, hasRoute, openapi } from '../openapi.js';
+import { generateEndpoints, openapi } from '../openapi.js';
 import { jobCard } from '../ui/jobcard.js';
 import { watchJob } from '../ui/jobwatch.js';
+import { loadPickers } from '../ui/pickers.js';
 import { schemaForm } from '../ui/schemaform.js';
 import { toast } from '../ui/toast.js';
-
-async function modelNames(task) {
-  try {
-    const payload = await get('/api/models');
-    const models = payload.data.filter((m) => m.tasks.includes(task));
-    return [...models.map((m) => m.id), ...models.flatMap((m) => m.aliases)];
-  } catch {
-    return [];
-  }
-}
-
-async function voiceIds(doc) {
-  if (!hasRoute(doc, '/api/voices')) return [];
-  try {
-    return (await get('/api/voices')).data.map((v) => v.voiceId);
-  } catch {
-    return [];
-  }
-}
-
-// Suggestions for fields whose values this server can list: models for the task, voices.
-async function suggestions(doc, endpoint) {
-  const props = endpoint.schema.properties || {};
-  const lists = {};
-  if ('model' in props) lists.model = await modelNames(endpoint.name);
-  if ('voiceId' in props) lists.voiceId = await voiceIds(doc);
-  return Object.fromEntries(Object.entries(lists).filter(([, values]) => values.length));
-}
 
 function endpointNav(endpoints, current) {
   return h('nav', { 'aria-label': 'Generation endpoints' }, h('ul', { class: 'endpoint-list' },
@@ -82,7 +56,8 @@ async function submit(endpoint, built, results, stops) {
 async function formFor(doc, endpoint, results, stops) {
   const built = schemaForm(doc, endpoint.schema, {
     submitLabel: `Generate ${endpoint.name.replace(/-/g, ' ')}`,
-    datalists: await suggestions(doc, endpoint),
+    // The endpoint's name is the task its models serve: /api/generate/image -> image.
+    pickers: await loadPickers(doc, endpoint.schema, { task: endpoint.name }),
     id: `form-${endpoint.name}`,
   });
   built.form.addEventListener('submit', (event) => {

@@ -1,15 +1,18 @@
-// Drag-and-drop (or choose) a file for an input-URL field: it is uploaded through
+// Upload (choose, or drag and drop) a file for an input-URL field: it is uploaded through
 // /api/upload/{kind} and the field receives this server's URL of it.
 
 import { upload } from '../api.js';
-import { fmtBytes, h } from '../dom.js';
+import { fmtBytes, h, labelFor } from '../dom.js';
 
 const ACCEPT = { image: 'image/*', audio: 'audio/*', video: 'video/*' };
 
-// Which upload kind an input-URL field takes, from its name: sampleAudioUrl -> audio,
-// avatarImage -> image, sourceVideoUrl -> video. websiteUrl is a page, not a file: none.
+// Which upload kind an input-URL field takes, from its schema's contentMediaType (image/png ->
+// image) or else its name: sampleAudioUrl -> audio, avatarImage -> image, sourceVideoUrl -> video.
+// websiteUrl is a page, not a file: none.
 export function mediaKind(name, schema = {}) {
   if (schema.enum) return null;
+  const declared = /^(image|audio|video)\//.exec(schema.contentMediaType || schema.items?.contentMediaType || '');
+  if (declared) return declared[1];
   const lower = name.toLowerCase();
   const urlish = /(url|urls)$/.test(lower) || /(image|audio|video)s?$/.test(lower);
   if (!urlish) return null;
@@ -45,13 +48,17 @@ async function send(file, { kind, input, multiple, status, bar, errorEl }) {
   }
 }
 
+// The upload control of an input-URL field: `input` goes first in the returned `row`, the upload
+// button beside it; the whole `zone` (the field, the button, the status line) takes a dropped file.
 export function dropzone({ kind, input, multiple = false, errorEl }) {
   const picker = h('input', { type: 'file', accept: ACCEPT[kind], hidden: true, multiple });
-  const choose = h('button', { type: 'button', class: 'btn btn-small' }, `Choose ${kind} file`);
   const article = kind === 'image' ? 'an' : 'a';
+  const choose = h('button', { type: 'button', class: 'btn', 'aria-label': `Upload ${article} ${kind} file for ${labelFor(input.name)}` },
+    `Upload ${kind}${multiple && kind !== 'audio' ? 's' : ''}`);
   const status = h('span', { class: 'hint', 'aria-live': 'polite' }, `or drop ${article} ${kind} file here`);
   const bar = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': `Upload progress for ${input.name}` });
-  const zone = h('div', { class: 'dropzone', dataset: { dropFor: input.name } }, choose, status, bar, picker);
+  const row = h('div', { class: 'upload-row' }, input, choose, picker);
+  const zone = h('div', { class: 'dropzone', dataset: { dropFor: input.name } }, row, status, bar);
   const ctx = { kind, input, multiple, status, bar, errorEl };
   const sendAll = async (files) => {
     for (const file of Array.from(files).slice(0, multiple ? 10 : 1)) await send(file, ctx);
@@ -59,11 +66,13 @@ export function dropzone({ kind, input, multiple = false, errorEl }) {
   choose.addEventListener('click', () => picker.click());
   picker.addEventListener('change', () => { sendAll(picker.files); picker.value = ''; });
   zone.addEventListener('dragover', (event) => { event.preventDefault(); zone.classList.add('dragover'); });
-  zone.addEventListener('dragleave', () => zone.classList.remove('dragover'));
+  zone.addEventListener('dragleave', (event) => {
+    if (!zone.contains(event.relatedTarget)) zone.classList.remove('dragover');
+  });
   zone.addEventListener('drop', (event) => {
     event.preventDefault();
     zone.classList.remove('dragover');
     if (event.dataTransfer?.files?.length) sendAll(event.dataTransfer.files);
   });
-  return zone;
+  return { zone, row };
 }

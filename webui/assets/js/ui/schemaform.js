@@ -1,10 +1,13 @@
 // A form built from a request schema of the OpenAPI document: one control per property, the
 // schema's bounds as help text, and the server's "field: rule" messages shown beside their field.
 // The form does not validate on its own (novalidate): the server's rules are the ones that count.
+// Fields that this server can fill in (a model, a voice, an uploaded file) get a picker by their
+// name and format: see ui/pickers.js.
 
 import { fieldSchema } from '../openapi.js';
-import { field, h, labelFor, uid } from '../dom.js';
-import { dropzone, mediaKind } from './dropzone.js';
+import { field, h, labelFor } from '../dom.js';
+import { mediaKind } from './dropzone.js';
+import { pickerFor } from './pickers.js';
 
 function helpText(schema) {
   const parts = [];
@@ -29,7 +32,7 @@ function selectControl(name, schema, required) {
   return h('select', { name }, blank, options);
 }
 
-function controlFor(name, schema, required, datalistId) {
+function controlFor(name, schema, required) {
   if (schema.enum && schema.enum.length) return selectControl(name, schema, required);
   if (schema.type === 'boolean') return h('input', { type: 'checkbox', name, checked: Boolean(schema.default) });
   if (schema.type === 'integer' || schema.type === 'number') {
@@ -42,7 +45,7 @@ function controlFor(name, schema, required, datalistId) {
   if (schema.type === 'array' || schema.type === 'object' || long) {
     return h('textarea', { name, rows: schema.type === 'string' ? 4 : 3 });
   }
-  return h('input', { type: kind || /url$/i.test(name) ? 'url' : 'text', name, list: datalistId,
+  return h('input', { type: kind || /url$/i.test(name) ? 'url' : 'text', name,
     placeholder: schema.default ?? '', spellcheck: kind ? false : null, autocomplete: 'off' });
 }
 
@@ -63,30 +66,39 @@ function readValue(control, schema) {
   return raw;
 }
 
-function buildField(doc, name, raw, required, datalists) {
+function buildField(doc, name, raw, required, pickers) {
   const schema = fieldSchema(doc, raw);
-  const listId = datalists[name] ? uid('list') : null;
-  const control = controlFor(name, schema, required, listId);
+  let control = controlFor(name, schema, required);
   const label = `${labelFor(name)}${required ? ' (required)' : ''}`;
   let help = helpText(schema);
   if (schema.type === 'array') help = `${help ? `${help} · ` : ''}one per line`;
+  const errorEl = h('p', { class: 'field-error', 'aria-live': 'polite' });
+  // A picker may replace the control, set it in a `host` element (at `slot`'s start), add `extras`
+  // below it, and say its own help: see ui/pickers.js.
+  const picker = pickerFor(name, schema);
+  const built = picker ? picker.build({ name, schema, required, control, errorEl }, pickers?.data[picker.name], pickers) : null;
+  if (built) control = built.control;
+  if (built && 'help' in built) help = built.help;
   const wrapper = field(label, control, { help: help || null });
-  if (control.type === 'checkbox') wrapper.classList.add('check');
-  if (control.tagName === 'TEXTAREA' || mediaKind(name, schema) || (schema.maxLength || 0) > 200) wrapper.classList.add('wide');
-  if (required) control.setAttribute('aria-required', 'true');
-  if (listId) wrapper.append(h('datalist', { id: listId }, datalists[name].map((v) => h('option', { value: v }))));
-  const kind = mediaKind(name, schema);
-  if (kind) {
-    const errorEl = wrapper.querySelector('.field-error');
-    wrapper.insertBefore(dropzone({ kind, input: control, multiple: schema.type === 'array', errorEl }), errorEl);
+  wrapper.querySelector('.field-error').replaceWith(Object.assign(errorEl, { id: `${control.id}-error` }));
+  if (built?.host) {
+    control.replaceWith(built.host);
+    built.slot.prepend(control);
   }
+  if (built?.extras) (built.host || control).after(...built.extras);
+  if (built) wrapper.dataset.picker = picker.name;
+  if (control.type === 'checkbox') wrapper.classList.add('check');
+  if (built?.wide || control.tagName === 'TEXTAREA' || (schema.maxLength || 0) > 200) wrapper.classList.add('wide');
+  if (required) control.setAttribute('aria-required', 'true');
   return { name, schema, control, wrapper };
 }
 
-export function schemaForm(doc, schema, { submitLabel = 'Submit', datalists = {}, id } = {}) {
+// `pickers`: what the form's pickers list, from `await loadPickers(doc, schema, { task })`; without
+// it, only the pickers that list nothing (uploads) attach.
+export function schemaForm(doc, schema, { submitLabel = 'Submit', pickers = null, id } = {}) {
   const required = new Set(schema.required || []);
   const fields = Object.entries(schema.properties || {})
-    .map(([name, raw]) => buildField(doc, name, raw, required.has(name), datalists));
+    .map(([name, raw]) => buildField(doc, name, raw, required.has(name), pickers));
   const formError = h('div', { class: 'alert error', role: 'alert', 'aria-live': 'assertive' });
   const button = h('button', { type: 'submit', class: 'btn btn-primary' }, submitLabel);
   const form = h('form', { novalidate: true, id, class: 'schema-form' }, formError,
