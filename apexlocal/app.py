@@ -27,6 +27,7 @@ from apexlocal.api import (
 )
 from apexlocal.api import settings as settings_api
 from apexlocal.api.admin import admin_router
+from apexlocal.api.body import ApiRequest
 from apexlocal.api.exceptions import EXCEPTION_HANDLERS
 from apexlocal.api.guards import ApiAuthMiddleware
 from apexlocal.api.ratelimit import RateLimiter
@@ -105,6 +106,7 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
     app = Litestar(
         route_handlers=[*health.routes, *files.file_routes, *auth.routes, *webui.routes, api, *root_routes],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=ApiRequest,
         before_send=[security_headers_hook(settings)],
         on_startup=[startup],
         on_shutdown=[shutdown],

@@ -18,25 +18,25 @@ from msgspec import Meta, Struct
 from apexlocal.accounts import credits, login_links, users
 from apexlocal.accounts.users import User
 from apexlocal.api.guards import admin_guard, current_user
-from apexlocal.api.schemas import Request as RequestStruct
+from apexlocal.api.schemas import RequestBody
 from apexlocal.db.idempotency import request_hash, run_once
 from apexlocal.jobs.services import Services
 
 Amount = Annotated[int, Meta(ge=-1_000_000_000, le=1_000_000_000, description="Credits; negative adjusts down")]
 
 
-class UserCreate(RequestStruct):
+class UserCreate(RequestBody):
     email: Annotated[str, Meta(min_length=3, max_length=254, description="Email address")]
     plan: Annotated[str, Meta(min_length=1, max_length=50, description="free, creator, pro or enterprise")] = "free"
     credits: Annotated[int, Meta(ge=0, le=1_000_000_000, description="Credits granted at creation")] = 0
     is_admin: bool = False
 
 
-class UserUpdate(RequestStruct):
+class UserUpdate(RequestBody):
     plan: Annotated[str, Meta(min_length=1, max_length=50, description="free, creator, pro or enterprise")]
 
 
-class CreditGrant(RequestStruct):
+class CreditGrant(RequestBody):
     amount: Amount
     note: Annotated[str, Meta(max_length=200, description="Why (kept in the ledger)")] = "admin grant"
 

@@ -23,14 +23,14 @@ from msgspec import Meta, Struct
 from apexlocal.accounts import login_links, plans, sessions
 from apexlocal.accounts.users import User
 from apexlocal.api.guards import check_content_type, check_same_origin, cookie_value
-from apexlocal.api.schemas import Request as RequestStruct
+from apexlocal.api.schemas import RequestBody
 from apexlocal.errors import Forbidden
 from apexlocal.jobs.services import Services
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class LoginRequest(RequestStruct):
+class LoginRequest(RequestBody):
     api_key: Annotated[str, Meta(min_length=1, max_length=200, description="An API key (sk_live_...)")]
 
 

@@ -4,15 +4,13 @@ every layer, the framework's own included. Nothing internal (trace, path, SQL, l
 from __future__ import annotations
 
 import logging
-import typing
 from typing import Any
 
-import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from apexlocal.api.validation import message_for
+from apexlocal.api.validation import NOT_AN_OBJECT, param_message
 from apexlocal.errors import ApiError, RateLimited
 
 log = logging.getLogger("apexlocal.api")
@@ -66,39 +64,34 @@ def _handled(fn: Any) -> Any:
     return handler
 
 
-def _body_struct(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
-    try:
-        param = request.route_handler.parsed_fn_signature.parameters.get("data")
-    except (KeyError, AttributeError):
-        return None
-    annotation = getattr(param, "annotation", None)
-    if typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct) else None
-
-
 def on_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return envelope(exc.status, exc.message, exc.code, headers)
 
 
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Parameters (query, path, headers) that did not validate. Bodies are decoded by
+    `apexlocal.api.body`; what reaches here for one is a body that was missing altogether."""
     extra = exc.extra if isinstance(exc.extra, list) else []
-    if not extra:
-        detail = str(exc.detail or "")
-        if "malformed" in detail.lower() or "json" in detail.lower():
-            return envelope(400, "body: must be valid JSON")
-        return envelope(400, "body: invalid request")
-    first = extra[0] if isinstance(extra[0], dict) else {}
-    key, raw = str(first.get("key", "body")), str(first.get("message", ""))
-    if first.get("source") in ("query", "path"):
-        return envelope(400, f"{key}: {_plain(raw)}")
-    return envelope(400, message_for(_body_struct(request), key, raw))
+    first = extra[0] if extra and isinstance(extra[0], dict) else {}
+    key = str(first.get("key", ""))
+    if key == "data" or first.get("source") == "body":
+        return envelope(400, NOT_AN_OBJECT)
+    if not key:
+        return envelope(400, "Bad request")
+    field = _parameter(request, key)
+    return envelope(400, param_message(key, field.annotation if field else None,
+                                       field.kwarg_definition if field else None, str(first.get("message", ""))))
 
 
-def _plain(raw: str) -> str:
-    # Litestar's own parameter messages ("Expected `int`, got `str`") are safe; keep them short.
-    return raw.replace("`", "") or "invalid value"
+def _parameter(request: Request[Any, Any, Any], key: str) -> Any:
+    """The handler's parameter a query/path/header name stands for (its alias, or its own name)."""
+    params = request.route_handler.parsed_fn_signature.parameters
+    for name, field in params.items():
+        kwarg = field.kwarg_definition
+        if key in (name, getattr(kwarg, "name", None), getattr(kwarg, "query", None), getattr(kwarg, "header", None)):
+            return field
+    return None
 
 
 def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

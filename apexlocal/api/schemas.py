@@ -9,14 +9,18 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
+from apexlocal.api.validation import PLAIN_TEXT
+
 UInt32 = Annotated[int, Meta(ge=0, le=2**32 - 1)]
+# Beside a text field's own Meta: no control characters but tab, newline and carriage return.
+NO_CONTROL_CHARS = Meta(pattern=PLAIN_TEXT)
 
 
-class Request(Struct, forbid_unknown_fields=True, rename="camel", omit_defaults=False):
+class RequestBody(Struct, forbid_unknown_fields=True, rename="camel", omit_defaults=False):
     pass
 
 
-class KeyCreate(Request):
+class KeyCreate(RequestBody):
     name: Annotated[str, Meta(min_length=1, max_length=100, description="Key display name")]
 
 
@@ -77,7 +81,7 @@ class ErrorBody(Struct):
 
 # Settings and webhooks -------------------------------------------------------------------
 
-class SettingsUpdate(Request):
+class SettingsUpdate(RequestBody):
     webhook_url: Annotated[str, Meta(max_length=2048,
                                      description="HTTPS URL to receive webhook events; null clears it")] | None
 

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from apexlocal.api.schemas import Request, UInt32
+from apexlocal.api.schemas import NO_CONTROL_CHARS, RequestBody, UInt32
 
-Script = Annotated[str, Meta(min_length=1, max_length=5000, description="Video script")]
+Script = Annotated[str, Meta(min_length=1, max_length=5000, description="Video script"), NO_CONTROL_CHARS]
 Seed = Annotated[UInt32, Meta(description="Reproducibility seed (default: random; the metadata reports it)")]
 VideoModel = Annotated[str, Meta(min_length=1, max_length=100, description=(
     "wan-2.6 | kling-2.6-pro | kling-3.0-pro | veo-3.1 | a local model id (GET /api/models)"))]
@@ -16,7 +16,7 @@ BRollModel = Annotated[str, Meta(min_length=1, max_length=100, description=(
     "wan-2.6 | kling-2.6-pro | a local model id (GET /api/models)"))]
 
 
-class Text2VideoRequest(Request):
+class Text2VideoRequest(RequestBody):
     script: Script
     duration: Annotated[float, Meta(ge=1, le=60, description="Duration in seconds")] = 5.0
     resolution: Annotated[Literal["720p", "1080p"], Meta(description="720p | 1080p")] = "720p"
@@ -25,15 +25,15 @@ class Text2VideoRequest(Request):
     seed: Seed | None = None
 
 
-class BRollRequest(Request):
-    prompt: Annotated[str, Meta(min_length=1, max_length=2000, description="Scene description")]
+class BRollRequest(RequestBody):
+    prompt: Annotated[str, Meta(min_length=1, max_length=2000, description="Scene description"), NO_CONTROL_CHARS]
     duration: Annotated[float, Meta(ge=3, le=6, description="Duration in seconds")] = 5.0
     resolution: Annotated[Literal["480p", "720p"], Meta(description="480p | 720p")] = "720p"
     model: BRollModel | None = None
     seed: Seed | None = None
 
 
-class VideoRequest(Request):
+class VideoRequest(RequestBody):
     script: Script
     avatar_image: Annotated[str, Meta(max_length=4096, description=(
         "HTTPS URL of a face image for an avatar video: not available yet (400)"))] | None = None

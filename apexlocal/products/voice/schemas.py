@@ -7,14 +7,14 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from apexlocal.api.schemas import Request
+from apexlocal.api.schemas import NO_CONTROL_CHARS, RequestBody
 
 MAX_TEXT = 10_000
 Language = Annotated[str, Meta(min_length=2, max_length=16, description="ISO language code: en, en-us, fr, pt-br ...")]
 
 
-class VoiceRequest(Request):
-    text: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT, description="Text to speak")]
+class VoiceRequest(RequestBody):
+    text: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT, description="Text to speak"), NO_CONTROL_CHARS]
     voice_id: Annotated[str, Meta(min_length=1, max_length=200, description=(
         "A stock voice of the model, or one of your cloned voices (GET /api/voices)"))] | None = None
     speed: Annotated[float, Meta(ge=0.5, le=2.0, description="Playback speed")] = 1.0
@@ -24,7 +24,7 @@ class VoiceRequest(Request):
         "machine, Piper otherwise"))] | None = None
 
 
-class VoiceCloneRequest(Request):
+class VoiceCloneRequest(RequestBody):
     name: Annotated[str, Meta(min_length=1, max_length=100, description="Voice name")]
     sample_audio_url: Annotated[str, Meta(min_length=1, max_length=4096, description=(
         "HTTPS URL (or this server's upload URL) of a 15-30 s speech sample, any audio container"))]
@@ -82,7 +82,7 @@ class SpeechRequest(Struct, forbid_unknown_fields=True):
 
     model: Annotated[str, Meta(min_length=1, max_length=100, description=(
         "tts-1, tts-1-hd or gpt-4o-mini-tts (the default voice model), or a local model id or alias"))]
-    input: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT, description="Text to speak")]
+    input: Annotated[str, Meta(min_length=1, max_length=MAX_TEXT, description="Text to speak"), NO_CONTROL_CHARS]
     voice: Annotated[str, Meta(min_length=1, max_length=200, description=(
         "An OpenAI voice name (alloy, ash, ballad, coral, echo, fable, onyx, nova, sage, shimmer, verse, "
         "marin, cedar), or any voiceId of GET /api/voices"))] | VoiceRef
