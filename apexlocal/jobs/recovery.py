@@ -1,13 +1,15 @@
 """Startup reconciliation. The jobs table is the record of truth; huey only carries ids, and a task
 that was running when the process died is simply gone. So at startup: queued jobs are queued again
 (in their order), interrupted ones are started again while they have attempts left, and failed and
-refunded after that; a streamed speech job that was cut short is failed and refunded. No debit is ever left without an ending."""
+refunded after that; a streamed speech job that was cut short is failed and refunded. No debit is ever left without an ending.
+The scratch folders and half-received uploads of the previous process are removed first."""
 
 from __future__ import annotations
 
 import logging
 
 from apexlocal.db import jobs as records
+from apexlocal.jobs.scratch import clear_leftovers
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.submit import enqueue
 
@@ -20,6 +22,7 @@ INTERRUPTED = "Job was interrupted by a server restart"
 
 def reconcile(services: Services) -> dict[str, int]:
     """Call before the consumers start. Returns how many jobs were requeued, resumed and failed."""
+    clear_leftovers(services.settings)  # no job runs yet, so no scratch folder is in use
     services.queues.gpu.flush()  # the table says what to run; stale ids would only be skipped
     counts = {"requeued": 0, "resumed": 0, "failed": 0, "canceled": 0}
     for job in records.unfinished(services.db):
