@@ -102,7 +102,13 @@ class Settings:
         "`full`: the real open weights. `tiny`: small random-weight stand-ins of the same pipeline "
         "classes, built locally (tests, CI, trying the API on a laptop)."))
     models_dir: Path | None = field(default=None, metadata=_help(
-        "Where model weights are stored (default: DATA_DIR/models)."))
+        "Where the tiny set's stand-ins and the install records of full-set models are kept "
+        "(default: DATA_DIR/models). Full-set weights live in hf_cache_dir."))
+    hf_cache_dir: Path | None = field(default=None, metadata=_help(
+        "Where full-set model weights are downloaded to and loaded from, in the Hugging Face cache "
+        "layout. Empty: the standard cache that diffusers, transformers and other Hugging Face tools "
+        "share (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub), so weights already "
+        "there are not downloaded again."))
     models_manifest: Path | None = field(default=None, metadata=_help(
         "The model catalogue (default: the models_manifest.toml shipped with apexlocal)."))
     auto_pull: bool = field(default=True, metadata=_help(
@@ -111,7 +117,8 @@ class Settings:
     hf_endpoint: str = field(default="https://huggingface.co", metadata=_help(
         "Base URL of the Hugging Face hub (or a mirror) that model pulls download from."))
     hf_token: str = field(default="", metadata=_help(
-        "Token for gated Hugging Face repos (sent only to hf_endpoint)."))
+        "Token for gated Hugging Face repos, sent to hf_endpoint and not to the CDN it redirects "
+        "downloads to. Empty: the token huggingface_hub finds itself (HF_TOKEN, or `hf auth login`)."))
     device: Literal["auto", "cpu", "cuda", "mps"] = field(default="auto", metadata=_help(
         "Where models run. `auto`: CUDA, then MPS, then CPU."))
     model_memory_budget_gb: float = field(default=0.0, metadata=_help(
@@ -131,6 +138,13 @@ class Settings:
         "How often a job interrupted by a crash is started before it is failed and refunded."))
     max_body_bytes: int = field(default=1_048_576, metadata=_help(
         "Largest JSON request body, in bytes (larger: 413)."))
+    header_timeout_seconds: float = field(default=10.0, metadata=_help(
+        "Time a client has to send a request's headers whole, from the connection (or from the first "
+        "byte of a later request on a kept-alive one). Past it: 408 and the connection closed; a "
+        "connection that sent nothing is closed."))
+    body_timeout_seconds: float = field(default=60.0, metadata=_help(
+        "Longest pause allowed between two pieces of a request body (not counted while the server "
+        "is the one not reading). Past it: 408, or only the connection closed once an answer has begun."))
     url_ttl_seconds: int = field(default=86_400, metadata=_help(
         "How long a signed file URL stays valid."))
     key_rotation_grace_hours: float = field(default=24.0, metadata=_help(

@@ -24,15 +24,17 @@ def models_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @with_settings
 def list_models(settings: Settings, as_json: bool) -> None:
-    """Every model of the catalogue, and whether it is installed."""
+    """Every model of the catalogue, whether it is installed, and what pulling it downloads."""
     manifest, store = _open(settings)
     rows = [_row(store, entry) for entry in manifest.model]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(f"model set: {settings.model_set}, models dir: {store.set_dir}")
-    _print_table(["ID", "TASKS", "INSTALLED", "SIZE", "LICENSE", "ALIASES"], [
-        [r["id"], ",".join(r["tasks"]), "yes" if r["installed"] else "no", _size_label(r, settings),
+    places = ", ".join(f"{name}: {path}" for name, path in store.places().items())
+    click.echo(f"model set: {settings.model_set}, {places}")
+    _print_table(["ID", "TASKS", "INSTALLED", "ON DISK", "PULL DOWNLOADS", "LICENSE", "ALIASES"], [
+        [r["id"], ",".join(r["tasks"]), "yes" if r["installed"] else "no",
+         _human(r["size_bytes"]) if r["installed"] else "-", _pull_label(r),
          f"{r['license']} ({'commercial use ok' if r['commercial'] else 'NON-COMMERCIAL'})",
          ",".join(r["aliases"]) or "-"] for r in rows])
 
@@ -128,29 +130,36 @@ def _entries(manifest: Manifest, names: Iterable[str]) -> list[ModelEntry]:
 
 def _row(store: ModelStore, entry: ModelEntry) -> dict[str, Any]:
     status = store.status(entry)
+    downloads = store.downloads(entry)
     return {
         "id": entry.id,
         "name": entry.name,
         "tasks": list(entry.tasks),
         "installed": status["installed"],
-        "size_bytes": status["size_bytes"] if status["installed"] else 0,
-        "download_gb": entry.size_gb,
+        "size_bytes": status["size_bytes"],
+        # What `pull` fetches from the hub: the selected files at the pinned commit, from the
+        # manifest (no network); nothing when installed, built locally or shipped by a package.
+        "download_bytes": entry.source.download_bytes if downloads and not status["installed"] else 0,
+        "download_estimated": entry.source.download_estimated,
+        "source": entry.source.kind if downloads or entry.source.kind == "pypi" else "tiny",
         "memory_gb": entry.memory_gb,
         "license": entry.license,
         "commercial": entry.commercial,
         "aliases": list(entry.aliases),
         "default_for": list(entry.default_for),
-        "source": entry.source.kind,
         "revision": status["revision"],
         "path": status["path"],
     }
 
 
-def _size_label(row: dict[str, Any], settings: Settings) -> str:
+def _pull_label(row: dict[str, Any]) -> str:
     if row["installed"]:
-        return _human(row["size_bytes"])
-    # A tiny stand-in's size is unknown until built; the full set's comes from the manifest.
-    return f"~{row['download_gb']:.1f} GB" if settings.model_set == "full" else "-"
+        return "-"
+    if row["source"] == "pypi":
+        return "nothing (pip package)"
+    if row["source"] == "tiny":
+        return "nothing (built locally)"
+    return ("~" if row["download_estimated"] else "") + _human(row["download_bytes"])
 
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:

@@ -1,342 +1,225 @@
-"""The Hugging Face hub, as a model pull talks to it.
+"""The Hugging Face hub and its cache, as a pull uses them, through huggingface_hub.
 
-Resolves a branch or tag to a commit, lists a repo's files at that commit (page by page), and
-downloads one file with HTTP Range requests so an interrupted download resumes where it stopped.
-Redirects are followed by hand so the token only ever goes to `hf_endpoint`. Each download is hashed
-as it arrives: sha256 always, and the git blob sha1 when that is the only digest the hub has for it
-(small, non-LFS files).
+The repo is listed at the pinned commit (from the listing an earlier `snapshot_download` left in the
+cache when there is one, else from the hub), and each selected file is fetched with `hf_hub_download`
+into the standard cache layout (`models--org--name/blobs` and `snapshots/<commit>`). The library does
+the downloading: a temporary file per download, a dropped connection resumed with a Range request, the
+size the hub announced checked, the blob (named by its etag: the LFS sha256, or the git blob id of a
+small file) renamed into place under a per-file lock. A file already in the cache, whoever downloaded
+it (apexlocal, diffusers, ComfyUI, `hf download`), is not fetched again.
+
+huggingface_hub is imported inside functions: `apexlocal --help` and the API process stay light.
+Its telemetry is turned off before the first call: in huggingface_hub 2.x building the User-Agent
+fetches a registry from huggingface.co itself, whatever `hf_endpoint` says, and a pull must talk to
+`hf_endpoint` only.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import re
+import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import IO, Any
-from urllib.parse import quote, urljoin, urlsplit
+from pathlib import Path
+from typing import Any
 
-import httpx
-
-from apexlocal.errors import ModelError
+from apexlocal.errors import ApexError, ModelError
 from apexlocal.models.manifest import ModelEntry
 from apexlocal.settings import Settings
 
-CHUNK = 1 << 20
-MAX_REDIRECTS = 5
-COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
-
-# (bytes of this file done, its total size or 0 when unknown, the file's path in the repo)
+# (bytes of this file done, its size or 0 when unknown, the file's path in the repo)
 Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One file to fetch: its expected size and digests (empty when the hub gave none)."""
+    """One file of the repo at the pinned commit, as the hub lists it."""
 
     path: str
-    size: int | None = None  # None: unknown
-    sha256: str = ""
-    git_oid: str = ""  # the git blob sha1 of a small (non-LFS) file, from the hub's tree listing
+    size: int
+    sha256: str = ""  # LFS files: the sha256 the hub records for them
+    git_oid: str = ""  # other (small) files: their git blob id
 
 
-class RetryableError(Exception):
-    """A download attempt failed in a way that another attempt may fix."""
+def cache_dir(settings: Settings) -> Path:
+    """The Hugging Face cache that full-set models live in."""
+    if settings.hf_cache_dir is not None:
+        return settings.hf_cache_dir
+    # The library's own answer: HF_HUB_CACHE, else HF_HOME/hub, as every Hugging Face tool reads it.
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
 
 
-@contextlib.contextmanager
-def open_client(client: httpx.Client | None = None) -> Iterator[httpx.Client]:
-    """`client` as given (tests pass one), or a fresh one that leaves redirects to `Hub`."""
-    if client is not None:
-        yield client
-        return
-    timeout = httpx.Timeout(60.0, connect=20.0)
-    # follow_redirects=False: httpx would carry the Authorization header to the CDN.
-    with httpx.Client(timeout=timeout, follow_redirects=False,
-                      headers={"User-Agent": "apexlocal"}) as fresh:
-        yield fresh
+def repo_dir(cache: Path, repo: str) -> Path:
+    return cache / ("models--" + repo.replace("/", "--"))
+
+
+def snapshot_dir(cache: Path, repo: str, commit: str) -> Path:
+    return repo_dir(cache, repo) / "snapshots" / commit
 
 
 class Hub:
-    """The Hugging Face hub API calls a pull makes, for one model."""
+    """One model's repo, at its pinned commit, on the hub and in the cache."""
 
-    def __init__(self, client: httpx.Client, settings: Settings, entry: ModelEntry) -> None:
-        self.client = client
-        self.endpoint = settings.hf_endpoint.rstrip("/")
-        self.token = settings.hf_token
+    def __init__(self, settings: Settings, entry: ModelEntry) -> None:
+        _only_the_endpoint()
         self.entry = entry
         self.repo = entry.source.repo
+        self.commit = entry.source.revision
+        self.cache = cache_dir(settings)
+        self.endpoint = settings.hf_endpoint.rstrip("/")
+        self.token = settings.hf_token or None  # None: the token huggingface_hub finds itself
 
-    def resolve_revision(self) -> str:
-        """A full commit hash: the manifest's pin, or what a branch or tag points at now."""
-        revision = self.entry.source.revision or "main"
-        if is_commit(revision):
-            return revision
-        data = self._json(f"{self.endpoint}/api/models/{self.repo}/revision/{quote(revision, safe='')}")
-        sha = data.get("sha", "") if isinstance(data, dict) else ""
-        if not is_commit(sha):
-            raise ModelError(f"{self.entry.id}: the hub gave no commit for {self.repo}@{revision}; "
-                             f"run `apexlocal models pull {self.entry.id}` again later")
-        return sha
+    @property
+    def snapshot(self) -> Path:
+        return snapshot_dir(self.cache, self.repo, self.commit)
 
-    def plan(self, revision: str) -> list[RemoteFile]:
-        """The files to fetch at `revision`, with the sizes and digests to check them against."""
-        listed = self.entry.source.files
-        if listed and all(f.sha256 and f.size for f in listed):
-            return [RemoteFile(safe_path(f.path), f.size, f.sha256.lower()) for f in listed]
-        # Sizes and digests the manifest leaves out come from the hub's listing at that commit.
-        tree = {item["path"]: item for item in self._tree(revision)}
-        if not listed:
-            return [_from_tree(item) for item in tree.values()]
-        plan = []
-        for f in listed:
-            item = tree.get(f.path)
-            if item is None:
-                raise ModelError(f"{self.entry.id}: the manifest lists {f.path}, which {self.repo} does "
-                                 f"not have at {revision}; fix models_manifest.toml, then run "
-                                 f"`apexlocal models pull {self.entry.id}`")
-            remote = _from_tree(item)
-            # A manifest sha256 beats the hub's git blob id: only one digest is checked.
-            plan.append(RemoteFile(remote.path, f.size or remote.size, f.sha256.lower() or remote.sha256,
-                                   "" if f.sha256 else remote.git_oid))
-        return plan
+    def listing(self) -> dict[str, RemoteFile]:
+        """Every file of the repo at the commit, with its size and (LFS files) sha256."""
+        from huggingface_hub import HfApi, RepoFile, get_cached_repo_tree
+        from huggingface_hub.errors import CachedRepoTreeNotFoundError
 
-    def download(self, revision: str, remote: RemoteFile, part: Path, progress: Progress | None) -> Digest:
-        """One attempt: fetch what `part` lacks. Returns the digest of the whole file."""
-        offset = _resume_offset(part, remote)
-        if remote.size is not None and offset == remote.size and offset:
-            return Digest.of_file(part, git_size(remote))
-        url = f"{self.endpoint}/{self.repo}/resolve/{revision}/{quote(remote.path, safe='/')}"
-        # Identity encoding and raw reads: the bytes on disk must be the file's bytes, and every
-        # byte that arrived before a dropped connection is kept for the next Range request.
-        headers = {"Accept-Encoding": "identity"}
-        if offset:
-            headers["Range"] = f"bytes={offset}-"
-        with self._stream(url, headers) as response:
-            digest, mode = self._start(response, part, offset, remote)
-            with open(part, mode) as out:
-                done = _receive(response, out, digest, offset if mode == "ab" else 0, remote, progress)
-        if remote.size is not None and done != remote.size:
-            if done > remote.size:
-                part.unlink(missing_ok=True)  # more than the file holds: nothing in it can be trusted
-            raise RetryableError(f"got {done} of {remote.size} bytes of {remote.path}")
-        return digest
+        with self._errors():
+            try:  # a listing at a commit never changes, so a cached one saves asking the hub
+                items: Any = get_cached_repo_tree(self.repo, revision=self.commit, cache_dir=self.cache)
+            except CachedRepoTreeNotFoundError:
+                api = HfApi(endpoint=self.endpoint, token=self.token)
+                items = api.list_repo_tree(self.repo, revision=self.commit, recursive=True)
+            return {f.path: RemoteFile(f.path, int(f.size or 0), f.lfs.sha256 if f.lfs else "",
+                                       "" if f.lfs else f.blob_id)
+                    for f in items if isinstance(f, RepoFile)}
 
-    def _start(self, response: httpx.Response, part: Path, offset: int,
-               remote: RemoteFile) -> tuple[Digest, str]:
-        """Decide, from the status, whether the body continues `part` or replaces it."""
-        status = response.status_code
-        if status == 206 and offset:
-            start = _content_range_start(response.headers.get("content-range", ""))
-            if start != offset:
-                part.unlink(missing_ok=True)
-                raise RetryableError(f"the server resumed {remote.path} at byte {start}, not {offset}")
-            return Digest.of_file(part, git_size(remote)), "ab"
-        if status == 200 or (status == 206 and not offset):
-            # A server that ignores Range sends the whole file again: start over.
-            return Digest(git_size(remote)), "wb"
-        if status == 416:
-            part.unlink(missing_ok=True)
-            raise RetryableError(f"the server refused to resume {remote.path} at byte {offset}")
-        self._raise_for(response, remote.path)
-        raise AssertionError("unreachable")
+    def fetch(self, path: str, progress: Progress | None = None) -> Path:
+        """The file in the cache, downloaded first unless it is there already."""
+        from huggingface_hub import hf_hub_download
 
-    @contextlib.contextmanager
-    def _stream(self, url: str, headers: dict[str, str]) -> Iterator[httpx.Response]:
-        # Redirects are followed here, not by httpx, so the token goes to hf_endpoint and nowhere else
-        # (the hub sends LFS files from a CDN, which must not see it).
-        for _ in range(MAX_REDIRECTS + 1):
-            with self.client.stream("GET", url, headers=self._headers(url, headers)) as response:
-                location = response.headers.get("location")
-                if response.is_redirect and location:
-                    url = urljoin(url, location)
-                    continue
-                yield response
-                return
-        raise ModelError(f"{self.entry.id}: too many redirects fetching {url}")
+        with self._errors(path):
+            return Path(hf_hub_download(
+                self.repo, path, revision=self.commit, cache_dir=self.cache, endpoint=self.endpoint,
+                token=self.token, tqdm_class=_file_progress(path, progress) if progress else None))
 
-    def _tree(self, revision: str) -> list[dict[str, Any]]:
-        url: str | None = f"{self.endpoint}/api/models/{self.repo}/tree/{revision}?recursive=true"
-        items: list[dict[str, Any]] = []
-        while url:
-            response = self._get(url)
-            page = response.json()
-            if not isinstance(page, list):
-                raise ModelError(f"{self.entry.id}: unexpected answer from {url}")
-            items += [i for i in page if isinstance(i, dict) and i.get("type") == "file"]
-            url = response.links.get("next", {}).get("url")  # the hub pages long listings
-        return items
-
-    def _json(self, url: str) -> Any:
-        return self._get(url).json()
-
-    def _get(self, url: str) -> httpx.Response:
+    def model_index(self, progress: Progress | None = None) -> dict[str, Any]:
+        """The pipeline's model_index.json (fetched into the cache first)."""
+        path = self.fetch("model_index.json", progress)
         try:
-            with self._stream(url, {}) as response:
-                if response.status_code != 200:
-                    self._raise_for(response, url)
-                response.read()
-                return response
-        except RetryableError as exc:
-            # API calls are not retried: only file downloads have progress worth a retry loop.
-            raise ModelError(f"{self.entry.id}: {exc}; run `apexlocal models pull {self.entry.id}` "
-                             f"again later") from None
-        except httpx.TransportError as exc:
-            raise ModelError(f"{self.entry.id}: cannot reach {self.endpoint} ({exc}); check the network "
-                             f"or set APEXLOCAL_HF_ENDPOINT to a mirror, then run "
-                             f"`apexlocal models pull {self.entry.id}`") from None
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{self.entry.id}: model_index.json of {self.repo} is unreadable ({exc}); "
+                             f"run `apexlocal models pull {self.entry.id}` again") from None
+        if not isinstance(data, dict):
+            raise ModelError(f"{self.entry.id}: model_index.json of {self.repo} is not a JSON object")
+        return data
 
-    def _headers(self, url: str, extra: dict[str, str]) -> dict[str, str]:
-        headers = dict(extra)
-        if self.token and _same_origin(url, self.endpoint):
-            headers["Authorization"] = f"Bearer {self.token}"
-        return headers
-
-    def _raise_for(self, response: httpx.Response, what: str) -> None:
-        status, model = response.status_code, self.entry.id
-        if status in (401, 403):
-            raise ModelError(
-                f"{model}: {self.repo} refused access ({status}): it may be gated; accept its terms at "
-                f"https://huggingface.co/{self.repo} and set APEXLOCAL_HF_TOKEN to a token of that "
-                f"account, then run `apexlocal models pull {model}`")
-        if status == 404:
-            raise ModelError(f"{model}: {what} was not found on {self.endpoint} (status 404); check the "
-                             f"repo and revision in models_manifest.toml, then run "
-                             f"`apexlocal models pull {model}`")
-        if status == 429 or status >= 500:
-            raise RetryableError(f"{self.endpoint} answered {status} for {what}")
-        raise ModelError(f"{model}: {self.endpoint} answered {status} for {what}; run "
-                         f"`apexlocal models pull {model}` to try again")
+    def _errors(self, path: str = "") -> contextlib.AbstractContextManager[None]:
+        return _translated(self.entry, self.endpoint, path)
 
 
-def _resume_offset(part: Path, remote: RemoteFile) -> int:
-    """Where the download picks up: the bytes already in `part`, unless it is longer than the file."""
-    offset = part.stat().st_size if part.exists() else 0
-    if remote.size is not None and offset > remote.size:
-        part.unlink()
-        offset = 0
-    return offset
+def delete_revision(cache: Path, repo: str, commit: str) -> int:
+    """Remove the commit's snapshot and the blobs no other revision uses; the bytes freed."""
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    if not repo_dir(cache, repo).is_dir():
+        return 0
+    try:
+        info = scan_cache_dir(cache)
+    except CacheNotFound:
+        return 0
+    cached = next((r for r in info.repos if r.repo_type == "model" and r.repo_id == repo), None)
+    if cached is None or commit not in {v.commit_hash for v in cached.revisions}:
+        return 0
+    # The library looks the commit up in every repo; only this one's may go.
+    strategy = dataclasses.replace(info, repos=frozenset({cached})).delete_revisions(commit)
+    strategy.execute()
+    return int(strategy.expected_freed_size)
 
 
-def _receive(response: httpx.Response, out: IO[bytes], digest: Digest, done: int, remote: RemoteFile,
-             progress: Progress | None) -> int:
-    """Write the body to `out`, hashing it and reporting about every CHUNK; return the bytes done."""
-    reported = done
-    total = remote.size or 0
-    if progress:
-        progress(done, total, remote.path)
-    for chunk in response.iter_raw():
-        out.write(chunk)
-        digest.update(chunk)
-        done += len(chunk)
-        if progress and (done - reported >= CHUNK or done == total):
-            reported = done
-            progress(done, total, remote.path)
-    if progress and done != reported:
-        progress(done, total, remote.path)
-    return done
+def _only_the_endpoint() -> None:
+    from huggingface_hub import constants
+
+    constants.HF_HUB_DISABLE_TELEMETRY = True  # read at each request, not only at import
 
 
-# Hashing -------------------------------------------------------------------------------------------
+# Progress ---------------------------------------------------------------------------------------------
 
 
-class Digest:
-    """sha256 of a file, and its git blob sha1 when given the size (which that hash starts with)."""
+def _file_progress(path: str, progress: Progress) -> type:
+    """A tqdm class for one file's download that feeds `progress` instead of drawing a bar.
 
-    def __init__(self, size: int | None) -> None:
-        self.sha256 = hashlib.sha256()
-        self._git = hashlib.sha1(b"blob %d\0" % size) if size is not None else None
+    It defines `update_transfer`, which tells huggingface_hub to send the network and the disk bytes
+    of a Xet download to one bar: `update` then always counts the file's own bytes."""
+    from tqdm import tqdm
 
-    @classmethod
-    def of_file(cls, path: Path, size: int | None) -> Digest:
-        digest = cls(size)
-        with open(path, "rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
-        return digest
+    class FileProgress(tqdm):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+            self.done = int(kwargs.get("initial") or 0)
+            progress(self.done, int(self.total or 0), path)
 
-    def update(self, chunk: bytes) -> None:
-        self.sha256.update(chunk)
-        if self._git is not None:
-            self._git.update(chunk)
+        def update(self, n: float | None = 1) -> bool | None:
+            self.done += int(n or 0)  # negative when a server ignored a Range and the file restarts
+            progress(self.done, int(self.total or 0), path)
+            return None
 
-    def git_hex(self) -> str:
-        return self._git.hexdigest() if self._git is not None else ""
+        def update_transfer(self, n: float | None = 1) -> None:
+            pass  # network bytes of a Xet download; `update` reports the file's bytes
 
+        def set_transfer_postfix_str(self, *args: Any, **kwargs: Any) -> None:
+            pass
 
-def sha256_file(path: Path) -> str:
-    return Digest.of_file(path, None).sha256.hexdigest()
-
-
-def git_oid_file(path: Path) -> str:
-    """The git blob sha1 of the file as it is on disk."""
-    return Digest.of_file(path, path.stat().st_size).git_hex()
+    return FileProgress
 
 
-def needs_git(remote: RemoteFile) -> bool:
-    """Whether the git blob id is the only digest to check `remote` against."""
-    return not remote.sha256 and bool(remote.git_oid)
+# Errors -----------------------------------------------------------------------------------------------
 
 
-def git_size(remote: RemoteFile) -> int | None:
-    """The size to seed a git blob hash with, or None when no git hash is wanted."""
-    return remote.size if needs_git(remote) else None
+@contextlib.contextmanager
+def _translated(entry: ModelEntry, endpoint: str, path: str) -> Iterator[None]:
+    """huggingface_hub's exceptions, as a ModelError that says what to do."""
+    try:
+        yield
+    except ApexError:
+        raise  # ours, a cancelled job among them
+    except Exception as exc:
+        raise model_error(entry, endpoint, exc, path) from exc
 
 
-def digest_ok(remote: RemoteFile, sha256: str, git_oid: str) -> bool:
-    if remote.sha256:
-        return sha256 == remote.sha256
-    if remote.git_oid:
-        return git_oid == remote.git_oid
-    return True  # the hub gave no digest to compare with; the marker records what arrived
+def model_error(entry: ModelEntry, endpoint: str, exc: Exception, path: str = "") -> ModelError:
+    from huggingface_hub import errors
+
+    model, repo, again = entry.id, entry.source.repo, f"`apexlocal models pull {entry.id}`"
+    what = f"{path} of {repo}" if path else repo
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(exc, errors.GatedRepoError) or status == 403:
+        return ModelError(f"{model}: {repo} refused access: it is gated; accept its terms at "
+                          f"https://huggingface.co/{repo} and set APEXLOCAL_HF_TOKEN to a token of that "
+                          f"account, then run {again}")
+    if isinstance(exc, errors.RepositoryNotFoundError):
+        return ModelError(f"{model}: {endpoint} has no repo {repo}, or it needs a token (status {status}); "
+                          f"check models_manifest.toml or set APEXLOCAL_HF_TOKEN, then run {again}")
+    if isinstance(exc, errors.RevisionNotFoundError):
+        return ModelError(f"{model}: {repo} has no commit {entry.source.revision}; fix the revision in "
+                          f"models_manifest.toml, then run {again}")
+    if isinstance(exc, errors.RemoteEntryNotFoundError):
+        return ModelError(f"{model}: {repo} has no file {path} at {entry.source.revision}; fix "
+                          f"models_manifest.toml, then run {again}")
+    if isinstance(exc, errors.HfHubHTTPError) and status is not None:
+        return ModelError(f"{model}: {endpoint} answered {status} for {what}; run {again} to try again")
+    if _is_unreachable(exc):
+        return ModelError(f"{model}: cannot reach {endpoint} ({type(exc).__name__}); check the network or "
+                          f"set APEXLOCAL_HF_ENDPOINT to a mirror, then run {again}")
+    # The first line only: the library's further advice (force_download=True) is not for our users.
+    reason = (str(exc).strip().splitlines() or [""])[0]
+    return ModelError(f"{model}: downloading {what} failed ({type(exc).__name__}: {reason}); files "
+                      f"finished so far are kept, run {again} to continue")
 
 
-def check_file(path: Path, rel: str, size: int, sha256: str) -> list[str]:
-    """Problems with a file on disk against its recorded size and sha256 (empty or 0: not checked)."""
-    if not path.is_file():
-        return [f"{rel}: missing"]
-    actual = path.stat().st_size
-    if size and actual != size:
-        return [f"{rel}: size {actual}, expected {size}"]
-    if sha256 and (got := sha256_file(path)) != sha256:
-        return [f"{rel}: sha256 {got}, expected {sha256}"]
-    return []
+def _is_unreachable(exc: Exception) -> bool:
+    import httpx2
+    from huggingface_hub import errors
 
-
-# Small helpers ---------------------------------------------------------------------------------------
-
-
-def is_commit(revision: str) -> bool:
-    return bool(COMMIT_RE.match(revision))
-
-
-def safe_path(path: str) -> str:
-    """`path`, once sure it stays inside the model folder (the listing comes from the network)."""
-    pure = PurePosixPath(path)
-    if not path or pure.is_absolute() or ".." in pure.parts or "\\" in path:
-        raise ModelError(f"refusing the file path {path!r}: it would land outside the model folder")
-    return path
-
-
-def _from_tree(item: dict[str, Any]) -> RemoteFile:
-    # LFS files carry their sha256 in `lfs.oid`; for the others `oid` is the git blob sha1.
-    lfs = item.get("lfs") or {}
-    size = int(item.get("size", lfs.get("size", 0)))
-    sha256 = str(lfs.get("oid") or "").lower()
-    git_oid = "" if lfs else str(item.get("oid") or "").lower()
-    return RemoteFile(safe_path(str(item["path"])), size, sha256, git_oid)
-
-
-def _content_range_start(value: str) -> int:
-    match = re.match(r"bytes\s+(\d+)-", value.strip())
-    return int(match.group(1)) if match else -1
-
-
-def _same_origin(url: str, base: str) -> bool:
-    def origin(u: str) -> tuple[str, str, int]:
-        parts = urlsplit(u)
-        return parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-
-    return origin(url) == origin(base)
+    unreachable = (httpx2.TransportError, errors.OfflineModeIsEnabled, errors.LocalEntryNotFoundError)
+    return isinstance(exc, unreachable)

