@@ -112,8 +112,13 @@ class Settings:
     models_manifest: Path | None = field(default=None, metadata=_help(
         "The model catalogue (default: the models_manifest.toml shipped with apexlocal)."))
     auto_pull: bool = field(default=True, metadata=_help(
-        "Download a model that is not installed as the first stage of the job that needs it. "
-        "Off: such a job is refused with 400 MODEL_UNAVAILABLE."))
+        "Download a model that is not installed as the first stage of the job that needs it, for the "
+        "models auto_pull_models allows. Off: such a job is refused with 400 MODEL_UNAVAILABLE."))
+    auto_pull_models: tuple[str, ...] = field(default=(), metadata=_help(
+        "The models a job may download on its own (with auto_pull on): ids or aliases, `*` wildcards, "
+        "`default` for each task's default model. Empty: `default`. A job needing any other model "
+        "that is not installed is refused with 400 MODEL_UNAVAILABLE, naming the "
+        "`apexlocal models pull` command an admin runs. Env: `default,qwen-image`; `*`: all."))
     hf_endpoint: str = field(default="https://huggingface.co", metadata=_help(
         "Base URL of the Hugging Face hub (or a mirror) that model pulls download from."))
     hf_token: str = field(default="", metadata=_help(

@@ -16,6 +16,7 @@ from typing import Any
 
 from apexlocal.errors import ModelError
 from apexlocal.models import installs, standins
+from apexlocal.models.auto_pull import may_auto_pull
 from apexlocal.models.files import model_lock, tree_size
 from apexlocal.models.hub import Progress, cache_dir
 from apexlocal.models.manifest import Manifest, ModelEntry
@@ -78,6 +79,13 @@ class ModelStore:
     def downloads(self, entry: ModelEntry) -> bool:
         """Whether pulling the model downloads it (rather than building or finding it locally)."""
         return self._kind(entry) == "hub"
+
+    def may_auto_pull(self, entry: ModelEntry) -> bool:
+        """Whether a job may install the model on its own as its first stage: auto_pull is on, and
+        the model downloads nothing or is one auto_pull_models allows."""
+        if not self.settings.auto_pull:
+            return False
+        return not self.downloads(entry) or may_auto_pull(self.manifest, entry, self.settings.auto_pull_models)
 
     def pull(self, entry: ModelEntry, progress: Progress | None = None) -> Path:
         """Install the model if it is not installed yet; return its folder. `progress` is called with
