@@ -24,6 +24,7 @@ def serve(settings: Settings) -> None:
     from apexlocal.accounts.bootstrap import ensure_owner
     from apexlocal.accounts.users import get_by_email
     from apexlocal.cli.accounts import browser_base_url
+    from apexlocal.cli.timeouts import timed_protocol
     from apexlocal.app import create_app
     from apexlocal.app import build_services
 
@@ -44,4 +45,5 @@ def serve(settings: Settings) -> None:
     app = create_app(settings, services)
     # The app object, not an import string: that is what works inside the one-file binary too.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                timeout_graceful_shutdown=30)
+                timeout_graceful_shutdown=30,
+                http=timed_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds))
