@@ -62,7 +62,8 @@ def token_budget(text: str) -> int:
 def load_chatterbox(model_dir: Path, device: str) -> Any:
     """`ChatterboxTTS.from_local`, for the real weights and for the tiny stand-in alike (whose
     `tiny_sizes.json` sets the widths its constructors build)."""
-    from apexlocal.models.tiny_clone import import_chatterbox, read_tiny_sizes, sized_components
+    from apexlocal.models.tiny_clone import read_tiny_sizes, sized_components
+    from apexlocal.models.torchaudio_compat import import_chatterbox
 
     model_dir = Path(model_dir)
     missing = [name for name in REQUIRED_FILES if not (model_dir / name).is_file()]
