@@ -1,12 +1,17 @@
 """Chatterbox on torch: the `voice-clone` engine. Speech in the voice of a reference clip.
 
 A job's spec is a voice job's (`text`, `speed`, `language`, `voiceId`, `model`) plus
-`clonedVoice: {"clipPath": <local file>, "transcript": str}`, the stored clip of a cloned voice.
-The clip is decoded with PyAV (any container), written as 24 kHz WAV and turned into Chatterbox's
-conditionals by the model's own `prepare_conditionals`: a speaker embedding (voice encoder), the
+`clonedVoice: {"clipPath": <local file>, "transcript": str, "conditionalsPath": <local file>?}`,
+the stored clip of a cloned voice and, where the clone stored them, Chatterbox's conditionals of
+that clip (`conditionals.py`, written by `save_conditionals` when the voice was cloned).
+
+Conditionals are what Chatterbox is conditioned on: a speaker embedding (voice encoder), the
 clip's first 6 s as S3 speech tokens (T3's prompt) and its first 10 s as mel frames, tokens and an
-x-vector (the S3Gen decoder's prompt). Conditionals are kept per clip (by content hash) for
-reuse. Chatterbox conditions on the audio alone, so the transcript is not used.
+x-vector (the S3Gen decoder's prompt). Stored ones made by the same weights are read as they are;
+otherwise the clip is decoded with PyAV (any container), written as 24 kHz WAV and turned into
+conditionals by the model's own `prepare_conditionals`, kept per clip (by content hash) for reuse.
+The job's metadata says which (`voiceConditionals`: `stored` or `computed`). Chatterbox conditions
+on the audio alone, so the transcript is not used.
 
 Per chunk of text, T3 (a Llama over text and speech tokens, with classifier-free guidance)
 samples 25 Hz speech tokens until its stop token, S3Gen (flow matching, then a HiFT vocoder)
@@ -21,10 +26,12 @@ The English model speaks English only.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +39,14 @@ from apexlocal.engines.base import EngineContext
 from apexlocal.engines.runtime import GIB
 from apexlocal.engines.voice.synth import VoiceEngineBase, VoiceStream, loaded
 from apexlocal.engines.voice.text import parse_request, pick_language
+from apexlocal.engines.voice_clone import conditionals
 from apexlocal.errors import JobError, ModelError
 from apexlocal.models.manifest import ModelEntry
 
 if TYPE_CHECKING:
     import numpy as np
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000
 LANGUAGES = ["en"]
@@ -176,24 +186,51 @@ class VoiceCloneEngine(VoiceEngineBase):
 
     def prepare(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> VoiceStream:
         request = parse_request(spec, model.id)
-        clip = _clip_path(spec.get("clonedVoice"))
+        voice = _cloned_voice(spec.get("clonedVoice"))
         seed = spec.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise JobError("seed: must be a non-negative integer")
         languages = self.languages(model)
         language = pick_language(request.language, languages, languages[0])
-        options = {**GENERATION_DEFAULTS,
-                   **{k: float(v) for k, v in model.defaults.items() if k in GENERATION_DEFAULTS}}
+        options = _generation_options(model)
+        tts, model_dir = self._load(model, ctx)
+        conds, source = self._voice_conditionals(tts, model_dir, voice, options["exaggeration"], ctx)
+        synthesizer = ChatterboxSynthesizer(tts, conds, self._lock, options, seed)
+        return ClonedVoiceStream(request, synthesizer, language, request.voice_id or "cloned", model.id, ctx,
+                                 conditionals_source=source)
+
+    def save_conditionals(self, model: ModelEntry, ctx: EngineContext, clip: Path, dest: Path) -> str:
+        """Computes the conditionals of `clip` (the cloned voice's stored clip) with `model` and writes
+        them to `dest`, to be handed back to jobs as `clonedVoice.conditionalsPath`; returns the kind
+        of what was written (`conditionals.KIND`). Raises JobError for a clip too short to clone and
+        ModelError when the model cannot be loaded."""
+        options = _generation_options(model)
+        tts, model_dir = self._load(model, ctx)
+        conds = self._conditionals(tts, Path(clip), options["exaggeration"], _model_key(model_dir, ctx), ctx)
+        conditionals.save(conds, Path(dest), conditionals.model_fingerprint(model_dir))
+        return conditionals.KIND
+
+    def _load(self, model: ModelEntry, ctx: EngineContext) -> tuple[Any, Path]:
         model_dir = Path(ctx.model_dir(model))
         if ctx.model_set == "full" and model.memory_gb:
             size = int(model.memory_gb * GIB)
         else:  # float32 weights take in memory what they take on disk
             size = sum((model_dir / n).stat().st_size for n in REQUIRED_FILES if (model_dir / n).is_file())
-        tts = loaded(ctx, f"chatterbox:{model_dir.resolve()}:{ctx.device}",
+        tts = loaded(ctx, f"chatterbox:{_model_key(model_dir, ctx)}",
                      lambda: load_chatterbox(model_dir, ctx.device), size or None)
-        conds = self._conditionals(tts, clip, options["exaggeration"], f"{model_dir.resolve()}:{ctx.device}", ctx)
-        synthesizer = ChatterboxSynthesizer(tts, conds, self._lock, options, seed)
-        return VoiceStream(request, synthesizer, language, request.voice_id or "cloned", model.id, ctx)
+        return tts, model_dir
+
+    def _voice_conditionals(self, tts: Any, model_dir: Path, voice: ClonedVoice, exaggeration: float,
+                            ctx: EngineContext) -> tuple[Any, str]:
+        """The voice's stored conditionals where they were made by these weights, else the clip's
+        (computed or cached); with "stored" or "computed" saying which."""
+        if voice.conditionals is not None:
+            try:
+                conds = conditionals.load(voice.conditionals, conditionals.model_fingerprint(model_dir), ctx.device)
+                return conds, "stored"
+            except conditionals.UnusableConditionals as exc:
+                log.warning("stored conditionals of the cloned voice not used, computing them from its clip: %s", exc)
+        return self._conditionals(tts, voice.clip, exaggeration, _model_key(model_dir, ctx), ctx), "computed"
 
     def _conditionals(self, tts: Any, clip: Path, exaggeration: float, model_key: str,
                       ctx: EngineContext) -> Any:
@@ -226,7 +263,23 @@ class VoiceCloneEngine(VoiceEngineBase):
         return conds
 
 
-def _clip_path(value: Any) -> Path:
+@dataclass
+class ClonedVoiceStream(VoiceStream):
+    """A voice stream whose metadata also says where the voice's conditionals came from."""
+
+    conditionals_source: str = "computed"
+
+    def metadata(self, samples: int) -> dict[str, Any]:
+        return {**super().metadata(samples), "voiceConditionals": self.conditionals_source}
+
+
+@dataclass(frozen=True)
+class ClonedVoice:
+    clip: Path
+    conditionals: Path | None  # stored conditionals, where the clone kept them
+
+
+def _cloned_voice(value: Any) -> ClonedVoice:
     if not isinstance(value, dict):
         raise JobError("clonedVoice: must be an object with clipPath and transcript")
     clip, transcript = value.get("clipPath"), value.get("transcript", "")
@@ -237,12 +290,31 @@ def _clip_path(value: Any) -> Path:
     path = Path(clip)
     if not path.is_file():
         raise JobError("clonedVoice.clipPath: the voice's reference clip is missing")
+    return ClonedVoice(path, _stored_conditionals(value.get("conditionalsPath")))
+
+
+def _stored_conditionals(value: Any) -> Path | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise JobError("clonedVoice.conditionalsPath: must be the path of the voice's stored conditionals")
+    path = Path(value)
+    if not path.is_file():
+        # The clip is what the voice is; its conditionals can always be computed again from it.
+        log.warning("stored conditionals of the cloned voice are missing (%s); computing them from its clip", path)
+        return None
     return path
 
 
+def _generation_options(model: ModelEntry) -> dict[str, float]:
+    return {**GENERATION_DEFAULTS,
+            **{k: float(v) for k, v in model.defaults.items() if k in GENERATION_DEFAULTS}}
+
+
+def _model_key(model_dir: Path, ctx: EngineContext) -> str:
+    return f"{Path(model_dir).resolve()}:{ctx.device}"
+
+
 def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as src:
-        for block in iter(lambda: src.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(src, "sha256").hexdigest()

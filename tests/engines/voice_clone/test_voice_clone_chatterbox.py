@@ -73,12 +73,14 @@ def test_clone_speaks_with_plausible_length_and_uses_the_reference(clone, clone_
     from apexlocal.engines.voice_clone.chatterbox_clone import TOKENS_PER_SECOND, _file_digest, token_budget
 
     engine, model = clone
+    engine._conds.clear()  # the engine is shared: other tests may have conditioned on this clip
     events: list[tuple[str, float]] = []
     out = engine.run(spec(TEXT, piper_reference, seed=0, voiceId="voice_abc"), model, clone_ctx(events=events))
     meta = out.metadata
     samples, rate = read_wav(out.files[0].path)
     assert out.files[0].content_type == "audio/wav" and rate == meta["sampleRate"] == 24_000
     assert meta["model"] == "chatterbox" and meta["language"] == "en" and meta["voiceId"] == "voice_abc"
+    assert meta["voiceConditionals"] == "computed"  # no stored conditionals were handed over
     assert abs(samples.size / rate - meta["durationSeconds"]) < 0.01
     # Real speech runs at about 14 characters a second; random weights fill most of the budget.
     assert len(TEXT) / 30 < meta["durationSeconds"] <= token_budget(TEXT) / TOKENS_PER_SECOND
