@@ -113,11 +113,11 @@ const previewKey = (voice) => `${isCloned(voice) ? 'cloned' : voice.model}/${voi
 // the server speaks once and keeps, free. The URL is kept for the page's life (dropped if it fails
 // to play, say once it has expired), so playing a preview again asks the server nothing.
 async function previewUrl(voice, ctx) {
+  if (voice.installed === false) throw new Error(`Previews of ${voice.model} voices play once the model is installed.`);
   if (!ctx.previewRoute) {
     if (voice.sampleUrl) return voice.sampleUrl;
     throw new Error('This server does not offer previews of stock voices yet.');
   }
-  if (voice.installed === false) throw new Error(`Previews of ${voice.model} voices play once the model is installed.`);
   const key = previewKey(voice);
   if (!ctx.previews.has(key)) {
     const query = isCloned(voice) || !voice.model ? '' : `?model=${encodeURIComponent(voice.model)}`;
