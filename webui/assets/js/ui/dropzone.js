@@ -52,7 +52,7 @@ async function send(file, { kind, input, multiple, status, bar, errorEl }) {
 // button beside it; the whole `zone` (the field, the button, the status line) takes a dropped file.
 export function dropzone({ kind, input, multiple = false, errorEl }) {
   const picker = h('input', { type: 'file', accept: ACCEPT[kind], hidden: true, multiple });
-  const article = kind === 'image' ? 'an' : 'a';
+  const article = /^[aeiou]/.test(kind) ? 'an' : 'a';
   const choose = h('button', { type: 'button', class: 'btn', 'aria-label': `Upload ${article} ${kind} file for ${labelFor(input.name)}` },
     `Upload ${kind}${multiple && kind !== 'audio' ? 's' : ''}`);
   const status = h('span', { class: 'hint', 'aria-live': 'polite' }, `or drop ${article} ${kind} file here`);
