@@ -46,7 +46,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def make_settings(data_dir: Path, models_dir: Path, **overrides: Any) -> Settings:
     # Reads are polled in tests; their limit is raised so polling never trips it.
-    base = {"data_dir": data_dir, "models_dir": models_dir, "model_set": "tiny", "queue_max_idle_wait": 0.5,
+    # Full-set weights go to a cache of the test's own, never the machine's Hugging Face cache.
+    base = {"data_dir": data_dir, "models_dir": models_dir, "hf_cache_dir": models_dir / "hf-cache",
+            "model_set": "tiny", "queue_max_idle_wait": 0.5,
             "owner_credits": 1000, "rate_limits": "read=100000/10"}
     return load_settings(environ={}, overrides={**base, **overrides})
 

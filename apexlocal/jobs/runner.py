@@ -129,7 +129,7 @@ def ensure_model(services: Services, entry: ModelEntry, progress: JobProgress | 
     store = services.models
     if store.is_installed(entry):
         return store.path(entry)
-    if not services.settings.auto_pull:
+    if not store.may_auto_pull(entry):
         raise ModelError(f"Model {entry.id} is not installed; install it with: apexlocal models pull {entry.id}")
 
     def report(done: int, total: int, _name: str) -> None:

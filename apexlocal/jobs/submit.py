@@ -32,9 +32,10 @@ def resolve_model(services: Services, user: User, task: str, requested: str | No
         raise BadRequest(f"model: must be one of {', '.join(manifest.names_for(task))}")
     if not plan_allows_model(plans.model_patterns(services.settings.plans, user), entry, requested or entry.id):
         raise Forbidden(f"model: {requested or entry.id} is not available on the {user.plan} plan")
-    if not services.settings.auto_pull and not services.models.is_installed(entry):
+    if not services.models.is_installed(entry) and not services.models.may_auto_pull(entry):
         raise ModelUnavailable(
-            f"model: {entry.id} is not installed on this server; install it with: apexlocal models pull {entry.id}")
+            f"model: {entry.id} is not installed on this server and jobs may not download it; an admin can "
+            f"install it with: apexlocal models pull {entry.id}")
     return entry
 
 

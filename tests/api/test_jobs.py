@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import threading
 import time
 
@@ -186,14 +188,18 @@ def test_job_error_message_is_shown(app_client, account, fake_engine):
 def test_failed_model_pull_fails_the_job_and_names_the_command(tmp_path):
     """auto_pull on, the full set, a hub that is not there: the pull stage fails, the job is failed
     and refunded, and the error says how to install the model."""
+    from apexlocal.app import create_app
+    from tests.conftest import make_settings
+
+    with _hub_that_has_nothing() as endpoint:
+        settings = make_settings(tmp_path / "d", tmp_path / "m", model_set="full", hf_endpoint=endpoint)
+        app = create_app(settings)
+        _run_failing_pull(app, settings)
+
+
+def _run_failing_pull(app, settings):
     from litestar.testing import TestClient
 
-    from apexlocal.app import create_app
-    from tests.conftest import free_port, make_settings
-
-    settings = make_settings(tmp_path / "d", tmp_path / "m", model_set="full",
-                             hf_endpoint=f"http://127.0.0.1:{free_port()}")
-    app = create_app(settings)
     with TestClient(app) as client:
         acct = add_account(app.state.services.db, settings, "pull@example.com")
         r = client.post("/api/generate/image", json={"prompt": "x"}, headers=acct.headers)
@@ -201,3 +207,27 @@ def test_failed_model_pull_fails_the_job_and_names_the_command(tmp_path):
         assert job["status"] == "failed" and job["creditsRefunded"] == 10
         assert "apexlocal models pull flux2-klein-4b" in job["error"]
         assert credits.balance(app.state.services.db, acct.id) == 1000
+
+
+@contextmanager
+def _hub_that_has_nothing():
+    """A hub endpoint on loopback that answers 404 at once (a closed port makes the library retry
+    with back-off for half a minute)."""
+    class NotFound(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802 (the stdlib's name)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_GET
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

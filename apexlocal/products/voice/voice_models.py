@@ -36,8 +36,8 @@ def cloning_models(services: Services) -> list[ModelEntry]:
 
 
 def available(services: Services, entry: ModelEntry) -> bool:
-    """Installed, or installable by the job that needs it."""
-    return services.settings.auto_pull or services.models.is_installed(entry)
+    """Installed, or one that the job needing it may download (`auto_pull_models`)."""
+    return services.models.is_installed(entry) or services.models.may_auto_pull(entry)
 
 
 # The device, and the default model ---------------------------------------------------------------
