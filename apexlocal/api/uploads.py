@@ -80,7 +80,7 @@ def _route(kind: str, settings: Settings) -> HTTPRouteHandler:
         f"/upload/{kind}", status_code=201, summary=f"Upload {kind.title()}", tags=["uploads"],
         request_max_body_size=settings.upload_max_bytes(kind) + MULTIPART_OVERHEAD,
         operation_id=f"upload{kind.title()}", operation_class=UploadOperation,
-        description=f"Store a {kind} file (at most {cap_mib} MiB) for use as an input URL: one multipart part "
+        description=f"Store {'an' if kind[0] in 'aeiou' else 'a'} {kind} file (at most {cap_mib} MiB) for use as an input URL: one multipart part "
                     f"named `{FIELD}`, with a filename; any other part is 400. Its type is read from its bytes. "
                     "Answers a signed URL of this server.",
     )(upload)

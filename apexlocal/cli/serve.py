@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import logging
+from datetime import timedelta
 
 import click
 
@@ -23,10 +22,9 @@ def serve(settings: Settings) -> None:
     from apexlocal.accounts import login_links
     from apexlocal.accounts.bootstrap import ensure_owner
     from apexlocal.accounts.users import get_by_email
+    from apexlocal.app import build_services, create_app
     from apexlocal.cli.accounts import browser_base_url
     from apexlocal.cli.timeouts import timed_protocol
-    from apexlocal.app import create_app
-    from apexlocal.app import build_services
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     services = build_services(settings)

@@ -19,7 +19,12 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from anyio import to_thread
-from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
+from multipart import (
+    MultipartError,
+    MultipartSegment,
+    PushMultipartParser,
+    parse_options_header,
+)
 
 from apexlocal.errors import ApiError, BadRequest, UnsupportedMediaType
 

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from apexlocal.db import idempotency, uploads
-from apexlocal.timestamps import utcnow
-from apexlocal.errors import PayloadTooLarge, UnsupportedMediaType
-from apexlocal.uploads import media
-from apexlocal.uploads.receive import TEMP_PREFIX, Received
 from apexlocal.db.database import Database
+from apexlocal.errors import PayloadTooLarge, UnsupportedMediaType
 from apexlocal.settings import Settings
 from apexlocal.storage.base import Storage
+from apexlocal.timestamps import utcnow
+from apexlocal.uploads import media
+from apexlocal.uploads.receive import TEMP_PREFIX, Received
 
 KINDS = ("image", "audio", "video")
 
