@@ -3,13 +3,13 @@ streaming speech route."""
 
 from apexlocal.jobs.types import JobType
 from apexlocal.products.base import Product
-from apexlocal.products.voice import clone, library, routes
+from apexlocal.products.voice import clone, library, preview, routes
 from apexlocal.products.voice.openai_speech import speech_router
 from apexlocal.products.voice.voices import attach_cloned_voice
 
 PRODUCT = Product(
     name="voice",
-    routes=[*routes.routes, *library.routes],
+    routes=[*routes.routes, *library.routes, *preview.routes],
     job_types=[JobType("voice", task="voice", label="Voice generation", prepare=attach_cloned_voice)],
     root_routes=[speech_router()],
     install=clone.install,

@@ -7,33 +7,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from litestar import Router
 
 from apexlocal.accounts import credits
-from apexlocal.api import voice_preview
-from apexlocal.api.guards import ApiAuthMiddleware
+from apexlocal.products.voice import preview as voice_preview
 from apexlocal.db import voices as voices_db
 from tests.api.voice_helpers import decoded_seconds, transcribe_bytes, word_error_rate
 from tests.conftest import add_account
 
-PATH = "/api/voices/{voice_id}/preview"
 PIPER_VOICE = "en_US-joe-medium"
-
-
-@pytest.fixture
-def app_client(settings):
-    """The real app; the preview route is added the way the app registers its API routes, unless
-    the app has it already."""
-    from litestar.testing import TestClient
-
-    from apexlocal.app import create_app
-
-    app = create_app(settings)
-    if PATH not in {route.path_format for route in app.routes}:
-        app.register(Router(path="/api", middleware=[ApiAuthMiddleware()], route_handlers=voice_preview.routes))
-    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
-        client.services = app.state.services
-        yield client
 
 
 def preview(client, headers, voice, **params):
