@@ -72,3 +72,22 @@ def test_words_nothing_times_are_spread_across_the_voiced_stretch() -> None:
     assert words[0][1] == pytest.approx(start, abs=1e-3) and words[-1][2] <= end + 1e-3
     assert all(a < b for _, a, b in words)
     assert all(prev[2] <= nxt[1] for prev, nxt in zip(words, words[1:]))
+
+
+def test_a_narration_sped_up_to_fit_moves_its_word_times_with_it() -> None:
+    import numpy as np
+
+    from apexlocal.engines.scripted_video.narration import Spoken, _fit
+    from apexlocal.engines.scripted_video.scenes import Scene, pauses_seconds
+
+    rate = 16_000
+    scenes = [Scene(1, ("One two.",))]
+    speech = (0.5 * np.sin(np.arange(rate * 4) / 5)).astype(np.float32)  # 4 s
+    spoken = [[Spoken("One two.", speech, [("One", 0.5, 1.5), ("two.", 2.0, 3.5)])]]
+    max_s = 4 / 1.2 + pauses_seconds(scenes) * 0.4
+    fitted, _, speed = _fit(scenes, spoken, rate, max_s)
+    part = fitted[0][0]
+    scale = part.samples.size / speech.size
+    assert speed == pytest.approx(1.2, rel=0.01) and scale == pytest.approx(1 / 1.2, rel=0.01)
+    assert part.words == [("One", round(0.5 * scale, 3), round(1.5 * scale, 3)),
+                          ("two.", round(2.0 * scale, 3), round(3.5 * scale, 3))]
