@@ -1,7 +1,8 @@
 """Rows of `voices`: cloned voices, each owned by one user.
 
-A row is `pending` from the moment its clone is charged until the clip, transcript and embedding
-are stored, then `ready`; only ready voices are listed or usable.
+A row is `pending` from the moment its clone is charged until the clip and transcript (and, where
+the cloning model made them, its conditionals of the clip, whose kind `embedding_kind` names) are
+stored, then `ready`; only ready voices are listed or usable. `embedding` is no longer written.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ def insert_pending(db: Database, voice_id: str, user_id: str, name: str, cost: i
         "VALUES (?,?,?,'pending',?,?)", (voice_id, user_id, name, cost, utcnow()))
 
 
-def mark_ready(db: Database, voice_id: str, *, clip_key: str, transcript: str, embedding: bytes,
-               embedding_kind: str, language: str, duration: float, sample_rate: int) -> bool:
+def mark_ready(db: Database, voice_id: str, *, clip_key: str, transcript: str, embedding: bytes | None,
+               embedding_kind: str | None, language: str, duration: float, sample_rate: int) -> bool:
     return bool(db.conn.execute(
         "UPDATE voices SET status = 'ready', clip_key = ?, transcript = ?, embedding = ?, embedding_kind = ?, "
         "language = ?, duration = ?, sample_rate = ?, created_at = ? WHERE id = ? AND status = 'pending'",

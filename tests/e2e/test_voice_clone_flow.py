@@ -104,9 +104,9 @@ def test_a_voice_job_with_the_cloned_voice_is_spoken_by_chatterbox(server, creat
     meta = job["metadata"]
     assert meta["modelId"] == "chatterbox" and meta["voiceId"] == voice_id
     assert meta["sampleRate"] == CHATTERBOX_RATE and meta["language"] == "en"
-    # The engine says where the voice's conditionals came from: computed from the stored clip, as
-    # the clone stores none of its own yet ("stored" once it keeps Chatterbox's conditionals).
-    assert meta["voiceConditionals"] == "computed"
+    # Chatterbox was installed when the voice was cloned, so the clone kept its conditionals and the
+    # job read them instead of conditioning on the clip again.
+    assert meta["voiceConditionals"] == "stored"
 
     audio = httpx.get(job["outputUrl"], timeout=30)
     assert audio.status_code == 200 and audio.headers["content-type"].startswith("audio/wav")

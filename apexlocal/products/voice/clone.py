@@ -5,7 +5,9 @@ The work then runs as a task of the `clone` queue (`clone_workers` at a time), w
 awaits its outcome without holding a thread: the sample is fetched (this server's own upload URLs
 from storage, others through the safe fetcher), decoded with PyAV whatever the container, measured
 (15-30 s of speech, silence around it not counted), trimmed and normalised, transcribed with
-faster-whisper, and its clip stored. The voice becomes `ready` in one transaction with the
+faster-whisper, and its clip stored with, when a voice-cloning model is installed, that model's
+own conditionals of the clip (its engine's `save_conditionals`), which voice jobs then read instead
+of computing them again. The voice becomes `ready` in one transaction with the
 `Idempotency-Key` record. Anything failing on the way removes the voice and its clip and refunds
 the charge. A client that disconnects early does not stop the clone: the voice is listed when done.
 """
@@ -155,8 +157,6 @@ def _key_claimed(user_id: str, key: str | None) -> Iterator[None]:
 
 
 def _build(services: Services, clone: PendingClone) -> Answer:
-    from apexlocal.engines.speech_to_text.embedding import EMBEDDING_KIND, speaker_embedding
-
     voice_id, user_id, name = clone.voice_id, clone.user_id, clone.name
     scratch = services.settings.data_dir / "scratch" / voice_id
     scratch.mkdir(parents=True, exist_ok=True)
@@ -166,15 +166,18 @@ def _build(services: Services, clone: PendingClone) -> Answer:
         transcript = _transcribe(services, sample.path, scratch)
         if not transcript.text.strip():
             raise BadRequest(f"{FIELD}: no speech was found in the sample")
-        embedding = speaker_embedding(sample.path).astype("<f4").tobytes()
-        clip_key = voices.clip_prefix(user_id, voice_id) + CLIP_NAME
+        conditionals = _conditionals(services, sample.path, scratch)
+        prefix = voices.clip_prefix(user_id, voice_id)
+        clip_key = prefix + CLIP_NAME
         services.storage.put_file(clip_key, sample.path, "audio/wav")
+        if conditionals is not None:
+            services.storage.put_file(prefix + voices.CONDITIONALS_NAME, conditionals[0], "application/octet-stream")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
     def finish() -> tuple[int, dict[str, Any]]:
         if not voices_db.mark_ready(services.db, voice_id, clip_key=clip_key, transcript=transcript.text,
-                                    embedding=embedding, embedding_kind=EMBEDDING_KIND,
+                                    embedding=None, embedding_kind=conditionals and conditionals[1],
                                     language=transcript.language, duration=sample.seconds,
                                     sample_rate=sample.sample_rate):
             raise JobError("the voice was removed while it was being cloned")
@@ -221,18 +224,42 @@ def length_message(seconds: float, raw_seconds: float) -> str:
     return message
 
 
-def _transcribe(services: Services, path: Path, scratch: Path) -> Any:
+def _engine_context(services: Services, scratch: Path) -> Any:
     from apexlocal.engines.base import EngineContext
-    from apexlocal.engines.registry import get_engine
-    from apexlocal.engines.speech_to_text.whisper import transcribe_with
     from apexlocal.jobs.runner import ensure_model
 
-    entry = services.manifest.default_for("speech-to-text")
     runtime = services.runtime.get()
-    ctx = EngineContext(job_id=scratch.name, device=runtime.device, scratch_dir=scratch,
-                        model_set=services.settings.model_set, progress=lambda fraction, stage: None,
-                        cancelled=lambda: False, model_dir=lambda e: ensure_model(services, e), runtime=runtime,
-        manifest=services.manifest)
+    return EngineContext(job_id=scratch.name, device=runtime.device, scratch_dir=scratch,
+                         model_set=services.settings.model_set, progress=lambda fraction, stage: None,
+                         cancelled=lambda: False, model_dir=lambda e: ensure_model(services, e), runtime=runtime,
+                         manifest=services.manifest)
+
+
+def _conditionals(services: Services, clip: Path, scratch: Path) -> tuple[Path, str] | None:
+    """The installed cloning model's own conditionals of the clip, as a file and its kind; None
+    where no cloning model is installed (a clone downloads none), its engine keeps none, or it
+    cannot load: jobs then compute them from the clip."""
+    from apexlocal.engines.registry import get_engine
+    from apexlocal.products.voice import voice_models
+
+    entry = next((m for m in voice_models.cloning_models(services) if services.models.is_installed(m)), None)
+    save = getattr(get_engine(entry.engine), "save_conditionals", None) if entry is not None else None
+    if entry is None or save is None:
+        return None
+    dest = scratch / voices.CONDITIONALS_NAME
+    try:
+        return dest, save(entry, _engine_context(services, scratch), clip, dest)
+    except ModelError as exc:
+        log.warning("voice clone: %s could not condition on the sample, so jobs will: %s", entry.id, exc)
+        return None
+
+
+def _transcribe(services: Services, path: Path, scratch: Path) -> Any:
+    from apexlocal.engines.registry import get_engine
+    from apexlocal.engines.speech_to_text.whisper import transcribe_with
+
+    entry = services.manifest.default_for("speech-to-text")
+    ctx = _engine_context(services, scratch)
     try:
         model = get_engine(entry.engine).load(entry, ctx)  # type: ignore[attr-defined]
     except ModelError as exc:

@@ -2,18 +2,19 @@
 
 A cloned voice reaches a voice job through its spec, as `clonedVoice`:
 
-    {"voiceId", "clipKey", "transcript", "language", "durationSeconds", "sampleRate",
-     "embedding": [float, ...], "embeddingKind", "clipPath"}
+    {"voiceId", "clipKey", "transcript", "language", "durationSeconds", "sampleRate", "clipPath",
+     "conditionalsPath"}
 
 `clipPath` is added when the job starts (`attach_cloned_voice`): the clip copied from storage into
-the job's scratch dir, so an engine never reads storage itself. Only a model that declares the
+the job's scratch dir, so an engine never reads storage itself; `conditionalsPath` likewise, the
+cloning model's own conditionals of the clip where the clone stored them (`embedding_kind` names
+their kind), which the engine reads instead of computing them from the clip. Only a model that declares the
 `voice-clone` task is handed a cloned voice (the job stays of type `voice`); where the manifest
 has none, a job with a cloned voiceId is refused at submit time, never spoken with a stock voice.
 """
 
 from __future__ import annotations
 
-from array import array
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from apexlocal.products.voice import voice_models
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry
 
+CONDITIONALS_NAME = "conditionals.pt"  # beside the clip, when the clone stored the model's conditionals
 NO_CLONING_MODEL = "voiceId: cloned voices need a voice-cloning model, which is not installed"
 
 
@@ -63,12 +65,9 @@ def cloning_model(services: Services, requested: str | None) -> ModelEntry:
 
 
 def cloned_spec(row: dict[str, Any]) -> dict[str, Any]:
-    embedding = array("f")
-    embedding.frombytes(row["embedding"] or b"")
     return {
         "voiceId": row["id"], "clipKey": row["clip_key"], "transcript": row["transcript"],
         "language": row["language"], "durationSeconds": row["duration"], "sampleRate": row["sample_rate"],
-        "embedding": [round(float(v), 6) for v in embedding], "embeddingKind": row["embedding_kind"],
     }
 
 
@@ -84,6 +83,10 @@ def attach_cloned_voice(services: Services, job: dict[str, Any], spec: dict[str,
     dest = scratch / "cloned-voice.wav"
     services.storage.read_to(row["clip_key"], dest)
     cloned["clipPath"] = str(dest)
+    if row["embedding_kind"]:  # the cloning model's own conditionals, stored beside the clip
+        stored = scratch / "cloned-voice-conditionals.pt"
+        services.storage.read_to(clip_prefix(row["user_id"], row["id"]) + CONDITIONALS_NAME, stored)
+        cloned["conditionalsPath"] = str(stored)
 
 
 # Listing and deleting ---------------------------------------------------------------------------------

@@ -67,22 +67,3 @@ def test_pyav_decodes_what_it_wrote(tmp_path, suffix, codec, rate):
     assert audio.dtype == np.float32 and abs(audio.size / 16000 - 2.0) < 0.1
     spectrum = np.abs(np.fft.rfft(audio[4000:20000]))
     assert abs(np.argmax(spectrum) * 16000 / 16000 - 440) < 5  # still a 440 Hz tone
-
-
-def test_speaker_embedding_tells_a_voice_from_a_tone(piper_clip, tmp_path):
-    import numpy as np
-
-    from apexlocal.engines.speech_to_text.embedding import cosine_similarity, speaker_embedding
-    from apexlocal.engines.speech_to_text.decode import encode_audio
-
-    voice = speaker_embedding(piper_clip)
-    again = tmp_path / "again.mp3"
-    from apexlocal.engines.speech_to_text.decode import decode_audio
-
-    encode_audio(again, decode_audio(piper_clip), 16000, "libmp3lame")
-    t = np.arange(16000 * 3) / 16000
-    tone = tmp_path / "tone.wav"
-    encode_audio(tone, (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), 16000, "pcm_s16le")
-    assert voice.shape == (80,)
-    assert cosine_similarity(voice, speaker_embedding(again)) > 0.8  # MP3 drops the top band
-    assert cosine_similarity(voice, speaker_embedding(tone)) < cosine_similarity(voice, speaker_embedding(again))
