@@ -5,26 +5,75 @@ lock (one writer) and opens the transaction with `BEGIN IMMEDIATE`, so the write
 the start rather than upgraded half way (the upgrade is what makes SQLite answer "database is
 locked" under concurrency). Another process (the CLI next to a running server) waits on the busy
 timeout instead of failing.
+
+The folder that holds the database is private to its owner (0700) and the database files are 0600,
+made so when created and tightened when an older install left them readable by every local user.
+Deleted content is overwritten with zeros (`secure_delete`), so a secret that was replaced does not
+linger in free pages.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+log = logging.getLogger("apexlocal.db")
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a folder only its owner may enter (0700), made so or tightened; returns it."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    make_private(path)
+    return path
+
+
+def private_database_file(path: Path) -> Path:
+    """Creates the SQLite file `path` empty with mode 0600 if it is missing (SQLite would make it
+    0644), and tightens it and its side files if an older install left them readable; returns it."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
+    except FileExistsError:
+        pass
+    # SQLite gives its WAL and shared-memory files the database's mode; older ones are tightened,
+    # with any other file named after the database (`app.db-*`).
+    for candidate in (path, *path.parent.glob(glob_escape(path.name) + "-*")):
+        make_private(candidate)
+    return path
+
+
+def make_private(path: Path) -> None:
+    """Makes an existing folder 0700, a file 0600: its owner's alone."""
+    if os.name != "posix":
+        return
+    try:
+        info = path.stat()
+        mode = PRIVATE_DIR if stat.S_ISDIR(info.st_mode) else PRIVATE_FILE
+        if stat.S_IMODE(info.st_mode) != mode:
+            os.chmod(path, mode)
+    except FileNotFoundError:
+        pass  # a side file SQLite removed meanwhile
+    except PermissionError as exc:  # another user's file: say so, the server can still run
+        log.warning("could not make %s private: %s", path, exc)
 
 
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        private_database_file(self.path)
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._all: list[sqlite3.Connection] = []
@@ -40,6 +89,7 @@ class Database:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA secure_delete=ON")
         return conn
 
     @property

@@ -1,15 +1,19 @@
 """Versioned schema migrations, tracked in `PRAGMA user_version`.
 
-Append new migrations to MIGRATIONS; never edit one that has shipped.
+Append new migrations to MIGRATIONS; never edit one that has shipped. A migration is an SQL script,
+or a function of the database for what SQL cannot do (encrypting values); both run in the one
+transaction that also sets the version.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import Any
 
 from apexlocal.db.database import Database
 
-MIGRATIONS: list[str] = [
+MIGRATIONS: list[str | Callable[[Database], Any]] = [
     # 1: users, keys, the credit ledger, jobs and their outputs, idempotency records.
     """
     CREATE TABLE users (
@@ -195,8 +199,11 @@ def migrate(db: Database) -> int:
         for version, script in enumerate(MIGRATIONS, start=1):
             if version <= current:
                 continue
-            for statement in _statements(script):
-                db.conn.execute(statement)
+            if callable(script):
+                script(db)
+            else:
+                for statement in _statements(script):
+                    db.conn.execute(statement)
             db.conn.execute(f"PRAGMA user_version={version}")
             current = version
     return current

@@ -18,6 +18,8 @@ from typing import Any
 from huey import SqliteHuey
 from huey.consumer import Consumer, Worker
 
+from apexlocal.db.database import private_database_file, private_dir
+
 log = logging.getLogger("apexlocal.queue")
 
 
@@ -83,8 +85,10 @@ class Queues:
     (webhooks, model downloads) and `clone` (voice clones, answered while the client waits)."""
 
     def __init__(self, queue_dir: Path) -> None:
-        queue_dir.mkdir(parents=True, exist_ok=True)
-        self.by_name = {name: WakeableHuey(name, queue_dir / f"{name}.db") for name in QUEUES}
+        # The queue files are the data dir's like app.db: private to the server's user.
+        private_dir(queue_dir)
+        self.by_name = {name: WakeableHuey(name, private_database_file(queue_dir / f"{name}.db"))
+                        for name in QUEUES}
         self.gpu, self.io, self.clone = (self.by_name[name] for name in QUEUES)
         self._consumers: list[InProcessConsumer] = []
 

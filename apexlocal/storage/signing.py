@@ -67,9 +67,12 @@ def key_from_url(secret: bytes, url: str) -> str | None:
 
 
 def load_or_create_secret(path: Path) -> bytes:
-    """The signing secret stored at `path`, created (mode 0600) on first use and reused afterwards."""
+    """The signing secret stored at `path`, created (mode 0600) on first use and reused afterwards;
+    a key file an older install left readable by others is made 0600."""
     if not path.exists():
         _create_secret(path)
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
     secret = path.read_bytes()
     if len(secret) != SECRET_BYTES:
         raise ConfigError(f"{path}: expected {SECRET_BYTES} bytes of secret; delete it to make a new one")
