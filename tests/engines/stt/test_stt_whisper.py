@@ -23,7 +23,7 @@ def piper_clip(voice_manifest, tmp_path_factory, voice_runtime):
 
 
 def test_words_have_increasing_timestamps(piper_clip):
-    from apexlocal.engines.speech_to_text.whisper import transcribe
+    from tests.api.voice_helpers import transcribe
 
     transcript = transcribe(piper_clip)
     assert transcript.language == "en" and "meeting" in transcript.text.lower()

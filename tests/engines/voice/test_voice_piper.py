@@ -26,7 +26,7 @@ def piper(voice_manifest):
 
 
 def test_default_voice_speaks_text_whisper_reads_back(piper, voice_ctx):
-    from apexlocal.engines.speech_to_text.whisper import transcribe
+    from tests.api.voice_helpers import transcribe
 
     engine, model = piper
     events: list[tuple[str, float]] = []
