@@ -14,6 +14,7 @@ linger in free pages.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -24,8 +25,6 @@ from contextlib import contextmanager
 from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
@@ -43,10 +42,8 @@ def private_dir(path: Path) -> Path:
 def private_database_file(path: Path) -> Path:
     """Creates the SQLite file `path` empty with mode 0600 if it is missing (SQLite would make it
     0644), and tightens it and its side files if an older install left them readable; returns it."""
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
-    except FileExistsError:
-        pass
     # SQLite gives its WAL and shared-memory files the database's mode; older ones are tightened,
     # with any other file named after the database (`app.db-*`).
     for candidate in (path, *path.parent.glob(glob_escape(path.name) + "-*")):
@@ -101,24 +98,16 @@ class Database:
                 self._all.append(conn)
         return conn
 
-    @property
-    def utils(self) -> sqlite_utils.Database:
-        """sqlite-utils over this thread's connection (table helpers, inserts, lookups)."""
-        db = getattr(self._local, "utils", None)
-        if db is None:
-            db = self._local.utils = sqlite_utils.Database(self.conn)
-        return db
-
     @contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
+    def write(self) -> Iterator[None]:
         """A write transaction. Re-entrant: a nested `write()` joins the outer transaction."""
         with self._write_lock:
             if self.conn.in_transaction:
-                yield self.utils
+                yield
                 return
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.utils
+                yield
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
@@ -138,9 +127,7 @@ class Database:
     def close(self) -> None:
         with self._all_lock:
             for conn in self._all:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._all.clear()
         self._local = threading.local()
