@@ -64,3 +64,28 @@ def test_sixth_generation_in_ten_seconds_is_429(app_client, account):
     assert int(r.headers["X-RateLimit-Reset"]) >= int(time.time())
     # Reads have their own bucket.
     assert app_client.get("/api/usage", headers=account.headers).status_code == 200
+
+
+def test_idle_windows_are_dropped_so_memory_stays_bounded(tmp_path):
+    now = [1000.0]
+    limiter = RateLimiter(make_settings(tmp_path, tmp_path, rate_limits="read=20/10"), clock=lambda: now[0])
+    for i in range(5000):  # a stream of distinct users (or keys), 20 new ones a second
+        limiter.hit(f"user-{i}", "read")
+        now[0] += 0.05
+    # Kept: the users seen in the last window and sweep interval (10 s + 10 s at 20/s), not all 5000.
+    assert len(limiter) <= 400
+    assert limiter.hit("user-4999", "read").remaining == 18  # a live window is kept whole
+
+
+def test_remaining_is_counted_under_the_lock(tmp_path):
+    from collections import deque
+
+    limiter = RateLimiter(make_settings(tmp_path, tmp_path, rate_limits="read=20/10"))
+
+    class Checked(deque):
+        def __len__(self):
+            assert limiter._lock.locked(), "the window was read outside the lock"
+            return super().__len__()
+
+    limiter._windows[("u", "read")] = Checked()
+    assert limiter.hit("u", "read").remaining == 19
