@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from anyio import to_thread
 from litestar import Request, Response, post
 from litestar.exceptions import ClientException
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from apexlocal.api.guards import current_user
 from apexlocal.api.schemas import UploadOut
@@ -32,8 +33,8 @@ from apexlocal.uploads.store import KINDS, store_upload, temp_dir, too_large
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 
-_FORM = Schema(type="object", required=[FIELD], description=f"The file, as the multipart field `{FIELD}`.",
-               properties={FIELD: Schema(type="string", format="binary",
+_FORM = Schema(type=OpenAPIType.OBJECT, required=[FIELD], description=f"The file, as the multipart field `{FIELD}`.",
+               properties={FIELD: Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY,
                                          content_media_type="application/octet-stream")})
 
 
@@ -67,7 +68,7 @@ async def _upload(request: Request[Any, Any, Any], kind: str) -> Response[Upload
                                   temp_dir(services.settings), services.settings.upload_max_bytes(kind), too_big)
     status, body = await to_thread.run_sync(
         store_upload, services, current_user(request).id, kind, received, key, str(request.base_url).rstrip("/"))
-    return Response(body, status_code=status)
+    return Response(msgspec.convert(body, UploadOut), status_code=status)  # a replay is a dict
 
 
 def _route(kind: str, settings: Settings) -> HTTPRouteHandler:
@@ -80,9 +81,9 @@ def _route(kind: str, settings: Settings) -> HTTPRouteHandler:
         f"/upload/{kind}", status_code=201, summary=f"Upload {kind.title()}", tags=["uploads"],
         request_max_body_size=settings.upload_max_bytes(kind) + MULTIPART_OVERHEAD,
         operation_id=f"upload{kind.title()}", operation_class=UploadOperation,
-        description=f"Store {'an' if kind[0] in 'aeiou' else 'a'} {kind} file (at most {cap_mib} MiB) for use as an input URL: one multipart part "
-                    f"named `{FIELD}`, with a filename; any other part is 400. Its type is read from its bytes. "
-                    "Answers a signed URL of this server.",
+        description=f"Store {'an' if kind[0] in 'aeiou' else 'a'} {kind} file (at most {cap_mib} MiB) for use as "
+                    f"an input URL: one multipart part named `{FIELD}`, with a filename; any other part is 400. "
+                    "Its type is read from its bytes. Answers a signed URL of this server.",
     )(upload)
 
 

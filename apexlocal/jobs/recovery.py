@@ -1,8 +1,9 @@
 """Startup reconciliation. The jobs table is the record of truth; huey only carries ids, and a task
 that was running when the process died is simply gone. So at startup: queued jobs are queued again
 (in their order), interrupted ones are started again while they have attempts left, and failed and
-refunded after that; a streamed speech job that was cut short is failed and refunded. No debit is ever left without an ending.
-The scratch folders and half-received uploads of the previous process are removed first."""
+refunded after that; a streamed speech job that was cut short is failed and refunded. No debit is
+ever left without an ending. The scratch folders and half-received uploads of the previous process
+are removed first."""
 
 from __future__ import annotations
 

@@ -212,15 +212,15 @@ def test_an_uploaded_png_is_an_input_with_networking_off(app_client, account, se
     assert inputs.fetch_input(services, account.id, elsewhere, "image", (), tmp_path / "in").read_bytes() == png
     inputs.check_input_url(services, get_user(services.db, account.id), url, "avatarImage")
 
-    with pytest.raises(JobError, match="^audio: expected audio/\\*, got image/png$"):
+    with pytest.raises(JobError, match=r"^audio: expected audio/\*, got image/png$"):
         inputs.fetch_input(services, account.id, url, "audio", ("audio/",), tmp_path / "in")
     bob = add_account(services.db, settings, "bob@example.com")
-    with pytest.raises(JobError, match="^avatarImage: is not one of your files$"):
+    with pytest.raises(JobError, match=r"^avatarImage: is not one of your files$"):
         inputs.fetch_input(services, bob.id, url, "avatarImage", ("image/",), tmp_path / "in")
-    with pytest.raises(BadRequest, match="^avatarImage: is not one of your files$"):
+    with pytest.raises(BadRequest, match=r"^avatarImage: is not one of your files$"):
         inputs.check_input_url(services, get_user(services.db, bob.id), url, "avatarImage")
     forged = url.replace(account.id, bob.id)
-    with pytest.raises(JobError, match="^avatarImage: "):  # a changed key breaks the signature: not ours
+    with pytest.raises(JobError, match=r"^avatarImage: "):  # a changed key breaks the signature: not ours
         inputs.fetch_input(services, bob.id, forged, "avatarImage", ("image/",), tmp_path / "in")
 
 
