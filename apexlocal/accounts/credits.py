@@ -1,24 +1,23 @@
-"""The credit ledger: append-only, and the balance always equals its sum.
+"""The credit rules: grants that never take a balance below zero, one debit per job charged in the
+transaction that creates it, at most one refund per job.
 
 `users.credits` is a running balance kept in the same transaction as every ledger entry (so a
 balance check is one row read); a CHECK constraint keeps it from going below zero, and a unique
-index keeps a job from being debited or refunded twice.
+index keeps a job from being debited or refunded twice (db/ledger.py).
 """
 
 from __future__ import annotations
 
 import sqlite3
 
+from apexlocal.db import ledger
 from apexlocal.db.database import Database
-from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, PaymentRequired
+from apexlocal.timestamps import utcnow
 
 
 def _append(db: Database, user_id: str, kind: str, amount: int, job_id: str | None, note: str) -> None:
-    db.conn.execute(
-        "INSERT INTO ledger (user_id, kind, amount, job_id, note, created_at) VALUES (?,?,?,?,?,?)",
-        (user_id, kind, amount, job_id, note, utcnow()))
-    db.conn.execute("UPDATE users SET credits = credits + ? WHERE id = ?", (amount, user_id))
+    ledger.append(db, user_id=user_id, kind=kind, amount=amount, job_id=job_id, note=note, created_at=utcnow())
 
 
 def grant(db: Database, user_id: str, amount: int, note: str = "grant") -> int:
@@ -26,19 +25,19 @@ def grant(db: Database, user_id: str, amount: int, note: str = "grant") -> int:
     if amount == 0:
         raise BadRequest("amount: must not be 0")
     with db.write():
-        balance = db.value("SELECT credits FROM users WHERE id = ?", (user_id,))
-        if balance + amount < 0:
-            raise BadRequest(f"amount: would take the balance below 0 (balance {balance})")
+        current = balance(db, user_id)
+        if current + amount < 0:
+            raise BadRequest(f"amount: would take the balance below 0 (balance {current})")
         _append(db, user_id, "grant" if amount > 0 else "adjustment", amount, None, note)
-        return balance + amount
+        return current + amount
 
 
 def debit_for_job(db: Database, user_id: str, job_id: str, cost: int, job_type: str) -> None:
     """Charges a job. Call inside the transaction that creates the job. The note keeps the job
     type, so usage stays countable after a job is deleted."""
-    balance = db.value("SELECT credits FROM users WHERE id = ?", (user_id,))
-    if balance < cost:
-        raise PaymentRequired(f"Insufficient credits: this costs {cost}, the balance is {balance}")
+    current = balance(db, user_id)
+    if current < cost:
+        raise PaymentRequired(f"Insufficient credits: this costs {cost}, the balance is {current}")
     _append(db, user_id, "debit", -cost, job_id, job_type)
 
 
@@ -55,23 +54,17 @@ def refund_job(db: Database, user_id: str, job_id: str, amount: int, note: str) 
 
 
 def balance(db: Database, user_id: str) -> int:
-    return db.value("SELECT credits FROM users WHERE id = ?", (user_id,))
+    return ledger.balance(db, user_id)  # type: ignore[return-value]
 
 
 def ledger_sum(db: Database, user_id: str) -> int:
-    return db.value("SELECT coalesce(sum(amount), 0) FROM ledger WHERE user_id = ?", (user_id,))
+    return ledger.total(db, user_id)
 
 
 def used_in_period(db: Database, user_id: str, start: str, end: str) -> dict[str, int]:
     """Jobs charged and not refunded in [start, end), by job type."""
-    rows = db.all(
-        "SELECT d.note AS job_type, count(*) AS n FROM ledger d WHERE d.user_id = ? AND d.kind = 'debit' "
-        "AND d.created_at >= ? AND d.created_at < ? AND NOT EXISTS (SELECT 1 FROM ledger r "
-        "WHERE r.job_id = d.job_id AND r.kind = 'refund') GROUP BY d.note", (user_id, start, end))
-    return {r["job_type"]: r["n"] for r in rows}
+    return ledger.charged_by_note(db, user_id, start, end)
 
 
 def spent_in_period(db: Database, user_id: str, start: str, end: str) -> int:
-    return -db.value(
-        "SELECT coalesce(sum(amount), 0) FROM ledger WHERE user_id = ? AND kind IN ('debit', 'refund') "
-        "AND created_at >= ? AND created_at < ?", (user_id, start, end))
+    return ledger.spent_between(db, user_id, start, end)
