@@ -25,6 +25,7 @@ from apexlocal.api import (
     webhooks,
     webui,
 )
+from apexlocal.api import sessions as sessions_api
 from apexlocal.api import settings as settings_api
 from apexlocal.api.admin import admin_router
 from apexlocal.api.body import ApiRequest
@@ -101,7 +102,8 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
     api = Router(path="/api", middleware=[ApiAuthMiddleware()],
                  route_handlers=[*jobs.routes, *job_params.routes, *keys.routes, *usage.routes,
                                  *usage_daily.routes, *models.routes, *model_admin.routes, *settings_api.routes,
-                                 *webhooks.routes, *upload_routes(settings), admin_router(), *product_routes])
+                                 *webhooks.routes, *upload_routes(settings), admin_router(), *sessions_api.routes,
+                                 *product_routes])
     root_routes = [handler for product in PRODUCTS for handler in product.root_routes]
     app = Litestar(
         route_handlers=[*health.routes, *files.file_routes, *auth.routes, *webui.routes, api, *root_routes],

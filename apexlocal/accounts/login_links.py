@@ -1,7 +1,7 @@
 """One-time login links for the web UI: short-lived, usable once, only their hash stored.
 
-`apexlocal users login-link EMAIL` and the first `serve` print one; opening it signs the browser in.
-Consuming a link is one conditional UPDATE, so two clicks racing each other cannot both win.
+`apexlocal users login-link EMAIL`, the admin route and the first `serve` print one. Opening it is
+not enough to sign in from just anywhere: see api/login_link.py for when it is spent.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from apexlocal.accounts.sessions import stamp, token_hash
+from apexlocal.db import login_links as rows
 from apexlocal.db.database import Database
 from apexlocal.timestamps import utcnow
 
 LINK_TTL = timedelta(minutes=15)
 LOGIN_PATH = "/auth/login"
+MAX_TOKEN_LEN = 200
 
 
 def create_link(db: Database, user_id: str, ttl: timedelta = LINK_TTL) -> str:
@@ -23,9 +25,8 @@ def create_link(db: Database, user_id: str, ttl: timedelta = LINK_TTL) -> str:
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with db.write():
-        db.conn.execute(
-            "INSERT INTO login_links (token_hash, user_id, created_at, expires_at) VALUES (?,?,?,?)",
-            (token_hash(token), user_id, stamp(now), stamp(now + ttl)))
+        rows.insert(db, token_hash=token_hash(token), user_id=user_id, created_at=stamp(now),
+                    expires_at=stamp(now + ttl))
     return token
 
 
@@ -33,23 +34,27 @@ def login_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}{LOGIN_PATH}?{urlencode({'token': token})}"
 
 
+def _plausible(token: str | None) -> bool:
+    return bool(token) and len(token or "") <= MAX_TOKEN_LEN
+
+
+def email_for(db: Database, token: str | None) -> str | None:
+    """The email of the user a still-usable link signs in; None otherwise. Spends nothing."""
+    if not _plausible(token):
+        return None
+    row = rows.usable(db, token_hash(token or ""), utcnow())
+    return row["email"] if row else None
+
+
 def consume(db: Database, token: str | None) -> str | None:
     """Marks the link used and returns its user id; None when unknown, expired or used already."""
-    if not token or len(token) > 200:
+    if not _plausible(token):
         return None
-    digest, now = token_hash(token), utcnow()
     with db.write():
-        cursor = db.conn.execute(
-            "UPDATE login_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-            (now, digest, now))
-        if cursor.rowcount != 1:
-            return None
-        return db.value("SELECT user_id FROM login_links WHERE token_hash = ?", (digest,))
+        return rows.spend(db, token_hash(token or ""), utcnow())
 
 
 def purge_spent(db: Database) -> int:
     """Drops links that can no longer be used."""
     with db.write():
-        cursor = db.conn.execute("DELETE FROM login_links WHERE used_at IS NOT NULL OR expires_at <= ?",
-                                 (utcnow(),))
-    return cursor.rowcount
+        return rows.purge(db, utcnow())

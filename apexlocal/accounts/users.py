@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from apexlocal.accounts import credits
+from apexlocal.accounts import credits, generation
+from apexlocal.db import users as rows
 from apexlocal.db.database import Database
 from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, Conflict, NotFound
@@ -46,41 +47,40 @@ def create_user(db: Database, email: str, plan: str, plans: dict[str, Any],
         raise BadRequest("credits: must be at least 0")
     user_id = str(uuid.uuid4())
     with db.write():
-        if db.one("SELECT 1 FROM users WHERE email = ?", (email,)):
+        if rows.by_email(db, email) is not None:
             raise Conflict(f"email: a user with {email} exists already")
-        db.conn.execute(
-            "INSERT INTO users (id, email, plan, is_admin, credits, created_at) VALUES (?,?,?,?,0,?)",
-            (user_id, email, plan, int(is_admin), utcnow()))
+        rows.insert(db, user_id=user_id, email=email, plan=plan, is_admin=is_admin, created_at=utcnow())
         if initial_credits:
             credits.grant(db, user_id, initial_credits, "initial grant")
     return get_user(db, user_id)
 
 
 def get_user(db: Database, user_id: str) -> User:
-    row = db.one("SELECT * FROM users WHERE id = ?", (user_id,))
+    row = rows.get(db, user_id)
     if row is None:
         raise NotFound("User not found")
     return User.from_row(row)
 
 
 def get_by_email(db: Database, email: str) -> User:
-    row = db.one("SELECT * FROM users WHERE email = ?", (email,))
+    row = rows.by_email(db, email)
     if row is None:
         raise NotFound(f"No user with email {email}")
     return User.from_row(row)
 
 
 def list_users(db: Database) -> list[User]:
-    return [User.from_row(r) for r in db.all("SELECT * FROM users ORDER BY created_at, email")]
+    return [User.from_row(r) for r in rows.list_all(db)]
 
 
 def set_plan(db: Database, email: str, plan: str, plans: dict[str, Any]) -> User:
     _check_plan(plan, plans)
     user = get_by_email(db, email)
     with db.write():
-        db.conn.execute("UPDATE users SET plan = ? WHERE id = ?", (plan, user.id))
+        rows.set_plan(db, user.id, plan)
+    generation.access_changed(db)  # a cached copy of the user must not keep the old plan
     return get_user(db, user.id)
 
 
 def count_users(db: Database) -> int:
-    return db.value("SELECT count(*) FROM users")
+    return rows.count(db)

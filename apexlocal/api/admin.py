@@ -1,7 +1,7 @@
 """/api/admin: the users page of the studio. Admins only (the router's guard).
 
-List users and plans, create a user, set a plan, grant credits, and make a one-time login link
-for someone who has no other way in yet.
+List users and plans, create a user, set a plan, grant credits, make a one-time login link for
+someone who has no other way in yet, and end all of a user's web UI sessions.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from anyio import to_thread
-from litestar import Request, Response, Router, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta, Struct
 
-from apexlocal.accounts import credits, login_links, users
+from apexlocal.accounts import credits, login_links, sessions, users
 from apexlocal.accounts.users import User
 from apexlocal.api.guards import admin_guard, current_user
 from apexlocal.api.schemas import RequestBody
@@ -76,6 +76,15 @@ class LoginLink(Struct, rename="camel"):
 
 class LoginLinkOut(Struct):
     data: LoginLink
+
+
+class UserSessionsEnded(Struct, rename="camel"):
+    user_id: str
+    ended: int
+
+
+class UserSessionsEndedOut(Struct):
+    data: UserSessionsEnded
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -164,6 +173,20 @@ async def create_login_link(request: Request[Any, Any, Any], user_id: FromPath[s
                     status_code=201, headers={"Cache-Control": "no-store"})
 
 
+@delete("/users/{user_id:str}/sessions", status_code=200, summary="End a User's Sessions", tags=["admin"],
+        description="Signs the user out of the web UI everywhere: every session of theirs ends at once. Their "
+                    "API keys keep working (revoke those with DELETE /api/keys/{id} or the CLI).")
+async def end_user_sessions(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[UserSessionsEndedOut]:
+    db = _services(request).db
+
+    def end() -> int:
+        users.get_user(db, user_id)  # 404 for an unknown id
+        return sessions.revoke_all(db, user_id)
+
+    return Response({"data": {"userId": user_id, "ended": await to_thread.run_sync(end)}})
+
+
 def admin_router() -> Router:
     return Router(path="/admin", guards=[admin_guard],
-                  route_handlers=[list_users, list_plans, create_user, update_user, grant_credits, create_login_link])
+                  route_handlers=[list_users, list_plans, create_user, update_user, grant_credits, create_login_link,
+                                  end_user_sessions])

@@ -6,13 +6,20 @@ A Bearer key wins when one is sent; otherwise the session cookie is used. A brow
 on its own, so every state-changing request made with it must also carry the session's CSRF token
 (`X-CSRF-Token`, which only a page of this origin can read from `/auth/me`) and must not come from
 another site. Bearer requests need neither: a browser never adds that header by itself.
+
+Reading the key or session from the database happens on a worker thread, never on the event loop,
+and only when the credential is not in the authenticator's short-lived memory (accounts/auth_cache.py,
+emptied by anything that takes access away); a malformed key is refused before either, without the
+database.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from anyio import to_thread
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
@@ -78,6 +85,16 @@ def check_same_origin(scope: Scope) -> None:
         raise Forbidden("Cross-site request refused")
 
 
+def require_same_origin(scope: Scope) -> None:
+    """Stricter: the browser must say that the request came from this origin (`Sec-Fetch-Site:
+    same-origin`, or, from a browser without Fetch Metadata, a matching `Origin`). For a request
+    that needs no cookie yet, where no CSRF token can back the check up."""
+    check_same_origin(scope)
+    site = (_header(scope, b"sec-fetch-site") or "").lower()
+    if site != "same-origin" and (site or _header(scope, b"origin") is None):
+        raise Forbidden("Cross-site request refused")
+
+
 def _check_csrf(scope: Scope, session: sessions.Session) -> None:
     if scope["method"] in _SAFE_METHODS:
         return
@@ -86,18 +103,37 @@ def _check_csrf(scope: Scope, session: sessions.Session) -> None:
         raise Forbidden("Missing or invalid CSRF token: send the X-CSRF-Token header from /auth/me")
 
 
-def authenticate(scope: Scope) -> tuple[User, str]:
-    """Bearer key first, else the session cookie. Returns the user and what authenticated them."""
-    services = scope["app"].state.services
+@dataclass(frozen=True)
+class Identity:
+    user: User
+    label: str  # the key's id, or `session:` and the start of the session's hash
+    session: sessions.Session | None = None  # when the session cookie authenticated the request
+
+
+async def authenticate(scope: Scope) -> Identity:
+    """Bearer key first, else the session cookie. Answered from memory when the credential was
+    checked a moment ago and nothing that could end it has happened since; otherwise the database is
+    read on a worker thread."""
+    authenticator = scope["app"].state.services.authenticator
     authorization = _header(scope, b"authorization")
     token = None if authorization else cookie_value(scope)
     if token is None:
-        return services.authenticator.authenticate(authorization)
-    session = sessions.lookup(services.db, token)
+        key = authenticator.parse(authorization)  # a malformed key never costs a thread
+        user, key_id = authenticator.cached_key(key) or await to_thread.run_sync(authenticator.lookup_key, key)
+        return Identity(user, key_id)
+    session = authenticator.cached_session(token) or await to_thread.run_sync(authenticator.lookup_session, token)
     if session is None:
         raise Unauthorized("Session expired or signed out: sign in again")
     _check_csrf(scope, session)
-    return session.user, f"session:{session.id_hash[:12]}"
+    return Identity(session.user, f"session:{session.id_hash[:12]}", session)
+
+
+def credential(scope: Scope) -> str | None:
+    """The secret that authenticated the request: the Bearer key, else the session cookie."""
+    authorization = _header(scope, b"authorization")
+    if authorization:
+        return authorization.partition(" ")[2].strip()
+    return cookie_value(scope)
 
 
 class ApiAuthMiddleware(ASGIMiddleware):
@@ -107,10 +143,11 @@ class ApiAuthMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         limiter: RateLimiter = scope["app"].state.rate_limiter
-        user, key_id = authenticate(scope)
-        scope["user"] = user
-        scope["auth"] = key_id
-        decision = limiter.hit(user.id, bucket_for(scope["method"], scope["path"]))
+        identity = await authenticate(scope)
+        scope["user"] = identity.user
+        scope["auth"] = identity.label
+        scope["identity"] = identity
+        decision = limiter.hit(identity.user.id, bucket_for(scope["method"], scope["path"]))
         headers = {
             "X-RateLimit-Limit": str(decision.limit),
             "X-RateLimit-Remaining": str(decision.remaining),
@@ -133,6 +170,10 @@ class ApiAuthMiddleware(ASGIMiddleware):
 
 def current_user(request: Request[Any, Any, Any]) -> User:
     return request.scope["user"]
+
+
+def current_identity(request: Request[Any, Any, Any]) -> Identity:
+    return request.scope["identity"]
 
 
 def require_admin(user: User) -> None:

@@ -31,7 +31,7 @@ def _database(settings: Settings) -> Iterator[Database]:
 
 @click.group("users")
 def users_group() -> None:
-    """Create and list users, set their plan."""
+    """Create and list users, set their plan, sign them in or out of the studio."""
 
 
 @users_group.command("create")
@@ -87,6 +87,19 @@ def users_login_link(settings: Settings, email: str, base_url: str | None) -> No
     minutes = round(settings.login_link_minutes)
     click.echo(f"Login link for {email}, usable once within {minutes} minutes:")
     click.echo(login_links.login_url(base_url or browser_base_url(settings), token))
+
+
+@users_group.command("sign-out")
+@click.argument("email")
+@with_settings
+def users_sign_out(settings: Settings, email: str) -> None:
+    """Ends all of the user's web UI sessions, at once (a running server included). API keys keep working."""
+    from apexlocal.accounts.sessions import revoke_all
+    from apexlocal.accounts.users import get_by_email
+
+    with _database(settings) as db:
+        ended = revoke_all(db, get_by_email(db, email).id)
+    click.echo(f"{email}: {ended} session{'' if ended == 1 else 's'} ended")
 
 
 def browser_base_url(settings: Settings) -> str:

@@ -189,6 +189,11 @@ MIGRATIONS: list[str | Callable[[Database], Any]] = [
     );
     CREATE INDEX voices_user ON voices(user_id, seq);
     """,
+    # 5: a session started with an API key names it, and ends with it (revoked, or rotated past its grace).
+    """
+    ALTER TABLE sessions ADD COLUMN key_id TEXT REFERENCES api_keys(id) ON DELETE CASCADE;
+    CREATE INDEX sessions_key ON sessions(key_id) WHERE key_id IS NOT NULL;
+    """,
 ]
 
 

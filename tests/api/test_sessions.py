@@ -14,6 +14,8 @@ from tests.conftest import Account, add_account, make_settings
 from tests.e2e.helpers import cli
 
 COOKIE = sessions.COOKIE_NAME
+# What a browser sends when the user opens a link themselves (pasted, typed, from another application).
+OPENED = {"Sec-Fetch-Site": "none"}
 
 
 def link_for(client, account: Account, ttl: timedelta = login_links.LINK_TTL) -> str:
@@ -22,7 +24,7 @@ def link_for(client, account: Account, ttl: timedelta = login_links.LINK_TTL) ->
 
 def sign_in(client, account: Account) -> str:
     """Signs the client in with a login link; returns the session's CSRF token."""
-    r = client.get(f"/auth/login?token={link_for(client, account)}", follow_redirects=False)
+    r = client.get(f"/auth/login?token={link_for(client, account)}", headers=OPENED, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/", r.text
     me = client.get("/auth/me").json()["data"]
     assert me["signedIn"] is True
@@ -33,18 +35,18 @@ def set_cookie_header(response: httpx.Response) -> str:
     return next(v for k, v in response.headers.multi_items() if k.lower() == "set-cookie")
 
 
-def test_migration_3_adds_sessions_and_login_links(app_client):
+def test_migrations_3_and_5_add_sessions_and_login_links(app_client):
     db = app_client.services.db
-    assert db.value("PRAGMA user_version") == len(MIGRATIONS) >= 3
+    assert db.value("PRAGMA user_version") == len(MIGRATIONS) >= 5
     columns = {r["name"] for r in db.all("PRAGMA table_info(sessions)")}
-    assert columns == {"id_hash", "user_id", "csrf_token", "created_at", "expires_at", "revoked_at"}
+    assert columns == {"id_hash", "user_id", "csrf_token", "created_at", "expires_at", "revoked_at", "key_id"}
     columns = {r["name"] for r in db.all("PRAGMA table_info(login_links)")}
     assert columns == {"token_hash", "user_id", "created_at", "expires_at", "used_at"}
 
 
 def test_login_link_sets_a_strict_httponly_cookie_and_works_once(app_client, account):
     token = link_for(app_client, account)
-    r = app_client.get(f"/auth/login?token={token}", follow_redirects=False)
+    r = app_client.get(f"/auth/login?token={token}", headers=OPENED, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/"
     cookie = set_cookie_header(r)
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
@@ -53,15 +55,20 @@ def test_login_link_sets_a_strict_httponly_cookie_and_works_once(app_client, acc
     assert r.headers["cache-control"] == "no-store"
     assert app_client.get("/api/usage").json()["data"]["plan"] == "enterprise"
     app_client.cookies.clear()
-    again = app_client.get(f"/auth/login?token={token}", follow_redirects=False)
-    assert again.status_code == 303 and again.headers["location"] == "/signin?error=link"
-    assert "set-cookie" not in again.headers
+    for headers in (OPENED, {}):
+        again = app_client.get(f"/auth/login?token={token}", headers=headers, follow_redirects=False)
+        assert again.status_code == 303 and again.headers["location"] == "/signin?error=link"
+        assert "set-cookie" not in again.headers
 
 
 def test_expired_and_unknown_links_are_refused(app_client, account):
     expired = link_for(app_client, account, ttl=timedelta(seconds=-1))
     for token in (expired, "nonsense", ""):
-        r = app_client.get(f"/auth/login?token={token}", follow_redirects=False)
+        for headers in (OPENED, {}):
+            r = app_client.get(f"/auth/login?token={token}", headers=headers, follow_redirects=False)
+            assert r.headers["location"] == "/signin?error=link"
+        r = app_client.post("/auth/login/link", data={"token": token}, headers={"Sec-Fetch-Site": "same-origin"},
+                            follow_redirects=False)
         assert r.headers["location"] == "/signin?error=link"
     assert app_client.get("/auth/me").json()["data"] == {"signedIn": False}
 
@@ -75,13 +82,13 @@ def test_cookie_is_secure_over_https(settings):
     with TestClient(app, base_url="https://studio.example") as client:
         account = add_account(app.state.services.db, settings, "tls@example.com")
         token = login_links.create_link(app.state.services.db, account.id)
-        r = client.get(f"/auth/login?token={token}", follow_redirects=False)
+        r = client.get(f"/auth/login?token={token}", headers=OPENED, follow_redirects=False)
         assert "; secure" in set_cookie_header(r).lower()
 
 
 def test_only_hashes_of_cookies_and_links_are_stored(app_client, account, settings):
     token = link_for(app_client, account)
-    app_client.get(f"/auth/login?token={token}", follow_redirects=False)
+    app_client.get(f"/auth/login?token={token}", headers=OPENED, follow_redirects=False)
     cookie = app_client.cookies[COOKIE]
     app_client.services.db.conn.execute("PRAGMA wal_checkpoint(FULL)")
     raw = b"".join(p.read_bytes() for p in settings.data_dir.glob("app.db*"))
@@ -215,7 +222,7 @@ def test_cli_prints_a_login_link_on_the_last_line(tmp_path):
     assert default.startswith("http://127.0.0.1:8000/auth/login?token=")
     settings = make_settings(data, tmp_path / "models")
     with TestClient(create_app(settings, start_workers=False)) as client:
-        r = client.get(url.removeprefix("https://studio.example"), follow_redirects=False)
+        r = client.get(url.removeprefix("https://studio.example"), headers=OPENED, follow_redirects=False)
         assert r.headers["location"] == "/"
         assert client.get("/auth/me").json()["data"]["user"]["email"] == "ana@example.com"
 
@@ -226,7 +233,7 @@ def test_first_start_prints_a_login_link_for_the_owner(server_factory):
     server.read_owner_key()
     link = server.wait_for_line(lambda line: line.startswith("http"))
     assert link.startswith(f"{server.url}/auth/login?token=")
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, headers=OPENED) as client:
         r = client.get(link, follow_redirects=False)
         assert r.status_code == 303 and COOKIE in r.cookies
         me = client.get("/auth/me").json()["data"]

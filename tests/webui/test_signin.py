@@ -103,3 +103,37 @@ def test_a_cross_site_post_with_the_cookie_is_refused(studio, browser):
         assert len(client.get("/api/keys").json()["data"]) == keys_before
         assert client.get("/api/settings").json()["data"]["webhookSecret"] == secret_before
     context.close()
+
+
+LINK_PAGE = """<!doctype html><title>Win a prize</title>
+<a id="go" href="{link}">Claim</a>
+<form id="f" method="post" action="{target}/auth/login/link"><input name="token" value="{token}"></form>
+<script>document.getElementById("{how}").{action}();</script>"""
+
+
+def test_a_login_link_opened_from_another_site_does_not_sign_in(studio, browser):
+    """Login CSRF: another site sends the browser to a link of the attacker's account."""
+    tab = open_tab(browser)
+    page, context = tab.page, tab.context
+    link = studio.new_link()
+    token = link.split("token=", 1)[1]
+    evil = {"page": ""}
+    context.route("http://evil.test/**", lambda route: route.fulfill(status=200, content_type="text/html",
+                                                                     body=evil["page"]))
+    # The attacker's page posts the link's form itself: refused.
+    evil["page"] = LINK_PAGE.format(link=link, target=studio.url, token=token, how="f", action="submit")
+    with page.expect_response(lambda r: r.url == f"{studio.url}/auth/login/link") as answer:
+        page.goto("http://evil.test/prize")
+    assert answer.value.status == 403
+    # The attacker's page sends the browser to the link: a page asks first, nobody is signed in.
+    evil["page"] = LINK_PAGE.format(link=link, target=studio.url, token=token, how="go", action="click")
+    page.goto("http://evil.test/prize")
+    page.wait_for_selector("#confirm-signin")
+    assert page.url == link and "owner@localhost" in page.inner_text("main")
+    assert not [c for c in context.cookies() if c["name"] == COOKIE_NAME]
+    # Whoever the link was made for signs in with a click on that page.
+    page.click("#confirm-signin")
+    page.wait_for_selector("#stat-credits")
+    assert page.url == f"{studio.url}/dashboard"
+    assert tab.console.unexpected("403 (Forbidden)") == []
+    context.close()
