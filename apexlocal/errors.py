@@ -1,23 +1,23 @@
 """The exception tree of apexlocal. `api/exceptions.py` is the one place that maps it to HTTP.
 
-    ApexError                      (500 INTERNAL_ERROR; never shows its text to a client)
-    +-- ConfigError                settings or config file are invalid (CLI only)
-    +-- ApiError                   an error a client may see: status, code and message
-    |   +-- BadRequest             400 BAD_REQUEST, validation: "field: rule"
-    |   +-- ModelUnavailable       400 MODEL_UNAVAILABLE, known model, not installed, no pull now
-    |   +-- Unauthorized           401 UNAUTHORIZED
-    |   +-- PaymentRequired        402 PAYMENT_REQUIRED
-    |   +-- Forbidden              403 FORBIDDEN
-    |   +-- NotFound               404 NOT_FOUND
-    |   +-- MethodNotAllowed       405 METHOD_NOT_ALLOWED
-    |   +-- Conflict               409 CONFLICT
-    |   +-- PayloadTooLarge        413 PAYLOAD_TOO_LARGE
-    |   +-- UnsupportedMediaType   415 UNSUPPORTED_MEDIA_TYPE
-    |   +-- RateLimited            429 RATE_LIMITED (carries retry_after)
-    |   +-- ServiceUnavailable     503 SERVICE_UNAVAILABLE
-    +-- JobError                   raised inside a job; its message is shown as the job's error
-    |   +-- JobCancelled           the job was canceled while running
-    +-- ModelError                 a model cannot be pulled, verified or loaded
+ApexError                      (500 INTERNAL_ERROR; never shows its text to a client)
++-- ConfigError                settings or config file are invalid (CLI only)
++-- ApiError                   an error a client may see: status, code and message
+|   +-- BadRequest             400 BAD_REQUEST, validation: "field: rule"
+|   +-- ModelUnavailable       400 MODEL_UNAVAILABLE, known model, not installed, no pull now
+|   +-- Unauthorized           401 UNAUTHORIZED
+|   +-- PaymentRequired        402 PAYMENT_REQUIRED
+|   +-- Forbidden              403 FORBIDDEN
+|   +-- NotFound               404 NOT_FOUND
+|   +-- MethodNotAllowed       405 METHOD_NOT_ALLOWED
+|   +-- Conflict               409 CONFLICT
+|   +-- PayloadTooLarge        413 PAYLOAD_TOO_LARGE
+|   +-- UnsupportedMediaType   415 UNSUPPORTED_MEDIA_TYPE
+|   +-- RateLimited            429 RATE_LIMITED (carries retry_after)
+|   +-- ServiceUnavailable     503 SERVICE_UNAVAILABLE
++-- JobError                   raised inside a job; its message is shown as the job's error
+|   +-- JobCancelled           the job was canceled while running
++-- ModelError                 a model cannot be pulled, verified or loaded
 """
 
 from __future__ import annotations

@@ -33,8 +33,18 @@ def parse_precise(value: str) -> float:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
 
 
-def create(db: Database, *, webhook_id: str, user_id: str, job_id: str, event: str, payload: bytes,
-           url: str, max_attempts: int, first_at: float) -> str:
+def create(
+    db: Database,
+    *,
+    webhook_id: str,
+    user_id: str,
+    job_id: str,
+    event: str,
+    payload: bytes,
+    url: str,
+    max_attempts: int,
+    first_at: float,
+) -> str:
     delivery_id = "whd_" + uuid.uuid4().hex
     now = utcnow()
     with db.write():
@@ -42,7 +52,8 @@ def create(db: Database, *, webhook_id: str, user_id: str, job_id: str, event: s
             "INSERT INTO webhook_deliveries (id, webhook_id, user_id, job_id, event, payload, url, status, "
             "attempts, max_attempts, next_attempt_at, created_at, updated_at) "
             "VALUES (?,?,?,?,?,?,?, 'pending', 0, ?,?,?,?)",
-            (delivery_id, webhook_id, user_id, job_id, event, payload, url, max_attempts, first_at, now, now))
+            (delivery_id, webhook_id, user_id, job_id, event, payload, url, max_attempts, first_at, now, now),
+        )
     return delivery_id
 
 
@@ -61,30 +72,48 @@ def claim(db: Database, delivery_id: str, number: int) -> dict[str, Any] | None:
         row = db.conn.execute(
             "UPDATE webhook_deliveries SET attempts = ?, next_attempt_at = NULL, updated_at = ? "
             "WHERE id = ? AND status = 'pending' AND attempts = ? AND next_attempt_at IS NOT NULL "
-            "RETURNING *", (number, utcnow(), delivery_id, number - 1)).fetchone()
+            "RETURNING *",
+            (number, utcnow(), delivery_id, number - 1),
+        ).fetchone()
         if row is None:
             return None
-        db.conn.execute("INSERT INTO webhook_attempts (delivery_id, attempt, started_at) VALUES (?,?,?)",
-                        (delivery_id, number, precise_now()))
+        db.conn.execute(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, started_at) VALUES (?,?,?)",
+            (delivery_id, number, precise_now()),
+        )
     return dict(row)
 
 
-def finish(db: Database, delivery_id: str, number: int, *, status_code: int | None, duration_ms: float | None,
-           error: str | None, url: str, next_at: float | None) -> str:
+def finish(
+    db: Database,
+    delivery_id: str,
+    number: int,
+    *,
+    status_code: int | None,
+    duration_ms: float | None,
+    error: str | None,
+    url: str,
+    next_at: float | None,
+) -> str:
     """Logs how attempt `number` went and moves the delivery on: succeeded, waiting for
     `next_at`, or failed. Returns the delivery's new status."""
     if error is None:
         status = "succeeded"
+    elif next_at is not None:
+        status = "pending"
     else:
-        status = "pending" if next_at is not None else "failed"
+        status = "failed"
     with db.write():
         db.conn.execute(
             "UPDATE webhook_attempts SET status_code = ?, duration_ms = ?, error = ? "
-            "WHERE delivery_id = ? AND attempt = ?", (status_code, duration_ms, error, delivery_id, number))
+            "WHERE delivery_id = ? AND attempt = ?",
+            (status_code, duration_ms, error, delivery_id, number),
+        )
         db.conn.execute(
             "UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, url = ?, updated_at = ? "
             "WHERE id = ? AND attempts = ?",
-            (status, next_at if status == "pending" else None, url, utcnow(), delivery_id, number))
+            (status, next_at if status == "pending" else None, url, utcnow(), delivery_id, number),
+        )
     return status
 
 
@@ -96,7 +125,8 @@ def reopen(db: Database, delivery_id: str, user_id: str, url: str, now: float) -
             "UPDATE webhook_deliveries SET status = 'pending', max_attempts = attempts + 1, "
             "next_attempt_at = ?, url = ?, updated_at = ? "
             "WHERE id = ? AND user_id = ? AND status IN ('succeeded', 'failed') RETURNING *",
-            (now, url, utcnow(), delivery_id, user_id)).fetchone()
+            (now, url, utcnow(), delivery_id, user_id),
+        ).fetchone()
     return dict(row) if row else None
 
 
@@ -105,24 +135,26 @@ def pending(db: Database) -> list[dict[str, Any]]:
 
 
 def last_attempt(db: Database, delivery_id: str) -> dict[str, Any] | None:
-    return db.one("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt DESC LIMIT 1",
-                  (delivery_id,))
+    return db.one("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt DESC LIMIT 1", (delivery_id,))
 
 
 def list_for_user(db: Database, user_id: str, *, limit: int, before_seq: int | None) -> list[dict[str, Any]]:
     if before_seq is None:
-        return db.all("SELECT * FROM webhook_deliveries WHERE user_id = ? ORDER BY seq DESC LIMIT ?",
-                      (user_id, limit))
-    return db.all("SELECT * FROM webhook_deliveries WHERE user_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                  (user_id, before_seq, limit))
+        return db.all("SELECT * FROM webhook_deliveries WHERE user_id = ? ORDER BY seq DESC LIMIT ?", (user_id, limit))
+    return db.all(
+        "SELECT * FROM webhook_deliveries WHERE user_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        (user_id, before_seq, limit),
+    )
 
 
 def attempts_for(db: Database, delivery_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     if not delivery_ids:
         return {}
     marks = ",".join("?" * len(delivery_ids))
-    rows = db.all(f"SELECT * FROM webhook_attempts WHERE delivery_id IN ({marks}) ORDER BY delivery_id, attempt",
-                  tuple(delivery_ids))
+    rows = db.all(
+        f"SELECT * FROM webhook_attempts WHERE delivery_id IN ({marks}) ORDER BY delivery_id, attempt",
+        tuple(delivery_ids),
+    )
     out: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         out.setdefault(row["delivery_id"], []).append(row)
@@ -143,11 +175,14 @@ def view(row: dict[str, Any], attempts: list[dict[str, Any]]) -> dict[str, Any]:
         "nextAttemptAt": iso(row["next_attempt_at"]) if row["status"] == "pending" else None,
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
-        "attempts": [{
-            "attempt": a["attempt"],
-            "startedAt": a["started_at"],
-            "statusCode": a["status_code"],
-            "durationMs": a["duration_ms"],
-            "error": a["error"],
-        } for a in attempts],
+        "attempts": [
+            {
+                "attempt": a["attempt"],
+                "startedAt": a["started_at"],
+                "statusCode": a["status_code"],
+                "durationMs": a["duration_ms"],
+                "error": a["error"],
+            }
+            for a in attempts
+        ],
     }

@@ -13,8 +13,8 @@ from typing import Any
 import msgspec
 
 from apexlocal.db.database import Database
-from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, Conflict
+from apexlocal.timestamps import utcnow
 
 MAX_KEY_LEN = 255
 
@@ -42,8 +42,9 @@ def lookup(db: Database, user_id: str, key: str | None, req_hash: str) -> tuple[
     return row["status"], msgspec.json.decode(row["body"])
 
 
-def run_once(db: Database, user_id: str, key: str | None, req_hash: str,
-             create: Callable[[], tuple[int, Any]]) -> tuple[int, Any, bool]:
+def run_once(
+    db: Database, user_id: str, key: str | None, req_hash: str, create: Callable[[], tuple[int, Any]]
+) -> tuple[int, Any, bool]:
     """Runs `create` (inside a write transaction) unless this key was seen; returns
     (status, body, replayed)."""
     with db.write():
@@ -57,6 +58,7 @@ def run_once(db: Database, user_id: str, key: str | None, req_hash: str,
         status, body = create()
         if key is not None:
             db.conn.execute(
-                "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) "
-                "VALUES (?,?,?,?,?,?)", (user_id, key, req_hash, status, msgspec.json.encode(body), utcnow()))
+                "INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at) VALUES (?,?,?,?,?,?)",
+                (user_id, key, req_hash, status, msgspec.json.encode(body), utcnow()),
+            )
     return status, body, False

@@ -11,12 +11,23 @@ from apexlocal.timestamps import utcnow
 TERMINAL = ("completed", "failed", "canceled")
 
 
-def insert(db: Database, *, job_id: str, user_id: str, job_type: str, queue: str, params: dict[str, Any],
-           model: str | None, model_id: str | None, cost: int) -> None:
+def insert(
+    db: Database,
+    *,
+    job_id: str,
+    user_id: str,
+    job_type: str,
+    queue: str,
+    params: dict[str, Any],
+    model: str | None,
+    model_id: str | None,
+    cost: int,
+) -> None:
     db.conn.execute(
         "INSERT INTO jobs (id, user_id, type, status, queue, params, model, model_id, credits_charged, "
         "created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (job_id, user_id, job_type, "queued", queue, json.dumps(params), model, model_id, cost, utcnow()))
+        (job_id, user_id, job_type, "queued", queue, json.dumps(params), model, model_id, cost, utcnow()),
+    )
 
 
 def get(db: Database, job_id: str) -> dict[str, Any] | None:
@@ -33,8 +44,9 @@ def outputs(db: Database, job_id: str) -> list[dict[str, Any]]:
 
 def queue_position(db: Database, job: dict[str, Any]) -> int:
     """1 for the next job to start on its queue."""
-    ahead = db.value("SELECT count(*) FROM jobs WHERE status = 'queued' AND queue = ? AND seq < ?",
-                     (job["queue"], job["seq"]))
+    ahead = db.value(
+        "SELECT count(*) FROM jobs WHERE status = 'queued' AND queue = ? AND seq < ?", (job["queue"], job["seq"])
+    )
     return ahead + 1
 
 
@@ -44,23 +56,29 @@ def claim(db: Database, job_id: str) -> dict[str, Any] | None:
         row = db.conn.execute(
             "UPDATE jobs SET status = 'processing', started_at = ?, attempts = attempts + 1, "
             "progress = 0, stage = 'starting' WHERE id = ? AND status = 'queued' AND cancel_requested = 0 "
-            "RETURNING *", (utcnow(), job_id)).fetchone()
+            "RETURNING *",
+            (utcnow(), job_id),
+        ).fetchone()
     return dict(row) if row else None
 
 
 def set_progress(db: Database, job_id: str, progress: float, stage: str) -> None:
     with db.write():
-        db.conn.execute("UPDATE jobs SET progress = ?, stage = ? WHERE id = ? AND status = 'processing'",
-                        (round(progress, 4), stage, job_id))
+        db.conn.execute(
+            "UPDATE jobs SET progress = ?, stage = ? WHERE id = ? AND status = 'processing'",
+            (round(progress, 4), stage, job_id),
+        )
 
 
 def cancel_requested(db: Database, job_id: str) -> bool:
     return bool(db.value("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)))
 
 
-def list_for_user(db: Database, user_id: str, *, limit: int, before_seq: int | None,
-                  job_type: str | None, status: str | None) -> list[dict[str, Any]]:
-    where, params = ["user_id = ?"], [user_id]
+def list_for_user(
+    db: Database, user_id: str, *, limit: int, before_seq: int | None, job_type: str | None, status: str | None
+) -> list[dict[str, Any]]:
+    where = ["user_id = ?"]
+    params: list[str | int] = [user_id]
     if before_seq is not None:
         where.append("seq < ?")
         params.append(before_seq)
@@ -91,5 +109,7 @@ def unfinished(db: Database) -> list[dict[str, Any]]:
 
 def output_by_key(db: Database, storage_key: str, user_id: str) -> dict[str, Any] | None:
     """An output of one of the user's jobs, by its storage key."""
-    return db.one("SELECT o.* FROM job_outputs o JOIN jobs j ON j.id = o.job_id "
-                  "WHERE o.storage_key = ? AND j.user_id = ?", (storage_key, user_id))
+    return db.one(
+        "SELECT o.* FROM job_outputs o JOIN jobs j ON j.id = o.job_id WHERE o.storage_key = ? AND j.user_id = ?",
+        (storage_key, user_id),
+    )

@@ -15,17 +15,30 @@ from apexlocal.timestamps import utcnow
 
 def insert_pending(db: Database, voice_id: str, user_id: str, name: str, cost: int) -> None:
     db.conn.execute(
-        "INSERT INTO voices (id, user_id, name, status, credits_charged, created_at) "
-        "VALUES (?,?,?,'pending',?,?)", (voice_id, user_id, name, cost, utcnow()))
+        "INSERT INTO voices (id, user_id, name, status, credits_charged, created_at) VALUES (?,?,?,'pending',?,?)",
+        (voice_id, user_id, name, cost, utcnow()),
+    )
 
 
-def mark_ready(db: Database, voice_id: str, *, clip_key: str, transcript: str, embedding: bytes | None,
-               embedding_kind: str | None, language: str, duration: float, sample_rate: int) -> bool:
-    return bool(db.conn.execute(
-        "UPDATE voices SET status = 'ready', clip_key = ?, transcript = ?, embedding = ?, embedding_kind = ?, "
-        "language = ?, duration = ?, sample_rate = ?, created_at = ? WHERE id = ? AND status = 'pending'",
-        (clip_key, transcript, embedding, embedding_kind, language, duration, sample_rate, utcnow(),
-         voice_id)).rowcount)
+def mark_ready(
+    db: Database,
+    voice_id: str,
+    *,
+    clip_key: str,
+    transcript: str,
+    embedding: bytes | None,
+    embedding_kind: str | None,
+    language: str,
+    duration: float,
+    sample_rate: int,
+) -> bool:
+    return bool(
+        db.conn.execute(
+            "UPDATE voices SET status = 'ready', clip_key = ?, transcript = ?, embedding = ?, embedding_kind = ?, "
+            "language = ?, duration = ?, sample_rate = ?, created_at = ? WHERE id = ? AND status = 'pending'",
+            (clip_key, transcript, embedding, embedding_kind, language, duration, sample_rate, utcnow(), voice_id),
+        ).rowcount
+    )
 
 
 def delete(db: Database, voice_id: str) -> bool:
