@@ -90,7 +90,7 @@ class LocalStorage:
         except NotFound:
             return False
 
-    def local_path(self, key: str) -> Path | None:
+    def local_path(self, key: str) -> Path:
         return self.resolve(key)
 
     def signed_url(self, key: str, base_url: str, ttl_seconds: int) -> str:

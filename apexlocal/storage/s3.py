@@ -63,19 +63,19 @@ class S3Storage:
 
     def put_file(self, key: str, source: Path, content_type: str) -> int:
         # An S3 object becomes visible only once its upload (multipart or not) completes.
-        self._client.upload_file(
-            str(source), self.bucket, check_key(key), ExtraArgs={"ContentType": content_type})
+        self._client.upload_file(str(source), self.bucket, check_key(key), ExtraArgs={"ContentType": content_type})
         return source.stat().st_size
 
     def delete_prefix(self, prefix: str) -> None:
         if not prefix:
             raise ValueError("refusing to delete every stored object (empty prefix)")
         pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": self.list_page_size})
+            Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": self.list_page_size}
+        )
         for page in pages:
             keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
             for start in range(0, len(keys), _DELETE_BATCH):
-                self._delete_batch(keys[start:start + _DELETE_BATCH])
+                self._delete_batch(keys[start : start + _DELETE_BATCH])
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
@@ -105,7 +105,7 @@ class S3Storage:
         """A key from this bucket's public URL, or from a presigned URL in the path style
         (`endpoint/bucket/key`) or the virtual-hosted style (`bucket.endpoint/key`)."""
         if self.public_base_url and url.startswith(self.public_base_url + "/"):
-            return unquote(urlsplit(url).path[len(urlsplit(self.public_base_url).path) + 1:]) or None
+            return unquote(urlsplit(url).path[len(urlsplit(self.public_base_url).path) + 1 :]) or None
         try:
             parts, endpoint = urlsplit(url), urlsplit(self._client.meta.endpoint_url)
         except ValueError:
@@ -123,7 +123,6 @@ class S3Storage:
         partial.replace(dest)
 
     def _delete_batch(self, objects: list[dict[str, str]]) -> None:
-        response = self._client.delete_objects(
-            Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+        response = self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
         if response.get("Errors"):
             raise ApexError(f"could not delete {len(response['Errors'])} objects from bucket {self.bucket}")

@@ -62,7 +62,7 @@ def key_from_url(secret: bytes, url: str) -> str | None:
     exp, sig = query.get("exp", [""])[-1], query.get("sig", [""])[-1]
     if parts.scheme not in ("http", "https") or at < 0 or not exp.isdigit() or len(exp) > 12 or not sig:
         return None
-    key = unquote(parts.path[at + len(ROUTE_PREFIX):])
+    key = unquote(parts.path[at + len(ROUTE_PREFIX) :])
     return key if verify(secret, key, int(exp), sig, now=int(exp)) else None
 
 

@@ -53,19 +53,27 @@ class FetchResult:
 
 @dataclass(frozen=True)
 class PostResult:
-    status: int | None          # the receiver's HTTP status; None when no response came
+    status: int | None  # the receiver's HTTP status; None when no response came
     duration_ms: float
-    error: str | None           # why the attempt failed, safe to log and show; None on 2xx
+    error: str | None  # why the attempt failed, safe to log and show; None on 2xx
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.status is not None and 200 <= self.status < 300
 
 
-def fetch_to_file(url: str, dest: Path, *, field: str, expect: tuple[str, ...],
-                  allow_private: bool, max_bytes: int, timeout: float,
-                  resolver: Resolver | None = None,
-                  ssl_context: ssl.SSLContext | None = None) -> FetchResult:
+def fetch_to_file(
+    url: str,
+    dest: Path,
+    *,
+    field: str,
+    expect: tuple[str, ...],
+    allow_private: bool,
+    max_bytes: int,
+    timeout: float,
+    resolver: Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> FetchResult:
     """GET `url` into `dest`, following up to 5 redirects, each hop checked again.
 
     `expect` holds accepted content-type prefixes (("image/",)); empty accepts any type.
@@ -74,22 +82,34 @@ def fetch_to_file(url: str, dest: Path, *, field: str, expect: tuple[str, ...],
     deadline = _Deadline(timeout)
     current = validate_url(url, field, allow_private=allow_private, resolver=resolver)
     for _hop in range(MAX_REDIRECTS + 1):
-        with _open(current, "GET", deadline, ssl_context, field, headers={
-                "Accept": _accept(expect), "Accept-Encoding": "identity"}) as response:
+        with _open(
+            current,
+            "GET",
+            deadline,
+            ssl_context,
+            field,
+            headers={"Accept": _accept(expect), "Accept-Encoding": "identity"},
+        ) as response:
             location = _redirect_location(response)
             if location is None:
                 _check_response(response, field, expect, max_bytes)
                 size = _save(response, dest, field, max_bytes, deadline)
                 return FetchResult(dest, _content_type(response), size, current.url)
-        current = validate_url(urljoin(current.url, location), field,
-                               allow_private=allow_private, resolver=resolver)
+        current = validate_url(urljoin(current.url, location), field, allow_private=allow_private, resolver=resolver)
     raise FetchError(f"{field}: too many redirects (more than {MAX_REDIRECTS})")
 
 
-def post_json(url: str, body: bytes, headers: Mapping[str, str], *, allow_private: bool,
-              timeout: float = 10.0, resolver: Resolver | None = None,
-              ssl_context: ssl.SSLContext | None = None,
-              field: str = "webhookUrl") -> PostResult:
+def post_json(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    allow_private: bool,
+    timeout: float = 10.0,
+    resolver: Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    field: str = "webhookUrl",
+) -> PostResult:
     """POST `body` as JSON to `url`; redirects are not followed and count as failures.
 
     Never raises for a refused URL or a network failure: the result says what happened, so
@@ -105,8 +125,7 @@ def post_json(url: str, body: bytes, headers: Mapping[str, str], *, allow_privat
         sent = dict(headers)
         if not any(name.lower() == "content-type" for name in sent):
             sent["Content-Type"] = "application/json"
-        with _open(target, "POST", _Deadline(timeout), ssl_context, field,
-                   headers=sent, content=body) as response:
+        with _open(target, "POST", _Deadline(timeout), ssl_context, field, headers=sent, content=body) as response:
             status = response.status_code
     except BadRequest as exc:
         return result(None, exc.message)
@@ -116,6 +135,7 @@ def post_json(url: str, body: bytes, headers: Mapping[str, str], *, allow_privat
 
 
 # One request -------------------------------------------------------------------------------
+
 
 class _Deadline:
     """One point in time that every network operation of a fetch must finish by."""
@@ -136,15 +156,27 @@ class _Deadline:
 
 
 @contextmanager
-def _open(target: ResolvedURL, method: str, deadline: _Deadline,
-          ssl_context: ssl.SSLContext | None, field: str, *, headers: Mapping[str, str],
-          content: bytes | None = None) -> Iterator[httpx.Response]:
+def _open(
+    target: ResolvedURL,
+    method: str,
+    deadline: _Deadline,
+    ssl_context: ssl.SSLContext | None,
+    field: str,
+    *,
+    headers: Mapping[str, str],
+    content: bytes | None = None,
+) -> Iterator[httpx.Response]:
     """Send one request to the pinned addresses of `target`; yield the streamed response."""
     if ssl_context is None and target.scheme == "https":
         ssl_context = _default_ssl_context()
     transport = _PinnedTransport(_PinnedBackend(target, deadline), ssl_context)
-    with httpx.Client(transport=transport, trust_env=False, follow_redirects=False,
-                      timeout=deadline.seconds, headers={"User-Agent": USER_AGENT}) as client:
+    with httpx.Client(
+        transport=transport,
+        trust_env=False,
+        follow_redirects=False,
+        timeout=deadline.seconds,
+        headers={"User-Agent": USER_AGENT},
+    ) as client:
         request = client.build_request(method, target.url, headers=headers, content=content)
         with _mapped_errors(field, deadline):
             response = client.send(request, stream=True)
@@ -154,9 +186,15 @@ def _open(target: ResolvedURL, method: str, deadline: _Deadline,
             response.close()
 
 
-_TRANSPORT_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
-                     httpcore.UnsupportedProtocol, httpx.TransportError, httpx.DecodingError,
-                     httpx.StreamError)
+_TRANSPORT_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpx.TransportError,
+    httpx.DecodingError,
+    httpx.StreamError,
+)
 
 
 @contextmanager
@@ -189,14 +227,14 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 # Reading the answer ------------------------------------------------------------------------
 
+
 def _redirect_location(response: httpx.Response) -> str | None:
     if response.status_code not in REDIRECT_STATUSES:
         return None
     return response.headers.get("Location") or None
 
 
-def _check_response(response: httpx.Response, field: str, expect: tuple[str, ...],
-                    max_bytes: int) -> None:
+def _check_response(response: httpx.Response, field: str, expect: tuple[str, ...], max_bytes: int) -> None:
     if not 200 <= response.status_code < 300:
         raise FetchError(f"{field}: could not be fetched (HTTP {response.status_code})")
     received = _content_type(response)
@@ -212,8 +250,7 @@ def _check_response(response: httpx.Response, field: str, expect: tuple[str, ...
         raise FetchError(_too_large(field, max_bytes))
 
 
-def _save(response: httpx.Response, dest: Path, field: str, max_bytes: int,
-          deadline: _Deadline) -> int:
+def _save(response: httpx.Response, dest: Path, field: str, max_bytes: int, deadline: _Deadline) -> int:
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.part")
     try:
@@ -245,6 +282,7 @@ def _too_large(field: str, max_bytes: int) -> str:
 
 # Pinned connections ------------------------------------------------------------------------
 
+
 class _PinnedBackend(httpcore.NetworkBackend):
     """Connects only to the checked addresses of one URL, within the fetch's deadline."""
 
@@ -252,26 +290,34 @@ class _PinnedBackend(httpcore.NetworkBackend):
         self._target, self._deadline = target, deadline
         self._inner = httpcore.SyncBackend()
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None,
-                    socket_options: typing.Iterable[typing.Any] | None = None,
-                    ) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
         if (host.lower(), port) != (self._target.host, self._target.port):
             raise httpcore.ConnectError("connection to an unchecked origin refused")
         failure: Exception = httpcore.ConnectError("no address")
         # The addresses are IP literals, so the socket layer does no name lookup of its own.
         for address in self._target.addresses:
             try:
-                stream = self._inner.connect_tcp(address, port, self._deadline.clamp(timeout),
-                                                 local_address, socket_options)
+                stream = self._inner.connect_tcp(
+                    address, port, self._deadline.clamp(timeout), local_address, socket_options
+                )
                 return _DeadlineStream(stream, self._deadline)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         raise failure
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: typing.Iterable[typing.Any] | None = None,
-                            ) -> httpcore.NetworkStream:
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
         raise httpcore.ConnectError("unix sockets are not reachable through the fetcher")
 
 
@@ -290,8 +336,9 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._inner.close()
 
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
         inner = self._inner.start_tls(ssl_context, server_hostname, self._deadline.clamp(timeout))
         return _DeadlineStream(inner, self._deadline)
 
@@ -316,18 +363,31 @@ class _PinnedTransport(httpx.BaseTransport):
 
     def __init__(self, backend: _PinnedBackend, ssl_context: ssl.SSLContext | None) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context, network_backend=backend,
-            max_connections=1, retries=0)
+            ssl_context=ssl_context, network_backend=backend, max_connections=1, retries=0
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.SyncByteStream)
-        response = self._pool.handle_request(httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(scheme=request.url.raw_scheme, host=request.url.raw_host,
-                             port=request.url.port, target=request.url.raw_path),
-            headers=request.headers.raw, content=request.stream, extensions=request.extensions))
-        return httpx.Response(status_code=response.status, headers=response.headers,
-                              stream=_ResponseStream(response), extensions=response.extensions)
+        response = self._pool.handle_request(
+            httpcore.Request(
+                method=request.method,
+                url=httpcore.URL(
+                    scheme=request.url.raw_scheme,
+                    host=request.url.raw_host,
+                    port=request.url.port,
+                    target=request.url.raw_path,
+                ),
+                headers=request.headers.raw,
+                content=request.stream,
+                extensions=request.extensions,
+            )
+        )
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_ResponseStream(response),
+            extensions=response.extensions,
+        )
 
     def close(self) -> None:
         self._pool.close()

@@ -47,8 +47,14 @@ def headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, 
     }
 
 
-def verify(secret: str, body: bytes, received: Mapping[str, str], *,
-           tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> bool:
+def verify(
+    secret: str,
+    body: bytes,
+    received: Mapping[str, str],
+    *,
+    tolerance: int = TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> bool:
     """True when `received` headers carry a valid v1 signature of `body`, made within tolerance."""
     lowered = {k.lower(): v for k, v in received.items()}
     msg_id = lowered.get("webhook-id", "")
@@ -60,12 +66,13 @@ def verify(secret: str, body: bytes, received: Mapping[str, str], *,
         return False
     expected = sign(secret, msg_id, int(stamp), body).encode()
     # The header may list several space-separated signatures (one per secret during rotation).
-    return any(hmac.compare_digest(expected, candidate.encode())
-               for candidate in lowered.get("webhook-signature", "").split())
+    return any(
+        hmac.compare_digest(expected, candidate.encode()) for candidate in lowered.get("webhook-signature", "").split()
+    )
 
 
 def _key(secret: str) -> bytes:
-    encoded = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
+    encoded = secret[len(SECRET_PREFIX) :] if secret.startswith(SECRET_PREFIX) else secret
     try:
         key = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):

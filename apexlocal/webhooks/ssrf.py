@@ -32,12 +32,12 @@ _V6 = ipaddress.IPv6Network
 # Cloud metadata and platform endpoints: refused even when private targets are allowed, because
 # reaching them hands out the host's credentials rather than a LAN service.
 _METADATA_NETS = (
-    _V4("169.254.169.0/24"),    # AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle (IMDS)
-    _V4("169.254.170.0/24"),    # AWS ECS task metadata
+    _V4("169.254.169.0/24"),  # AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle (IMDS)
+    _V4("169.254.170.0/24"),  # AWS ECS task metadata
     _V4("100.100.100.200/32"),  # Alibaba Cloud
-    _V4("168.63.129.16/32"),    # Azure WireServer (a public-range address, hence listed)
-    _V4("192.0.0.192/32"),      # Oracle Cloud (legacy)
-    _V6("fd00:ec2::/32"),       # AWS IMDS over IPv6 (fd00:ec2::254)
+    _V4("168.63.129.16/32"),  # Azure WireServer (a public-range address, hence listed)
+    _V4("192.0.0.192/32"),  # Oracle Cloud (legacy)
+    _V6("fd00:ec2::/32"),  # AWS IMDS over IPv6 (fd00:ec2::254)
 )
 
 # Checked in order; the first match names the class in the error message.
@@ -77,29 +77,43 @@ _V6_CLASSES: tuple[tuple[_V6, str], ...] = (
 )
 
 # What `allow_private` opens: a team's own LAN, VPN (CGNAT ranges are Tailscale's) and this host.
-_PRIVATE_CLASSES = frozenset(
-    {"loopback", "private", "link-local", "site-local", "unique-local", "shared CGNAT space"})
+_PRIVATE_CLASSES = frozenset({"loopback", "private", "link-local", "site-local", "unique-local", "shared CGNAT space"})
 
 # Names of cloud metadata services: refused always, before any lookup.
-_METADATA_NAMES = frozenset({
-    "metadata", "metadata.google.internal", "metadata.goog", "instance-data",
-    "instance-data.ec2.internal", "metadata.azure.com", "metadata.oraclecloud.com",
-    "metadata.tencentyun.com",
-})
+_METADATA_NAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.com",
+        "metadata.oraclecloud.com",
+        "metadata.tencentyun.com",
+    }
+)
 # Names that only mean something inside this host or its LAN: refused unless private targets are
 # allowed (then the addresses they resolve to are still checked).
-_LOCAL_NAMES = frozenset({
-    "localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback",
-    "kubernetes.default", "kubernetes.default.svc",
-})
+_LOCAL_NAMES = frozenset(
+    {
+        "localhost",
+        "localhost.localdomain",
+        "ip6-localhost",
+        "ip6-loopback",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+    }
+)
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".arpa")
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # WHATWG URL parsers read a host whose last label is numeric as an IPv4 address in decimal,
 # octal, hex or short form; only the plain dotted quad is accepted, so every parser agrees.
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
-_DOTTED_QUAD = re.compile(r"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-                          r"(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$")
+_DOTTED_QUAD = re.compile(
+    r"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+    r"(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$"
+)
 _PORT = re.compile(r"^[0-9]{1,5}$")
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 
@@ -112,13 +126,13 @@ class UnsafeURL(BadRequest):
 class ResolvedURL:
     """A URL that passed the policy, with the only addresses a connection may go to."""
 
-    url: str                      # normalised: scheme://host[:port]/path?query, no fragment
+    url: str  # normalised: scheme://host[:port]/path?query, no fragment
     scheme: str
-    host: str                     # ASCII (IDNA), lowercase, no trailing dot, no brackets
+    host: str  # ASCII (IDNA), lowercase, no trailing dot, no brackets
     port: int
-    target: str                   # path and query, as sent in the request line
-    addresses: tuple[str, ...]    # every address checked, in resolver order
-    is_literal: bool              # the host was an IP address, not a name
+    target: str  # path and query, as sent in the request line
+    addresses: tuple[str, ...]  # every address checked, in resolver order
+    is_literal: bool  # the host was an IP address, not a name
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -127,8 +141,7 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def validate_url(url: str, field: str, *, allow_private: bool,
-                 resolver: Resolver | None = None) -> ResolvedURL:
+def validate_url(url: str, field: str, *, allow_private: bool, resolver: Resolver | None = None) -> ResolvedURL:
     """Check `url` against the policy and resolve its host once; raise `UnsafeURL` if refused.
 
     `allow_private` lets loopback, private, link-local and CGNAT targets through, and plain http
@@ -137,20 +150,27 @@ def validate_url(url: str, field: str, *, allow_private: bool,
     scheme, host, port, target, literal = _parse(url, field)
     if literal is None:
         if scheme == "http" and not allow_private:
-            raise UnsafeURL(f"{field}: must use https")   # before any lookup
+            raise UnsafeURL(f"{field}: must use https")  # before any lookup
         _check_name(host, field, allow_private)
         addresses = _resolve(host, port, field, resolver or system_resolver)
     else:
         addresses = [literal]
     for address in addresses:
-        _check_address(address, host, field, allow_private=allow_private,
-                       literal=literal is not None)
+        _check_address(address, host, field, allow_private=allow_private, literal=literal is not None)
     if scheme == "http" and not (allow_private and all(_is_private_class(a) for a in addresses)):
-        raise UnsafeURL(f"{field}: must use https" + (
-            " (plain http is only allowed for private addresses)" if allow_private else ""))
+        raise UnsafeURL(
+            f"{field}: must use https"
+            + (" (plain http is only allowed for private addresses)" if allow_private else "")
+        )
     return ResolvedURL(
-        url=_agreed_url(scheme, host, port, target, field), scheme=scheme, host=host, port=port,
-        target=target, addresses=tuple(str(a) for a in addresses), is_literal=literal is not None)
+        url=_agreed_url(scheme, host, port, target, field),
+        scheme=scheme,
+        host=host,
+        port=port,
+        target=target,
+        addresses=tuple(str(a) for a in addresses),
+        is_literal=literal is not None,
+    )
 
 
 def classify(address: IPAddress) -> str | None:
@@ -178,23 +198,22 @@ def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
     if address.version == 4:
         return None
     packed = int(address)
-    if address.ipv4_mapped is not None:                      # ::ffff:a.b.c.d
+    if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d
         return address.ipv4_mapped
-    if packed >> 32 == 0xFFFF0000:                           # ::ffff:0:a.b.c.d (SIIT)
+    if packed >> 32 == 0xFFFF0000:  # ::ffff:0:a.b.c.d (SIIT)
         return ipaddress.IPv4Address(packed & 0xFFFFFFFF)
-    if packed >> 32 == 0 and packed > 1:                     # ::a.b.c.d (deprecated)
+    if packed >> 32 == 0 and packed > 1:  # ::a.b.c.d (deprecated)
         return ipaddress.IPv4Address(packed & 0xFFFFFFFF)
-    if address in _V6("64:ff9b::/96"):                      # NAT64 well-known prefix
+    if address in _V6("64:ff9b::/96"):  # NAT64 well-known prefix
         return ipaddress.IPv4Address(packed & 0xFFFFFFFF)
-    return address.sixtofour                                 # 2002:AABB:CCDD::/48
+    return address.sixtofour  # 2002:AABB:CCDD::/48
 
 
 def _is_private_class(address: IPAddress) -> bool:
     return classify(address) in _PRIVATE_CLASSES
 
 
-def _check_address(address: IPAddress, host: str, field: str, *, allow_private: bool,
-                   literal: bool) -> None:
+def _check_address(address: IPAddress, host: str, field: str, *, allow_private: bool, literal: bool) -> None:
     kind = classify(address)
     if kind is None or (allow_private and _is_private_class(address)):
         return
@@ -239,6 +258,7 @@ def _resolve(host: str, port: int, field: str, resolver: Resolver) -> list[IPAdd
 
 
 # Parsing -------------------------------------------------------------------------------------
+
 
 def _parse(url: str, field: str) -> tuple[str, str, int, str, IPAddress | None]:
     if not isinstance(url, str) or not url or len(url) > 2048:
@@ -298,8 +318,7 @@ def _parse_host(raw: str, field: str) -> tuple[str, IPAddress | None]:
     labels = host.split(".")
     if _NUMERIC_LABEL.match(labels[-1]):
         if not _DOTTED_QUAD.match(host):
-            raise UnsafeURL(f"{field}: host {raw!r} is not a valid host name or dotted-quad "
-                            "IPv4 address")
+            raise UnsafeURL(f"{field}: host {raw!r} is not a valid host name or dotted-quad IPv4 address")
         return host, ipaddress.IPv4Address(host)
     if len(host) > 253 or not all(_LABEL.match(label) for label in labels):
         raise UnsafeURL(f"{field}: host {raw!r} is not a valid host name")

@@ -6,14 +6,15 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from apexlocal.errors import NotFound
 from apexlocal.settings import Settings
-from apexlocal.storage import make_storage
 from apexlocal.storage import local as local_module
+from apexlocal.storage import make_storage
 from apexlocal.storage.local import LocalStorage, check_key
 from apexlocal.storage.signing import verify
 
@@ -72,7 +73,7 @@ def test_put_file_never_exposes_a_partial_file(
     seen: list[bytes] = []
     real_copy = shutil.copyfileobj
 
-    def copy_and_look(src, dst, length=0):  # type: ignore[no-untyped-def]
+    def copy_and_look(src: BinaryIO, dst: BinaryIO, length: int = 0) -> None:
         dst.write(src.read(100))
         dst.flush()
         seen.append(dest.read_bytes())  # half of the new file is on disk right now
@@ -90,7 +91,7 @@ def test_failed_put_keeps_the_old_file_and_no_temp_file(
     key = "outputs/u1/j1/output.png"
     storage.put_file(key, make_source(tmp_path, b"old", "old.bin"), "image/png")
 
-    def broken_copy(src, dst, length=0):  # type: ignore[no-untyped-def]
+    def broken_copy(src: BinaryIO, dst: BinaryIO, length: int = 0) -> None:
         dst.write(b"partial")
         raise OSError("disk full")
 
@@ -188,7 +189,7 @@ def test_delete_prefix_of_nothing_is_fine(storage: LocalStorage) -> None:
 
 
 def test_delete_prefix_refuses_empty_and_unsafe_prefixes(storage: LocalStorage) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="empty prefix"):
         storage.delete_prefix("")
     for prefix in ("../", "a/../../", "/etc/", "a\\..\\"):
         with pytest.raises(NotFound):

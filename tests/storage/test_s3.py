@@ -83,7 +83,7 @@ def test_delete_prefix(endpoint: str, bucket: str, client: Any, source: Path) ->
     storage.delete_prefix("outputs/u1/j")
     assert keys_in(client, bucket) == ["outputs/u2/j1/a.png"]
     storage.delete_prefix("outputs/nobody/")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="empty prefix"):
         storage.delete_prefix("")
 
 
@@ -118,8 +118,7 @@ def test_presigned_url_lifetime_is_capped_at_a_week(endpoint: str, bucket: str) 
 
 def test_public_base_url_mode(endpoint: str, bucket: str, client: Any, source: Path) -> None:
     # A publicly readable bucket, reached by its plain path, stands in for a CDN or an R2 custom domain.
-    statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-                 "Resource": f"arn:aws:s3:::{bucket}/*"}
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
     policy = {"Version": "2012-10-17", "Statement": [statement]}
     client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
     storage = make(endpoint, bucket, public_base_url=f"{endpoint}/{bucket}/")
@@ -135,8 +134,13 @@ def test_make_storage_builds_the_s3_backend(endpoint: str, bucket: str, source: 
     from apexlocal.storage.s3 import S3Storage
 
     settings = Settings(
-        data_dir=tmp_path, storage_backend="s3", s3_bucket=bucket, s3_endpoint_url=endpoint,
-        s3_region=REGION, s3_access_key_id="testing", s3_secret_access_key="testing",
+        data_dir=tmp_path,
+        storage_backend="s3",
+        s3_bucket=bucket,
+        s3_endpoint_url=endpoint,
+        s3_region=REGION,
+        s3_access_key_id="testing",
+        s3_secret_access_key="testing",
     )
     storage = make_storage(settings, b"unused" * 6)
     assert isinstance(storage, S3Storage)

@@ -6,26 +6,41 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from apexlocal.app import create_app
 from apexlocal.jobs.inputs import fetch_input
+from apexlocal.jobs.services import Services
 from apexlocal.storage.signing import file_url
-from tests.conftest import add_account, make_settings, wait_for_job
+from tests.conftest import Account, add_account, make_settings, wait_for_job
 from tests.storage.conftest import REGION
 
 
+class S3Client(TestClient[Litestar]):
+    services: Services
+    account: Account
+
+
 @pytest.fixture
-def s3_client(tmp_path: Path, models_dir: Path, endpoint: str, bucket: str):
-    settings = make_settings(tmp_path / "data", models_dir, storage_backend="s3", s3_bucket=bucket,
-                             s3_endpoint_url=endpoint, s3_region=REGION, s3_access_key_id="testing",
-                             s3_secret_access_key="testing")
+def s3_client(tmp_path: Path, models_dir: Path, endpoint: str, bucket: str) -> Iterator[S3Client]:
+    settings = make_settings(
+        tmp_path / "data",
+        models_dir,
+        storage_backend="s3",
+        s3_bucket=bucket,
+        s3_endpoint_url=endpoint,
+        s3_region=REGION,
+        s3_access_key_id="testing",
+        s3_secret_access_key="testing",
+    )
     app = create_app(settings)
-    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+    with S3Client(app, base_url="http://127.0.0.1:8000") as client:
         client.services = app.state.services
         client.account = add_account(app.state.services.db, settings, "s3@example.com")
         yield client
@@ -41,8 +56,7 @@ def _png() -> bytes:
 
 def test_output_url_is_a_presigned_bucket_url(s3_client, endpoint, bucket):
     headers = s3_client.account.headers
-    r = s3_client.post("/api/generate/image", json={"prompt": "a boat", "width": 256, "height": 256},
-                       headers=headers)
+    r = s3_client.post("/api/generate/image", json={"prompt": "a boat", "width": 256, "height": 256}, headers=headers)
     job = wait_for_job(s3_client, r.json()["data"]["jobId"], headers)
     assert job["status"] == "completed", job
     url = job["outputUrl"]
@@ -57,8 +71,7 @@ def test_output_url_is_a_presigned_bucket_url(s3_client, endpoint, bucket):
 
 def test_uploads_go_to_the_bucket_and_feed_jobs_from_it(s3_client, endpoint, bucket, tmp_path):
     account = s3_client.account
-    r = s3_client.post("/api/upload/image", files={"file": ("red.png", _png(), "image/png")},
-                       headers=account.headers)
+    r = s3_client.post("/api/upload/image", files={"file": ("red.png", _png(), "image/png")}, headers=account.headers)
     assert r.status_code == 201, r.text
     url = r.json()["data"]["url"]
     assert url.startswith(f"{endpoint}/{bucket}/uploads/")

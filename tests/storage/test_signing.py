@@ -48,8 +48,16 @@ def test_signature_covers_key_expiry_and_secret(key: str, expires: int, secret: 
 
 @pytest.mark.parametrize(
     "sig",
-    ["", "x", sign(SECRET, KEY, EXP)[:-1], sign(SECRET, KEY, EXP) + "A", sign(SECRET, KEY, EXP).upper(),
-     sign(SECRET, KEY, EXP) + "=", "é" * 43, "\x00" * 43],
+    [
+        "",
+        "x",
+        sign(SECRET, KEY, EXP)[:-1],
+        sign(SECRET, KEY, EXP) + "A",
+        sign(SECRET, KEY, EXP).upper(),
+        sign(SECRET, KEY, EXP) + "=",
+        "é" * 43,
+        "\x00" * 43,
+    ],
 )
 def test_tampered_signature_is_refused(sig: str) -> None:
     assert not verify(SECRET, KEY, EXP, sig, NOW)

@@ -5,6 +5,7 @@ import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import trustme
@@ -24,8 +25,9 @@ def _can_bind(host: str) -> bool:
 
 
 # Linux routes all of 127.0.0.0/8 to loopback; macOS configures 127.0.0.1 only.
-needs_second_loopback = pytest.mark.skipif(not _can_bind("127.0.0.2"),
-                                           reason="127.0.0.2 is not a loopback address here")
+needs_second_loopback = pytest.mark.skipif(
+    not _can_bind("127.0.0.2"), reason="127.0.0.2 is not a loopback address here"
+)
 
 
 @pytest.fixture
@@ -33,8 +35,8 @@ def serve() -> Iterator[Callable[..., Server]]:
     """Start loopback servers for one test; all are stopped at its end."""
     started: list[Server] = []
 
-    def start(*args: object, **kwargs: object) -> Server:
-        server = Server(*args, **kwargs)  # type: ignore[arg-type]
+    def start(*args: Any, **kwargs: Any) -> Server:
+        server = Server(*args, **kwargs)
         started.append(server)
         return server
 
@@ -61,7 +63,9 @@ def internet(monkeypatch: pytest.MonkeyPatch) -> Internet:
     net = Internet()
     real_connect, real_lookup = socket.create_connection, socket.getaddrinfo
 
-    def create_connection(address, timeout=None, source_address=None, **kw):  # type: ignore[no-untyped-def]
+    def create_connection(
+        address: tuple[str, int], timeout: float | None = None, source_address: Any = None, **kw: Any
+    ) -> socket.socket:
         host, port = address[0], address[1]
         net.connects.append((host, port))
         if host in net.routes:
@@ -70,10 +74,11 @@ def internet(monkeypatch: pytest.MonkeyPatch) -> Internet:
             raise ConnectionRefusedError(f"test network: {host} is not routed")
         return real_connect(address, timeout, source_address, **kw)
 
-    def getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
-        net.lookups.append(str(host))
-        if not _is_literal(str(host)):
-            raise socket.gaierror(socket.EAI_NONAME, f"test network: no DNS for {host}")
+    def getaddrinfo(host: str | bytes | None, *args: Any, **kwargs: Any) -> list[Any]:
+        name = str(host)
+        net.lookups.append(name)
+        if not _is_literal(name):
+            raise socket.gaierror(socket.EAI_NONAME, f"test network: no DNS for {name}")
         return real_lookup(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "create_connection", create_connection)
@@ -96,9 +101,9 @@ def _on_this_host(host: str) -> bool:
 
 @dataclass
 class TLS:
-    server: ssl.SSLContext           # serves a certificate for TLS_NAMES
-    client: ssl.SSLContext           # trusts the test CA only
-    sni: list[str]                   # server names the server was asked for
+    server: ssl.SSLContext  # serves a certificate for TLS_NAMES
+    client: ssl.SSLContext  # trusts the test CA only
+    sni: list[str]  # server names the server was asked for
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +116,7 @@ def tls(_ca: trustme.CA) -> TLS:
     seen: list[str] = []
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     _ca.issue_cert(*TLS_NAMES).configure_cert(server)
-    server.sni_callback = lambda _sock, name, _ctx: seen.append(name)  # type: ignore[assignment,misc,return-value]
+    server.sni_callback = lambda _sock, name, _ctx: seen.append(name)
     client = ssl.create_default_context()
     _ca.configure_trust(client)
     return TLS(server, client, seen)

@@ -33,17 +33,20 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         owner = self.server.owner
-        owner.requests.append(Seen(self.command, self.path,
-                                   {k.lower(): v for k, v in self.headers.items()}, body))
+        owner.requests.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         owner.respond(self, owner)
 
     do_GET = do_POST = do_PUT = do_HEAD = _handle
 
-    def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-              content_type: str = "application/octet-stream") -> None:
+    def reply(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/octet-stream",
+    ) -> None:
         self.send_response(status)
-        all_headers = {"Content-Type": content_type, "Content-Length": str(len(body)),
-                       **(headers or {})}
+        all_headers = {"Content-Type": content_type, "Content-Length": str(len(body)), **(headers or {})}
         for name, value in all_headers.items():
             self.send_header(name, value)
         self.end_headers()
@@ -62,8 +65,9 @@ class _HTTPServer6(_HTTPServer):
 class Server:
     """A server on `host`, port 0 unless given; every request is recorded in `requests`."""
 
-    def __init__(self, respond: Respond, host: str = "127.0.0.1", port: int = 0,
-                 tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, respond: Respond, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.respond = respond
         self.requests: list[Seen] = []
         self.stopping = threading.Event()
@@ -73,8 +77,7 @@ class Server:
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.host, self.port = host, self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def url(self, path: str = "/", host: str | None = None, scheme: str = "http") -> str:
@@ -131,7 +134,7 @@ def stall(seconds: float) -> Respond:
 class StubResolver:
     """Answers from a table; a list of answer lists is served one per call (the last repeats)."""
 
-    table: dict[str, Sequence[str] | list[Sequence[str]]] = field(default_factory=dict)
+    table: dict[str, Sequence[str] | Sequence[Sequence[str]]] = field(default_factory=dict)
     calls: list[tuple[str, int]] = field(default_factory=list)
 
     def __call__(self, host: str, port: int) -> list[str]:
@@ -142,4 +145,4 @@ class StubResolver:
         if answers and not isinstance(answers[0], str):
             index = min(len([c for c in self.calls if c[0] == host]) - 1, len(answers) - 1)
             return list(answers[index])
-        return list(answers)  # type: ignore[arg-type]
+        return [answer for answer in answers if isinstance(answer, str)]

@@ -6,11 +6,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from apexlocal.webhooks.fetch import FetchError, fetch_to_file
+from apexlocal.webhooks.fetch import FetchError, FetchResult, fetch_to_file
 from apexlocal.webhooks.ssrf import UnsafeURL
 
 from .servers import Handler, Server, StubResolver, drip, ok, redirect, stall, status
@@ -20,11 +21,16 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 Serve = Callable[..., Server]
 
 
-def fetch(url: str, dest: Path, **overrides: object):  # type: ignore[no-untyped-def]
-    options: dict[str, object] = {"field": "image", "expect": ("image/",), "allow_private": True,
-                                  "max_bytes": 1_000_000, "timeout": 5.0}
+def fetch(url: str, dest: Path, **overrides: Any) -> FetchResult:
+    options: dict[str, Any] = {
+        "field": "image",
+        "expect": ("image/",),
+        "allow_private": True,
+        "max_bytes": 1_000_000,
+        "timeout": 5.0,
+    }
     options.update(overrides)
-    return fetch_to_file(url, dest, **options)  # type: ignore[arg-type]
+    return fetch_to_file(url, dest, **options)
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -46,27 +52,28 @@ def test_fetches_to_the_file(serve: Serve, tmp_path: Path) -> None:
     assert leftovers(tmp_path / "in") == ["cat.png"]
 
 
-def test_plain_http_is_refused_unless_private_targets_are_allowed(serve: Serve,
-                                                                  tmp_path: Path) -> None:
+def test_plain_http_is_refused_unless_private_targets_are_allowed(serve: Serve, tmp_path: Path) -> None:
     server = serve(ok(PNG, "image/png"))
     with pytest.raises(UnsafeURL, match=r"^image: must use https$"):
-        fetch("http://media.example/cat.png", tmp_path / "x.png", allow_private=False,
-              resolver=StubResolver({"media.example": ["93.184.216.34"]}))
+        fetch(
+            "http://media.example/cat.png",
+            tmp_path / "x.png",
+            allow_private=False,
+            resolver=StubResolver({"media.example": ["93.184.216.34"]}),
+        )
     with pytest.raises(UnsafeURL, match=r"^image: must resolve to a public address \(127"):
         fetch(server.url(), tmp_path / "x.png", allow_private=False)
     assert server.requests == []
     assert leftovers(tmp_path) == []
 
 
-def test_content_type_mismatch_names_the_field_and_the_type(serve: Serve,
-                                                            tmp_path: Path) -> None:
+def test_content_type_mismatch_names_the_field_and_the_type(serve: Serve, tmp_path: Path) -> None:
     server = serve(ok(b"<html></html>", "text/html; charset=utf-8"))
     with pytest.raises(FetchError) as caught:
         fetch(server.url(), tmp_path / "x.png", field="avatarImage")
     assert caught.value.message == "avatarImage: expected image/*, got text/html"
-    with pytest.raises(FetchError, match="^sampleAudioUrl: expected audio/\\*, video/\\*, got"):
-        fetch(server.url(), tmp_path / "x.wav", field="sampleAudioUrl",
-              expect=("audio/", "video/"))
+    with pytest.raises(FetchError, match=r"^sampleAudioUrl: expected audio/\*, video/\*, got"):
+        fetch(server.url(), tmp_path / "x.wav", field="sampleAudioUrl", expect=("audio/", "video/"))
     assert leftovers(tmp_path) == []
 
 
@@ -76,8 +83,7 @@ def test_any_type_is_accepted_when_nothing_is_expected(serve: Serve, tmp_path: P
     assert result.content_type == "text/html"
 
 
-def test_declared_size_over_the_cap_is_refused_before_reading(serve: Serve,
-                                                              tmp_path: Path) -> None:
+def test_declared_size_over_the_cap_is_refused_before_reading(serve: Serve, tmp_path: Path) -> None:
     server = serve(ok(PNG, "image/png"))
     with pytest.raises(FetchError) as caught:
         fetch(server.url(), tmp_path / "x.png", max_bytes=len(PNG) - 1)
@@ -85,8 +91,7 @@ def test_declared_size_over_the_cap_is_refused_before_reading(serve: Serve,
     assert leftovers(tmp_path) == []
 
 
-def test_streamed_size_over_the_cap_stops_and_leaves_nothing(serve: Serve,
-                                                             tmp_path: Path) -> None:
+def test_streamed_size_over_the_cap_stops_and_leaves_nothing(serve: Serve, tmp_path: Path) -> None:
     def chunked(handler: Handler, _server: Server) -> None:
         # No Content-Length: only counting the bytes as they arrive can stop it.
         handler.send_response(200)
@@ -102,13 +107,12 @@ def test_streamed_size_over_the_cap_stops_and_leaves_nothing(serve: Serve,
             pass
 
     server = serve(chunked)
-    with pytest.raises(FetchError, match="^image: larger than the limit of 10000 bytes$"):
+    with pytest.raises(FetchError, match=r"^image: larger than the limit of 10000 bytes$"):
         fetch(server.url(), tmp_path / "x.png", max_bytes=10_000)
     assert leftovers(tmp_path) == []
 
 
-def test_a_body_cut_short_leaves_the_previous_file_untouched(serve: Serve,
-                                                              tmp_path: Path) -> None:
+def test_a_body_cut_short_leaves_the_previous_file_untouched(serve: Serve, tmp_path: Path) -> None:
     def truncated(handler: Handler, _server: Server) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "image/png")
@@ -119,16 +123,15 @@ def test_a_body_cut_short_leaves_the_previous_file_untouched(serve: Serve,
 
     dest = tmp_path / "x.png"
     dest.write_bytes(b"previous")
-    with pytest.raises(FetchError, match="^image: the connection failed$"):
+    with pytest.raises(FetchError, match=r"^image: the connection failed$"):
         fetch(serve(truncated).url(), dest)
     assert dest.read_bytes() == b"previous"
     assert leftovers(tmp_path) == ["x.png"]
 
 
 def test_compressed_answers_are_refused(serve: Serve, tmp_path: Path) -> None:
-    server = serve(lambda h, _s: h.reply(200, b"\x1f\x8b", {"Content-Encoding": "gzip"},
-                                         content_type="image/png"))
-    with pytest.raises(FetchError, match="^image: compressed responses are not accepted$"):
+    server = serve(lambda h, _s: h.reply(200, b"\x1f\x8b", {"Content-Encoding": "gzip"}, content_type="image/png"))
+    with pytest.raises(FetchError, match=r"^image: compressed responses are not accepted$"):
         fetch(server.url(), tmp_path / "x.png")
 
 
@@ -159,14 +162,15 @@ def test_one_deadline_caps_a_body_that_drips_forever(serve: Serve, tmp_path: Pat
 def test_connection_refused_is_reported_in_our_words(tmp_path: Path) -> None:
     import socket
 
-    with socket.socket() as probe:        # a port that nothing listens on
+    with socket.socket() as probe:  # a port that nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(FetchError, match="^image: could not connect to the server$"):
+    with pytest.raises(FetchError, match=r"^image: could not connect to the server$"):
         fetch(f"http://127.0.0.1:{port}/", tmp_path / "x.png")
 
 
 # Redirects -------------------------------------------------------------------------------
+
 
 def test_redirects_are_followed_and_each_hop_is_checked(serve: Serve, tmp_path: Path) -> None:
     final = serve(ok(PNG, "image/png"))
@@ -197,17 +201,19 @@ def test_more_than_five_redirects_fail(serve: Serve, tmp_path: Path) -> None:
     assert len(server.requests) == 6
 
 
-@pytest.mark.parametrize("location", [
-    "http://0.0.0.0:{port}/secret",                      # unspecified: reaches loopback on Linux
-    "http://127.1:{port}/secret",                        # short form, inet_aton reads 127.0.0.1
-    "http://2130706433:{port}/secret",                   # decimal
-    "http://0x7f.0.0.1:{port}/secret",                   # hex
-    "http://user:pw@127.0.0.1:{port}/secret",            # user info
-    "http://metadata.google.internal:{port}/secret",     # metadata name (resolves to loopback here)
-    "http://[::ffff:169.254.169.254]:{port}/secret",     # metadata, IPv4-mapped
-])
-def test_a_redirect_to_a_refused_target_reaches_nothing(serve: Serve, tmp_path: Path,
-                                                        location: str) -> None:
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://0.0.0.0:{port}/secret",  # unspecified: reaches loopback on Linux
+        "http://127.1:{port}/secret",  # short form, inet_aton reads 127.0.0.1
+        "http://2130706433:{port}/secret",  # decimal
+        "http://0x7f.0.0.1:{port}/secret",  # hex
+        "http://user:pw@127.0.0.1:{port}/secret",  # user info
+        "http://metadata.google.internal:{port}/secret",  # metadata name (resolves to loopback here)
+        "http://[::ffff:169.254.169.254]:{port}/secret",  # metadata, IPv4-mapped
+    ],
+)
+def test_a_redirect_to_a_refused_target_reaches_nothing(serve: Serve, tmp_path: Path, location: str) -> None:
     canary = serve(ok(b"secret", "image/png"))
     receiver = serve(redirect(location.format(port=canary.port)))
     resolver = StubResolver({"metadata.google.internal": ["127.0.0.1"]})

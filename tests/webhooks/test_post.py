@@ -35,8 +35,7 @@ def test_an_ipv6_loopback_receiver_is_reached_through_its_literal(serve: Serve) 
 
 def test_a_content_type_given_by_the_caller_is_kept(serve: Serve) -> None:
     receiver = serve(status(202))
-    post_json(receiver.url(), BODY, {"content-type": "application/json; charset=utf-8"},
-              allow_private=True)
+    post_json(receiver.url(), BODY, {"content-type": "application/json; charset=utf-8"}, allow_private=True)
     assert receiver.requests[0].headers["content-type"] == "application/json; charset=utf-8"
 
 
@@ -73,8 +72,9 @@ def test_http_to_a_public_host_is_refused_even_with_allow_private() -> None:
 
 def test_metadata_is_refused_even_with_allow_private() -> None:
     result = post_json("http://169.254.169.254/latest/meta-data/", BODY, {}, allow_private=True)
-    assert result.error == ("webhookUrl: must resolve to a public address "
-                            "(169.254.169.254 is a cloud metadata address)")
+    assert result.error == (
+        "webhookUrl: must resolve to a public address (169.254.169.254 is a cloud metadata address)"
+    )
 
 
 def test_a_slow_receiver_times_out_within_the_limit(serve: Serve) -> None:
