@@ -19,13 +19,12 @@ from typing import Any
 
 import msgspec
 
-from apexlocal.db import user_settings
-from apexlocal.timestamps import utcnow
-from apexlocal.errors import BadRequest, Conflict, NotFound
-from apexlocal.db import deliveries
+from apexlocal.db import deliveries, user_settings
 from apexlocal.db import jobs as records
+from apexlocal.errors import BadRequest, Conflict, NotFound
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.views import job_view
+from apexlocal.timestamps import utcnow
 from apexlocal.webhooks import fetch, sign
 
 log = logging.getLogger("apexlocal.webhooks")
@@ -39,16 +38,22 @@ _EARLY_S = 0.05  # an attempt found this much before its time is put back on the
 
 def install(services: Services) -> None:
     """Registers the `io` task and the bookkeeper hook that records deliveries."""
-    services.tasks[TASK] = services.queues.task("io", TASK, lambda delivery_id, number:
-                                                attempt(services, delivery_id, number))
+    services.tasks[TASK] = services.queues.task(
+        "io", TASK, lambda delivery_id, number: attempt(services, delivery_id, number)
+    )
     services.bookkeeper.terminal_hooks.append(lambda job_id: on_job_ended(services, job_id))
 
 
 def payload(services: Services, job: dict[str, Any]) -> bytes:
     """The seed's message: the event, when it happened, and the job object with fresh URLs."""
     settings = services.settings
-    data = job_view(job, records.outputs(services.db, job["id"]), services.storage,
-                    settings.resolved_base_url, settings.url_ttl_seconds)
+    data = job_view(
+        job,
+        records.outputs(services.db, job["id"]),
+        services.storage,
+        settings.resolved_base_url,
+        settings.url_ttl_seconds,
+    )
     happened = job["completed_at"] or job["failed_at"] or utcnow()
     return msgspec.json.encode({"event": EVENTS[job["status"]], "timestamp": happened, "data": data})
 
@@ -63,9 +68,16 @@ def on_job_ended(services: Services, job_id: str) -> str | None:
     if prefs is None or not prefs["webhook_url"]:
         return None
     delivery_id = deliveries.create(
-        services.db, webhook_id=sign.new_message_id(), user_id=job["user_id"], job_id=job_id,
-        event=EVENTS[job["status"]], payload=payload(services, job), url=prefs["webhook_url"],
-        max_attempts=1 + len(services.settings.webhook_retry_delays), first_at=time.time())
+        services.db,
+        webhook_id=sign.new_message_id(),
+        user_id=job["user_id"],
+        job_id=job_id,
+        event=EVENTS[job["status"]],
+        payload=payload(services, job),
+        url=prefs["webhook_url"],
+        max_attempts=1 + len(services.settings.webhook_retry_delays),
+        first_at=time.time(),
+    )
     schedule(services, delivery_id, 1, 0.0)
     return delivery_id
 
@@ -106,8 +118,16 @@ def attempt(services: Services, delivery_id: str, number: int) -> str | None:
     next_at = None
     if not result.ok and number < row["max_attempts"]:
         next_at = time.time() + retry_delay(services, number)
-    status = deliveries.finish(db, delivery_id, number, status_code=result.status,
-                               duration_ms=result.duration_ms, error=_error(result), url=url, next_at=next_at)
+    status = deliveries.finish(
+        db,
+        delivery_id,
+        number,
+        status_code=result.status,
+        duration_ms=result.duration_ms,
+        error=_error(result),
+        url=url,
+        next_at=next_at,
+    )
     if next_at is not None:
         schedule(services, delivery_id, number + 1, next_at - time.time())
     log.info("webhook %s attempt %d: %s", delivery_id, number, _error(result) or result.status)
@@ -122,8 +142,9 @@ def _post(services: Services, row: dict[str, Any]) -> tuple[str, fetch.PostResul
         return row["url"], fetch.PostResult(None, 0.0, NO_URL)
     body = bytes(row["payload"])
     headers = sign.headers(prefs["webhook_secret"], row["webhook_id"], int(time.time()), body)
-    return url, fetch.post_json(url, body, headers, allow_private=services.settings.webhooks_allow_private,
-                                timeout=TIMEOUT_S)
+    return url, fetch.post_json(
+        url, body, headers, allow_private=services.settings.webhooks_allow_private, timeout=TIMEOUT_S
+    )
 
 
 def _error(result: fetch.PostResult) -> str | None:
@@ -183,6 +204,14 @@ def _close_interrupted(services: Services, row: dict[str, Any]) -> float | None:
     started = deliveries.last_attempt(services.db, row["id"])
     began = deliveries.parse_precise(started["started_at"]) if started else time.time()
     next_at = began + retry_delay(services, number) if number < row["max_attempts"] else None
-    deliveries.finish(services.db, row["id"], number, status_code=None, duration_ms=None,
-                      error=deliveries.INTERRUPTED, url=row["url"], next_at=next_at)
+    deliveries.finish(
+        services.db,
+        row["id"],
+        number,
+        status_code=None,
+        duration_ms=None,
+        error=deliveries.INTERRUPTED,
+        url=row["url"],
+        next_at=next_at,
+    )
     return next_at

@@ -13,14 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from apexlocal.accounts import credits
-from apexlocal.db.database import Database
-from apexlocal.timestamps import utcnow
 from apexlocal.db import jobs as records
+from apexlocal.db.database import Database
 from apexlocal.jobs.events import JobEvents
+from apexlocal.timestamps import utcnow
 
 log = logging.getLogger("apexlocal.jobs")
 
-TerminalHook = Callable[[str], None]  # called with the job id after it completed or failed
+# Called with the job id after it completed or failed; what it returns is ignored.
+TerminalHook = Callable[[str], object]
 
 
 class Bookkeeper:
@@ -38,13 +39,14 @@ class Bookkeeper:
             done = self.db.conn.execute(
                 "UPDATE jobs SET status = 'completed', progress = 1, stage = 'done', metadata = ?, "
                 "completed_at = ? WHERE id = ? AND status = 'processing'",
-                (json.dumps(metadata), utcnow(), job["id"])).rowcount
+                (json.dumps(metadata), utcnow(), job["id"]),
+            ).rowcount
             for idx, out in enumerate(outputs if done else ()):
                 self.db.conn.execute(
                     "INSERT INTO job_outputs (job_id, idx, storage_key, content_type, size, metadata) "
                     "VALUES (?,?,?,?,?,?)",
-                    (job["id"], idx, out["key"], out["content_type"], out["size"],
-                     json.dumps(out.get("metadata", {}))))
+                    (job["id"], idx, out["key"], out["content_type"], out["size"], json.dumps(out.get("metadata", {}))),
+                )
         self._ended(job["id"], bool(done), notify=True)
         return bool(done)
 
@@ -73,7 +75,9 @@ class Bookkeeper:
         with self.db.write():
             self.db.conn.execute(
                 "UPDATE jobs SET status = 'queued', progress = NULL, stage = NULL, started_at = NULL "
-                "WHERE id = ? AND status = 'processing'", (job["id"],))
+                "WHERE id = ? AND status = 'processing'",
+                (job["id"],),
+            )
         self.events.publish(job["id"])
 
     def _end_with_refund(self, job: dict[str, Any], status: str, error: str, notify: bool) -> bool:
@@ -87,7 +91,8 @@ class Bookkeeper:
         ended = self.db.conn.execute(
             f"UPDATE jobs SET status = ?, error = ?, {stamp_column} = ?, credits_refunded = ? "
             "WHERE id = ? AND status IN ('queued', 'processing')",
-            (status, error, utcnow(), job["credits_charged"], job["id"])).rowcount
+            (status, error, utcnow(), job["credits_charged"], job["id"]),
+        ).rowcount
         if ended:
             credits.refund_job(self.db, job["user_id"], job["id"], job["credits_charged"], f"job {status}")
         return bool(ended)

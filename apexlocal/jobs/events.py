@@ -7,6 +7,7 @@ notification carries only the job id: subscribers re-read the job, so they never
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections import defaultdict
 
@@ -34,10 +35,8 @@ class JobEvents:
         with self._lock:
             subs = list(self._subs.get(job_id, ()))
         for loop, queue in subs:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
                 loop.call_soon_threadsafe(_offer, queue, job_id)
-            except RuntimeError:  # the loop has closed
-                pass
 
 
 def _offer(queue: asyncio.Queue[str], job_id: str) -> None:

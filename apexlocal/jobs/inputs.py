@@ -3,8 +3,9 @@ through the one SSRF-safe fetcher.
 
 A URL this server handed out (`<any host>/files/<key>?exp=..&sig=..` signed by this server, or the
 bucket's presigned or public URL with the s3 backend) names a stored file; it is read straight from
-storage, never through the fetcher, when the file is one of the caller's uploads or outputs. Any other user's file is refused. That is how a user hands a local
-file to a job: upload it, then pass the returned URL.
+storage, never through the fetcher, when the file is one of the caller's uploads or outputs. Any
+other user's file is refused. That is how a user hands a local file to a job: upload it, then pass
+the returned URL.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import secrets
 from pathlib import Path
 
 from apexlocal.accounts.users import User
+from apexlocal.db import jobs as records
 from apexlocal.db import uploads
 from apexlocal.errors import BadRequest, JobError
-from apexlocal.uploads import media
-from apexlocal.db import jobs as records
 from apexlocal.jobs.services import Services
+from apexlocal.uploads import media
 from apexlocal.webhooks import fetch, ssrf
 
 # The media type each input field of the seed accepts (content-type prefixes).
@@ -74,8 +75,9 @@ def check_input_url(services: Services, user: User, url: str, field: str) -> Non
     ssrf.validate_url(url, field, allow_private=services.settings.inputs_allow_private)
 
 
-def fetch_input(services: Services, user_id: str, url: str, field: str, expect: tuple[str, ...],
-                dest_dir: Path) -> Path:
+def fetch_input(
+    services: Services, user_id: str, url: str, field: str, expect: tuple[str, ...], dest_dir: Path
+) -> Path:
     """The input at `url` as a local file in `dest_dir`. Failures raise `JobError` naming the field."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{field}-{secrets.token_hex(4)}"
@@ -88,8 +90,7 @@ def fetch_input(services: Services, user_id: str, url: str, field: str, expect: 
         raise JobError(exc.message) from None
 
 
-def _from_storage(services: Services, user_id: str, key: str, field: str, expect: tuple[str, ...],
-                  dest: Path) -> Path:
+def _from_storage(services: Services, user_id: str, key: str, field: str, expect: tuple[str, ...], dest: Path) -> Path:
     content_type = _owned_content_type(services, user_id, key, field)
     _check_type(content_type, expect, field)
     target = dest.with_suffix(media.EXTENSIONS.get(content_type, ""))
@@ -102,7 +103,14 @@ def _from_storage(services: Services, user_id: str, key: str, field: str, expect
 
 def _from_network(services: Services, url: str, field: str, expect: tuple[str, ...], dest: Path) -> Path:
     settings = services.settings
-    result = fetch.fetch_to_file(url, dest, field=field, expect=expect, allow_private=settings.inputs_allow_private,
-                                 max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout_seconds)
+    result = fetch.fetch_to_file(
+        url,
+        dest,
+        field=field,
+        expect=expect,
+        allow_private=settings.inputs_allow_private,
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.fetch_timeout_seconds,
+    )
     suffix = media.EXTENSIONS.get(result.content_type, "")
     return result.path.rename(dest.with_suffix(suffix)) if suffix else result.path

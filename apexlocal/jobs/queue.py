@@ -27,8 +27,9 @@ class WakeableHuey(SqliteHuey):
     """SqliteHuey whose enqueue wakes this process's idle workers."""
 
     def __init__(self, name: str, filename: Path) -> None:
-        super().__init__(name=name, filename=str(filename), results=False, store_none=False,
-                         utc=True, journal_mode="wal", timeout=10)
+        super().__init__(
+            name=name, filename=str(filename), results=False, store_none=False, utc=True, journal_mode="wal", timeout=10
+        )
         self.wake = threading.Event()
 
     def enqueue(self, task: Any) -> Any:
@@ -58,14 +59,28 @@ class InProcessConsumer(Consumer):
     install them; the server owns them), stopped by the app's shutdown hook."""
 
     def __init__(self, huey: WakeableHuey, workers: int, idle_wait: float) -> None:
-        super().__init__(huey, workers=workers, periodic=False, initial_delay=idle_wait,
-                         backoff=1.0, max_delay=idle_wait, worker_type="thread",
-                         check_worker_health=False, scheduler_interval=1)
+        super().__init__(
+            huey,
+            workers=workers,
+            periodic=False,
+            initial_delay=idle_wait,
+            backoff=1.0,
+            max_delay=idle_wait,
+            worker_type="thread",
+            check_worker_health=False,
+            scheduler_interval=1,
+        )
 
     def _create_worker(self) -> Worker:
-        return WakeableWorker(huey=self.huey, stop_flag=self.stop_flag, default_delay=self.default_delay,
-                              max_delay=self.max_delay, backoff=self.backoff, max_tasks=self.max_tasks,
-                              wake=self.huey.wake)
+        return WakeableWorker(
+            huey=self.huey,
+            stop_flag=self.stop_flag,
+            default_delay=self.default_delay,
+            max_delay=self.max_delay,
+            backoff=self.backoff,
+            max_tasks=self.max_tasks,
+            wake=self.huey.wake,
+        )
 
     def _set_signal_handlers(self) -> None:
         pass
@@ -87,8 +102,7 @@ class Queues:
     def __init__(self, queue_dir: Path) -> None:
         # The queue files are the data dir's like app.db: private to the server's user.
         private_dir(queue_dir)
-        self.by_name = {name: WakeableHuey(name, private_database_file(queue_dir / f"{name}.db"))
-                        for name in QUEUES}
+        self.by_name = {name: WakeableHuey(name, private_database_file(queue_dir / f"{name}.db")) for name in QUEUES}
         self.gpu, self.io, self.clone = (self.by_name[name] for name in QUEUES)
         self._consumers: list[InProcessConsumer] = []
 

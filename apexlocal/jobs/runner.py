@@ -7,15 +7,15 @@ import json
 import logging
 import shutil
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from apexlocal.db import jobs as records
 from apexlocal.engines.base import EngineContext, EngineOutput
 from apexlocal.engines.registry import get_engine
 from apexlocal.errors import JobCancelled, JobError, ModelError
 from apexlocal.jobs import inputs
-from apexlocal.db import jobs as records
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry
 
@@ -119,7 +119,8 @@ def _context(services: Services, job: dict[str, Any], scratch: Path) -> EngineCo
         model_dir=lambda entry: ensure_model(services, entry, progress),
         runtime=runtime,
         fetch_input=lambda url, field: inputs.fetch_input(
-            services, job["user_id"], url, field, inputs.expected_types(field), scratch / "inputs"),
+            services, job["user_id"], url, field, inputs.expected_types(field), scratch / "inputs"
+        ),
         manifest=services.manifest,
     )
 
@@ -145,5 +146,7 @@ def ensure_model(services: Services, entry: ModelEntry, progress: JobProgress | 
     except (JobCancelled, ModelError):
         raise
     except Exception as exc:
-        raise ModelError(f"Model {entry.id} could not be downloaded ({type(exc).__name__}); "
-                         f"install it with: apexlocal models pull {entry.id}") from exc
+        raise ModelError(
+            f"Model {entry.id} could not be downloaded ({type(exc).__name__}); "
+            f"install it with: apexlocal models pull {entry.id}"
+        ) from exc

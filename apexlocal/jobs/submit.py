@@ -9,10 +9,11 @@ from typing import Any
 from apexlocal.accounts import credits, plans
 from apexlocal.accounts.users import User
 from apexlocal.db import idempotency
-from apexlocal.errors import BadRequest, Forbidden, ModelUnavailable, ServiceUnavailable
 from apexlocal.db import jobs as records
+from apexlocal.errors import BadRequest, Forbidden, ModelUnavailable, ServiceUnavailable
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry, plan_allows_model
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -35,7 +36,8 @@ def resolve_model(services: Services, user: User, task: str, requested: str | No
     if not services.models.is_installed(entry) and not services.models.may_auto_pull(entry):
         raise ModelUnavailable(
             f"model: {entry.id} is not installed on this server and jobs may not download it; an admin can "
-            f"install it with: apexlocal models pull {entry.id}")
+            f"install it with: apexlocal models pull {entry.id}"
+        )
     return entry
 
 
@@ -52,17 +54,30 @@ def submit(services: Services, user: User, sub: Submission) -> tuple[int, dict[s
 
     def create() -> tuple[int, dict[str, Any]]:
         credits.debit_for_job(db, user.id, job_id, cost, sub.job_type)
-        records.insert(db, job_id=job_id, user_id=user.id, job_type=sub.job_type, queue="gpu",
-                       params=sub.params, model=sub.requested_model or entry.id, model_id=entry.id, cost=cost)
-        position = records.queue_position(db, records.get(db, job_id))
-        return 202, {"data": {
-            "jobId": job_id,
-            "status": "queued",
-            "message": f"{label} job queued",
-            "queuePosition": position,
-            "creditsCharged": cost,
-            **sub.accepted_extra,
-        }}
+        records.insert(
+            db,
+            job_id=job_id,
+            user_id=user.id,
+            job_type=sub.job_type,
+            queue="gpu",
+            params=sub.params,
+            model=sub.requested_model or entry.id,
+            model_id=entry.id,
+            cost=cost,
+        )
+        job = records.get(db, job_id)
+        assert job is not None  # inserted just above, in this transaction
+        position = records.queue_position(db, job)
+        return 202, {
+            "data": {
+                "jobId": job_id,
+                "status": "queued",
+                "message": f"{label} job queued",
+                "queuePosition": position,
+                "creditsCharged": cost,
+                **sub.accepted_extra,
+            }
+        }
 
     status, body, replayed = idempotency.run_once(db, user.id, sub.idempotency_key, sub.request_hash, create)
     if not replayed:

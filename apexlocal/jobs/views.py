@@ -8,8 +8,14 @@ from typing import Any
 from apexlocal.storage.base import Storage
 
 
-def job_view(job: dict[str, Any], outputs: list[dict[str, Any]], storage: Storage, base_url: str,
-             ttl: int, queue_position: int | None = None) -> dict[str, Any]:
+def job_view(
+    job: dict[str, Any],
+    outputs: list[dict[str, Any]],
+    storage: Storage,
+    base_url: str,
+    ttl: int,
+    queue_position: int | None = None,
+) -> dict[str, Any]:
     urls = [storage.signed_url(o["storage_key"], base_url, ttl) for o in outputs]
     view: dict[str, Any] = {
         "jobId": job["id"],
@@ -22,7 +28,7 @@ def job_view(job: dict[str, Any], outputs: list[dict[str, Any]], storage: Storag
         "outputType": outputs[0]["content_type"] if outputs else None,
         "outputs": [
             {"url": url, "type": o["content_type"], "size": o["size"], **json.loads(o["metadata"])}
-            for url, o in zip(urls, outputs)
+            for url, o in zip(urls, outputs, strict=True)
         ],
         "metadata": json.loads(job["metadata"]) if job["metadata"] else None,
         "error": job["error"] if job["status"] in ("failed", "canceled") else None,

@@ -17,8 +17,7 @@ def settings(tmp_path, models_dir):
 
 def test_a_model_jobs_may_not_pull_is_unavailable_and_uncharged(app_client, settings):
     user = add_account(app_client.services.db, settings, "creator@example.com", plan="enterprise")
-    r = app_client.post("/api/generate/image", json={"prompt": "a cat", "model": "flux-2-dev"},
-                        headers=user.headers)
+    r = app_client.post("/api/generate/image", json={"prompt": "a cat", "model": "flux-2-dev"}, headers=user.headers)
     assert r.status_code == 400, r.text
     body = r.json()
     assert body["code"] == "MODEL_UNAVAILABLE"
@@ -35,8 +34,9 @@ def test_the_default_model_may_still_be_pulled_by_its_job(app_client, settings):
 def test_the_admin_may_allow_more(tmp_path, models_dir):
     from apexlocal.app import build_services
 
-    services = build_services(make_settings(tmp_path / "d", models_dir, model_set="full",
-                                            auto_pull_models="default,flux2-dev"))
+    services = build_services(
+        make_settings(tmp_path / "d", models_dir, model_set="full", auto_pull_models="default,flux2-dev")
+    )
     try:
         assert services.models.may_auto_pull(services.manifest.by_id()["flux2-dev"])
     finally:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from apexlocal.accounts import credits
-from apexlocal.timestamps import utcnow
-from apexlocal.jobs.recovery import INTERRUPTED, reconcile
 from apexlocal.app import build_services
+from apexlocal.jobs.recovery import INTERRUPTED, reconcile
 from apexlocal.jobs.submit import Submission, submit
+from apexlocal.timestamps import utcnow
 from tests.conftest import add_account, make_settings
 
 
@@ -31,7 +31,8 @@ def _job(services, user, status, attempts=0, cancel=False):
     with services.db.write():
         services.db.conn.execute(
             "UPDATE jobs SET status = ?, attempts = ?, cancel_requested = ?, started_at = ? WHERE id = ?",
-            (status, attempts, int(cancel), utcnow(), job_id))
+            (status, attempts, int(cancel), utcnow(), job_id),
+        )
     return job_id
 
 

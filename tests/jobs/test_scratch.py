@@ -11,10 +11,12 @@ from tests.conftest import make_settings
 def test_startup_removes_the_scratch_and_uploads_a_crash_left(tmp_path, models_dir):
     settings = make_settings(tmp_path / "data", models_dir)
     scratch, tmp = settings.data_dir / "scratch", settings.data_dir / "tmp"
-    left = [scratch / "job_1" / "inputs" / "photo.png",  # a job's fetched input
-            scratch / "vc_1" / "sample.wav",  # the copy of a voice sample whose clone was refunded
-            scratch / "preview-1" / "speech.wav",
-            tmp / ".upload-abc123"]
+    left = [
+        scratch / "job_1" / "inputs" / "photo.png",  # a job's fetched input
+        scratch / "vc_1" / "sample.wav",  # the copy of a voice sample whose clone was refunded
+        scratch / "preview-1" / "speech.wav",
+        tmp / ".upload-abc123",
+    ]
     for path in left:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x" * 100)

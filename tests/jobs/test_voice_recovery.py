@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from apexlocal.accounts import credits
-from apexlocal.db import voices as voices_db
-from apexlocal.db import jobs as records
-from apexlocal.jobs.recovery import INTERRUPTED
 from apexlocal.app import build_services, recover
+from apexlocal.db import jobs as records
+from apexlocal.db import voices as voices_db
+from apexlocal.jobs.recovery import INTERRUPTED
 from tests.conftest import add_account, make_settings
 
 
@@ -28,15 +28,24 @@ def test_interrupted_streams_and_clones_are_refunded(services_and_queue):
     db = services.db
     with db.write():
         credits.debit_for_job(db, user.id, "job-1", 80, "voice")
-        records.insert(db, job_id="job-1", user_id=user.id, job_type="voice", queue="stream", params={"text": "x"},
-                       model="tts-1", model_id="piper-joe-medium", cost=80)
+        records.insert(
+            db,
+            job_id="job-1",
+            user_id=user.id,
+            job_type="voice",
+            queue="stream",
+            params={"text": "x"},
+            model="tts-1",
+            model_id="piper-joe-medium",
+            cost=80,
+        )
         records.claim(db, "job-1")
         credits.debit_for_job(db, user.id, "vc_1", 80, "voice-clone")
         voices_db.insert_pending(db, "vc_1", user.id, "Mine", 80)
     assert credits.balance(db, user.id) == 40
     recover(services)
     job = records.get(db, "job-1")
-    assert job["status"] == "failed" and job["error"] == INTERRUPTED and enqueued == []
+    assert job is not None and job["status"] == "failed" and job["error"] == INTERRUPTED and enqueued == []
     assert voices_db.get(db, "vc_1") is None
     assert credits.balance(db, user.id) == 200 == credits.ledger_sum(db, user.id)
     recover(services)  # a second start refunds nothing more

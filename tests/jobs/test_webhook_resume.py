@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from apexlocal.app import build_services
 from apexlocal.db import deliveries
 from apexlocal.delivery import webhooks
-from apexlocal.app import build_services
 from tests.conftest import add_account, make_settings
 
 
@@ -21,9 +21,17 @@ def services(tmp_path):
 
 
 def _delivery(services, user_id: str, first_at: float) -> str:
-    return deliveries.create(services.db, webhook_id="msg_test", user_id=user_id, job_id="job-1",
-                             event="job.completed", payload=b"{}", url="https://hooks.example.com/",
-                             max_attempts=3, first_at=first_at)
+    return deliveries.create(
+        services.db,
+        webhook_id="msg_test",
+        user_id=user_id,
+        job_id="job-1",
+        event="job.completed",
+        payload=b"{}",
+        url="https://hooks.example.com/",
+        max_attempts=3,
+        first_at=first_at,
+    )
 
 
 def _queued(huey) -> list[tuple]:
@@ -50,17 +58,19 @@ def test_resume_queues_due_schedules_later_and_closes_interrupted_attempts(servi
     # Only the due one runs at once; huey holds the others until their time.
     assert sorted(t.args for t in services.queues.io.pending() if t.eta is None) == [(due, 1)]
     row = deliveries.get(services.db, cut_short)
-    assert row["status"] == "pending" and row["attempts"] == 1
+    assert row is not None and row["status"] == "pending" and row["attempts"] == 1
     assert row["next_attempt_at"] == pytest.approx(now + 10, abs=2)
-    assert deliveries.last_attempt(services.db, cut_short)["error"] == deliveries.INTERRUPTED
+    interrupted = deliveries.last_attempt(services.db, cut_short)
+    assert interrupted is not None and interrupted["error"] == deliveries.INTERRUPTED
     ended = deliveries.get(services.db, last)
-    assert ended["status"] == "failed" and ended["next_attempt_at"] is None
+    assert ended is not None and ended["status"] == "failed" and ended["next_attempt_at"] is None
 
     # A stale or duplicate task finds nothing to do; nothing is sent twice.
     assert webhooks.attempt(services, cut_short, 1) is None
     assert webhooks.attempt(services, last, 3) is None
     assert webhooks.attempt(services, later, 1) is None  # early: put back on the schedule, not sent
-    assert deliveries.get(services.db, later)["attempts"] == 0
+    early = deliveries.get(services.db, later)
+    assert early is not None and early["attempts"] == 0
 
 
 def test_claim_takes_each_attempt_once(services):
