@@ -90,6 +90,7 @@ class Services:
     def close(self) -> None:
         self.stopping.set()
         self.queues.stop()
+        self.authenticator.close()  # writes the last-used times still pending
         self.db.close()
 
 
