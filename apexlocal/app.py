@@ -6,10 +6,7 @@ from __future__ import annotations
 import logging
 from litestar import Litestar, Router
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
-from apexlocal import __version__
 from apexlocal.accounts import login_links, sessions
 from apexlocal.api import (
     auth,
@@ -31,6 +28,8 @@ from apexlocal.api.admin import admin_router
 from apexlocal.api.body import ApiRequest
 from apexlocal.api.exceptions import EXCEPTION_HANDLERS
 from apexlocal.api.guards import ApiAuthMiddleware
+from apexlocal.api.methods import allow_header_hook
+from apexlocal.api.openapi import SECURITY, StrictStructSchema, document_errors, openapi_config
 from apexlocal.api.ratelimit import RateLimiter
 from apexlocal.api.security import security_headers_hook
 from apexlocal.api.uploads import upload_routes
@@ -71,19 +70,6 @@ def recover(services: Services) -> None:
             hook(services)
 
 
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="apexlocal",
-        version=__version__,
-        description="The AI Video Generation API, self-hosted. Authenticate with `Authorization: Bearer sk_live_...`, "
-                    "or, from the web UI, with its session cookie and an `X-CSRF-Token` header.",
-        path="/schema",
-        components=Components(security_schemes={
-            "apiKey": SecurityScheme(type="http", scheme="bearer", description="An apexlocal API key")}),
-        security=[{"apiKey": []}],
-    )
-
-
 def create_app(settings: Settings, services: Services | None = None, start_workers: bool = True) -> Litestar:
     services = services or build_services(settings)
 
@@ -99,7 +85,7 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
         services.close()
 
     product_routes = [handler for product in PRODUCTS for handler in product.routes]
-    api = Router(path="/api", middleware=[ApiAuthMiddleware()],
+    api = Router(path="/api", middleware=[ApiAuthMiddleware()], security=SECURITY,
                  route_handlers=[*jobs.routes, *job_params.routes, *keys.routes, *usage.routes,
                                  *usage_daily.routes, *models.routes, *model_admin.routes, *settings_api.routes,
                                  *webhooks.routes, *upload_routes(settings), admin_router(), *sessions_api.routes,
@@ -109,13 +95,15 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
         route_handlers=[*health.routes, *files.file_routes, *auth.routes, *webui.routes, api, *root_routes],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ApiRequest,
-        before_send=[security_headers_hook(settings)],
+        before_send=[security_headers_hook(settings), allow_header_hook()],
         on_startup=[startup],
         on_shutdown=[shutdown],
-        openapi_config=_openapi(),
+        openapi_config=openapi_config(),
+        plugins=[StrictStructSchema()],
         request_max_body_size=settings.max_body_bytes,
         state=State({"services": services, "rate_limiter": RateLimiter(settings)}),
         logging_config=None,
         debug=False,
     )
+    document_errors(app)
     return app

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from apexlocal.accounts import credits, generation
 from apexlocal.db import users as rows
@@ -13,8 +14,9 @@ from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, Conflict, NotFound
 
 
-@dataclass(frozen=True)
-class User:
+class User(Struct, frozen=True, rename="camel"):
+    """A user, and the user object of the API's answers (camelCase on the wire)."""
+
     id: str
     email: str
     plan: str

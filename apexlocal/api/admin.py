@@ -6,10 +6,12 @@ someone who has no other way in yet, and end all of a user's web UI sessions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from typing import Annotated, Any
 
+import msgspec
 from anyio import to_thread
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
@@ -18,6 +20,7 @@ from msgspec import Meta, Struct
 from apexlocal.accounts import credits, login_links, sessions, users
 from apexlocal.accounts.users import User
 from apexlocal.api.guards import admin_guard, current_user
+from apexlocal.api.openapi import errors
 from apexlocal.api.schemas import RequestBody
 from apexlocal.db.idempotency import request_hash, run_once
 from apexlocal.jobs.services import Services
@@ -41,21 +44,12 @@ class CreditGrant(RequestBody):
     note: Annotated[str, Meta(max_length=200, description="Why (kept in the ledger)")] = "admin grant"
 
 
-class AdminUser(Struct, rename="camel"):
-    id: str
-    email: str
-    plan: str
-    is_admin: bool
-    credits: int
-    created_at: str
-
-
 class AdminUserOut(Struct):
-    data: AdminUser
+    data: User
 
 
 class AdminUserList(Struct):
-    data: list[AdminUser]
+    data: list[User]
 
 
 class Plan(Struct):
@@ -87,73 +81,62 @@ class UserSessionsEndedOut(Struct):
     data: UserSessionsEnded
 
 
-def user_view(user: User) -> dict[str, Any]:
-    return {"id": user.id, "email": user.email, "plan": user.plan, "isAdmin": user.is_admin,
-            "credits": user.credits, "createdAt": user.created_at}
-
-
 def _services(request: Request[Any, Any, Any]) -> Services:
     return request.app.state.services
 
 
-async def _once(request: Request[Any, Any, Any], create: Any) -> Response[Any]:
+async def _once(request: Request[Any, Any, Any], create: Callable[[], tuple[int, AdminUserOut]]
+                ) -> Response[AdminUserOut]:
     """Runs a creating request under the caller's Idempotency-Key, like every other creating POST."""
     services, body = _services(request), await request.body()
     key = request.headers.get("idempotency-key")
     digest = request_hash(request.method, request.url.path, body)
     status, payload, _ = await to_thread.run_sync(run_once, services.db, current_user(request).id, key, digest,
                                                   create)
-    return Response(payload, status_code=status)
+    return Response(msgspec.convert(payload, AdminUserOut), status_code=status)  # a replay is a dict
 
 
-@get("/users", summary="List Users", tags=["admin"])
-async def list_users(request: Request[Any, Any, Any]) -> Response[AdminUserList]:
-    rows = await to_thread.run_sync(users.list_users, _services(request).db)
-    return Response({"data": [user_view(u) for u in rows]})
+@get("/users", summary="List Users", tags=["admin"], sync_to_thread=True)
+def list_users(request: Request[Any, Any, Any]) -> AdminUserList:
+    return AdminUserList(users.list_users(_services(request).db))
 
 
 @get("/plans", summary="List Plans", tags=["admin"], description="The plans users can be put on, lowest first.")
-async def list_plans(request: Request[Any, Any, Any]) -> Response[PlanList]:
+async def list_plans(request: Request[Any, Any, Any]) -> PlanList:
     table = _services(request).settings.plans
     ordered = sorted(table.items(), key=lambda kv: kv[1].get("rank", 0))
-    return Response({"data": [{"name": name, "rank": p.get("rank", 0), "features": list(p.get("features", [])),
-                               "models": list(p.get("models", []))} for name, p in ordered]})
+    return PlanList([Plan(name, p.get("rank", 0), list(p.get("features", [])), list(p.get("models", [])))
+                     for name, p in ordered])
 
 
-@post("/users", status_code=201, summary="Create User", tags=["admin"])
+@post("/users", status_code=201, summary="Create User", tags=["admin"], responses=errors(409))
 async def create_user(request: Request[Any, Any, Any], data: JSONBody[UserCreate]) -> Response[AdminUserOut]:
     services = _services(request)
 
-    def create() -> tuple[int, Any]:
-        user = users.create_user(services.db, data.email.strip(), data.plan, services.settings.plans,
-                                 data.credits, data.is_admin)
-        return 201, {"data": user_view(user)}
+    def create() -> tuple[int, AdminUserOut]:
+        return 201, AdminUserOut(users.create_user(services.db, data.email.strip(), data.plan,
+                                                   services.settings.plans, data.credits, data.is_admin))
 
     return await _once(request, create)
 
 
-@patch("/users/{user_id:str}", summary="Set a User's Plan", tags=["admin"])
-async def update_user(request: Request[Any, Any, Any], user_id: FromPath[str],
-                      data: JSONBody[UserUpdate]) -> Response[AdminUserOut]:
+@patch("/users/{user_id:str}", summary="Set a User's Plan", tags=["admin"], sync_to_thread=True)
+def update_user(request: Request[Any, Any, Any], user_id: FromPath[str], data: JSONBody[UserUpdate]) -> AdminUserOut:
     services = _services(request)
-
-    def change() -> User:
-        user = users.get_user(services.db, user_id)
-        return users.set_plan(services.db, user.email, data.plan, services.settings.plans)
-
-    return Response({"data": user_view(await to_thread.run_sync(change))})
+    user = users.get_user(services.db, user_id)
+    return AdminUserOut(users.set_plan(services.db, user.email, data.plan, services.settings.plans))
 
 
-@post("/users/{user_id:str}/credits", status_code=200, summary="Grant Credits", tags=["admin"],
+@post("/users/{user_id:str}/credits", status_code=200, summary="Grant Credits", tags=["admin"], responses=errors(409),
       description="Adds credits to a user's balance (a negative amount adjusts it down, never below 0).")
 async def grant_credits(request: Request[Any, Any, Any], user_id: FromPath[str],
                         data: JSONBody[CreditGrant]) -> Response[AdminUserOut]:
     services = _services(request)
 
-    def create() -> tuple[int, Any]:
+    def create() -> tuple[int, AdminUserOut]:
         users.get_user(services.db, user_id)  # 404 for an unknown id
         credits.grant(services.db, user_id, data.amount, data.note.strip() or "admin grant")
-        return 200, {"data": user_view(users.get_user(services.db, user_id))}
+        return 200, AdminUserOut(users.get_user(services.db, user_id))
 
     return await _once(request, create)
 
@@ -169,8 +152,8 @@ async def create_login_link(request: Request[Any, Any, Any], user_id: FromPath[s
 
     token = await to_thread.run_sync(create)
     url = login_links.login_url(str(request.base_url), token)
-    return Response({"data": {"url": url, "expiresInSeconds": int(services.settings.login_link_minutes * 60)}},
-                    status_code=201, headers={"Cache-Control": "no-store"})
+    link = LoginLink(url, int(services.settings.login_link_minutes * 60))
+    return Response(LoginLinkOut(link), status_code=201, headers={"Cache-Control": "no-store"})
 
 
 @delete("/users/{user_id:str}/sessions", status_code=200, summary="End a User's Sessions", tags=["admin"],

@@ -40,15 +40,6 @@ class LoginRequest(RequestBody):
     api_key: Annotated[str, Meta(min_length=1, max_length=200, description="An API key (sk_live_...)")]
 
 
-class MeUser(Struct, rename="camel"):
-    id: str
-    email: str
-    plan: str
-    is_admin: bool
-    credits: int
-    created_at: str
-
-
 class Permissions(Struct, rename="camel"):
     admin: bool
     api_keys: bool
@@ -56,7 +47,7 @@ class Permissions(Struct, rename="camel"):
 
 class Me(Struct, rename="camel"):
     signed_in: bool
-    user: MeUser | None = None
+    user: User | None = None
     csrf_token: str | None = None
     expires_at: str | None = None
     permissions: Permissions | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, get
 from litestar.params import FromPath
 from msgspec import Struct
 
@@ -28,13 +28,13 @@ class JobParamsOut(Struct):
     data: JobParams
 
 
-@get("/jobs/{job_id:str}/params", summary="Get a Job's Parameters", tags=["jobs"],
+@get("/jobs/{job_id:str}/params", summary="Get a Job's Parameters", tags=["jobs"], sync_to_thread=True,
      description="The request body the job was created with (camelCase, unknown fields never stored).")
-async def job_params(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[JobParamsOut]:
+def job_params(request: Request[Any, Any, Any], job_id: FromPath[str]) -> JobParamsOut:
     job = records.get_owned(request.app.state.services.db, job_id, current_user(request).id)
     if job is None:
         raise NotFound("Job not found")
-    return Response({"data": {"jobId": job["id"], "type": job["type"], "params": json.loads(job["params"])}})
+    return JobParamsOut(JobParams(job["id"], job["type"], json.loads(job["params"])))
 
 
 routes = [job_params]

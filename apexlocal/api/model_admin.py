@@ -13,11 +13,15 @@ from typing import Any
 import msgspec
 from anyio import to_thread
 from litestar import Request, Response, delete, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
+from msgspec import Struct
 
 from apexlocal.api.guards import admin_guard
-from apexlocal.api.models import model_view
+from apexlocal.api.openapi import errors
+from apexlocal.api.models import Model, PullStatus, model_view
+from apexlocal.api.sse import KEEPALIVE, event_stream
 from apexlocal.errors import Conflict, ModelError, NotFound
 from apexlocal.models.pulls import ACTIVE, PullTracker, TASK, start_pull
 from apexlocal.jobs.services import Services
@@ -27,12 +31,20 @@ SSE_POLL_S = 0.25
 SSE_KEEPALIVE_S = 15.0
 
 
+class ModelOut(Struct):
+    data: Model
+
+
+class RemovedModel(Model):
+    freed_bytes: int
+
+
+class RemovedModelOut(Struct):
+    data: RemovedModel
+
+
 def _services(request: Request[Any, Any, Any]) -> Services:
     return request.app.state.services
-
-
-def _tracker(request: Request[Any, Any, Any]) -> PullTracker:
-    return request.app.state.services.pulls
 
 
 def _entry(services: Services, model_id: str) -> ModelEntry:
@@ -42,28 +54,28 @@ def _entry(services: Services, model_id: str) -> ModelEntry:
     return entry
 
 
-def _view(request: Request[Any, Any, Any], entry: ModelEntry) -> dict[str, Any]:
-    return {**model_view(_services(request), entry), "pull": _tracker(request).get(entry.id)}
-
-
-@get("/models/{model_id:str}", summary="Get Model", tags=["models"],
+@get("/models/{model_id:str}", summary="Get Model", tags=["models"], sync_to_thread=True,
      description="One model by id or alias, with the state of its latest pull started from the API.")
-async def get_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> dict[str, Any]:
-    return {"data": _view(request, _entry(_services(request), model_id))}
+def get_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> ModelOut:
+    services = _services(request)
+    return ModelOut(model_view(services, _entry(services, model_id)))
 
 
 @get("/models/{model_id:str}/events", summary="Model pull events (SSE)", tags=["models"],
+     responses=event_stream("pull", PullStatus, "A `pull` event with the pull's state at every change; "
+                                                "a `: keepalive` comment every 15 s without one; ends with the pull"),
      description="Server-Sent Events: a `pull` event with the pull's state at every change, until it ends.")
 async def model_events(request: Request[Any, Any, Any], model_id: FromPath[str]) -> ServerSentEvent:
     entry = _entry(_services(request), model_id)
-    return ServerSentEvent(_stream(_tracker(request), entry.id))
+    return ServerSentEvent(_stream(_services(request).pulls, entry.id))
 
 
 async def _stream(tracker: PullTracker, model_id: str) -> AsyncGenerator[Any, None]:
     loop = asyncio.get_running_loop()
     last_version, last_beat = -1, loop.time()
     while True:
-        state = tracker.get(model_id)
+        # The io workers hold the tracker's lock while they update it: read it in a worker thread.
+        state = await to_thread.run_sync(tracker.get, model_id)
         if state is None:
             return
         if state["version"] != last_version:
@@ -73,20 +85,21 @@ async def _stream(tracker: PullTracker, model_id: str) -> AsyncGenerator[Any, No
             return
         if loop.time() - last_beat >= SSE_KEEPALIVE_S:
             last_beat = loop.time()
-            yield {"comment": "keepalive"}
+            yield KEEPALIVE
         await asyncio.sleep(SSE_POLL_S)
 
 
 @post("/models/{model_id:str}/pull", status_code=202, guards=[admin_guard], summary="Pull Model", tags=["models"],
+      sync_to_thread=True, responses={200: ResponseSpec(ModelOut, description="The model is installed already")},
       description="Admins: installs the model in the background (the io queue). 202 with the pull's state; "
                   "200 when it is installed already. Follow it with GET /api/models/{id} or its events.")
-async def pull_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> Response[Any]:
+def pull_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> Response[ModelOut]:
     services = _services(request)
     entry = _entry(services, model_id)
-    if services.models.is_installed(entry) and not _tracker(request).active(entry.id):
-        return Response({"data": _view(request, entry)}, status_code=200)
-    await to_thread.run_sync(start_pull, services.pulls, services.tasks[TASK], entry.id)
-    return Response({"data": _view(request, entry)}, status_code=202)
+    if services.models.is_installed(entry) and not services.pulls.active(entry.id):
+        return Response(ModelOut(model_view(services, entry)), status_code=200)
+    start_pull(services.pulls, services.tasks[TASK], entry.id)
+    return Response(ModelOut(model_view(services, entry)), status_code=202)
 
 
 def _remove(services: Services, entry: ModelEntry) -> int:
@@ -97,14 +110,16 @@ def _remove(services: Services, entry: ModelEntry) -> int:
 
 
 @delete("/models/{model_id:str}", status_code=200, guards=[admin_guard], summary="Remove Model", tags=["models"],
+        sync_to_thread=True, responses=errors(409),
         description="Admins: deletes the model's files (partial downloads included). 409 while it is being pulled.")
-async def remove_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> dict[str, Any]:
+def remove_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> RemovedModelOut:
     services = _services(request)
     entry = _entry(services, model_id)
-    if _tracker(request).active(entry.id):
+    if services.pulls.active(entry.id):
         raise Conflict("The model is being pulled; remove it when the pull has ended")
-    freed = await to_thread.run_sync(_remove, services, entry)
-    return {"data": {**_view(request, entry), "freedBytes": freed}}
+    freed = _remove(services, entry)
+    view = model_view(services, entry)
+    return RemovedModelOut(RemovedModel(**msgspec.structs.asdict(view), freed_bytes=freed))
 
 
 routes = [get_model, model_events, pull_model, remove_model]

@@ -14,6 +14,7 @@ from apexlocal.api.validation import PLAIN_TEXT
 UInt32 = Annotated[int, Meta(ge=0, le=2**32 - 1)]
 # Beside a text field's own Meta: no control characters but tab, newline and carriage return.
 NO_CONTROL_CHARS = Meta(pattern=PLAIN_TEXT)
+JobStatus = Literal["queued", "processing", "completed", "failed", "canceled"]
 
 
 class RequestBody(Struct, forbid_unknown_fields=True, rename="camel", omit_defaults=False):
@@ -24,7 +25,7 @@ class KeyCreate(RequestBody):
     name: Annotated[str, Meta(min_length=1, max_length=100, description="Key display name")]
 
 
-class JobAccepted(Struct, rename="camel"):
+class JobAccepted(Struct, rename="camel", omit_defaults=True):
     job_id: str
     status: str
     message: str
@@ -46,7 +47,7 @@ class Output(Struct):
 class Job(Struct, rename="camel"):
     job_id: str
     type: str
-    status: Literal["queued", "processing", "completed", "failed", "canceled"]
+    status: JobStatus
     progress: float | None
     stage: str | None
     model: str | None
@@ -74,9 +75,52 @@ class JobList(Struct, rename="camel"):
     next_cursor: str | None
 
 
+class JobDeleted(Struct, rename="camel"):
+    job_id: str
+    deleted: bool
+    status: Literal["completed", "failed", "canceled"]
+
+
+class JobDeletedOut(Struct):
+    data: JobDeleted
+
+
 class ErrorBody(Struct):
+    """Every failure: `error` names the field and the rule (or what went wrong), `code` is stable."""
+
     error: str
     code: str
+
+
+# Account ----------------------------------------------------------------------------------
+
+class Usage(Struct, rename="camel"):
+    credits: int
+    used: dict[str, int]
+    credits_used: int
+    plan: str
+    cycle_start: str
+    cycle_end: str
+
+
+class UsageOut(Struct):
+    data: Usage
+
+
+# Health -----------------------------------------------------------------------------------
+
+class Health(Struct):
+    status: Literal["ok"]
+
+
+class ReadyChecks(Struct):
+    database: bool
+    queues: bool
+
+
+class Readiness(Struct):
+    status: Literal["ready", "not ready"]
+    checks: ReadyChecks
 
 
 # Settings and webhooks -------------------------------------------------------------------

@@ -27,4 +27,9 @@ async def submit_request(request: Request[Any, Any, Any], job_type: str, data: m
         request_hash=request_hash(request.method, request.url.path, body),
     )
     status, payload = await to_thread.run_sync(submit, services, current_user(request), sub)
-    return Response(payload, status_code=status)
+    return accepted(status, payload)
+
+
+def accepted(status: int, payload: Any) -> Response[Accepted]:
+    """A submit's answer (a dict, fresh or replayed under its Idempotency-Key) as the typed answer."""
+    return Response(msgspec.convert(payload, Accepted), status_code=status)

@@ -9,6 +9,7 @@ from litestar import Request, get
 from apexlocal.accounts import credits
 from apexlocal.accounts.cycle import current_cycle
 from apexlocal.api.guards import current_user
+from apexlocal.api.schemas import Usage, UsageOut
 from apexlocal.timestamps import parse_time
 
 # Job type -> the key of `used`, plural as the seed's example ("images").
@@ -24,22 +25,21 @@ def _iso(dt: Any) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@get("/usage", summary="Get Usage", tags=["account"],
+@get("/usage", summary="Get Usage", tags=["account"], sync_to_thread=True,
      description="Credit balance, jobs charged this billing cycle by type, plan and cycle dates.")
-async def usage(request: Request[Any, Any, Any]) -> dict[str, Any]:
+def usage(request: Request[Any, Any, Any]) -> UsageOut:
     db = request.app.state.services.db
     user = current_user(request)
     start, end = current_cycle(parse_time(user.created_at))
     counts = credits.used_in_period(db, user.id, _iso(start), _iso(end))
-    used = {key: counts.get(job_type, 0) for job_type, key in USED_KEYS.items()}
-    return {"data": {
-        "credits": credits.balance(db, user.id),
-        "used": used,
-        "creditsUsed": credits.spent_in_period(db, user.id, _iso(start), _iso(end)),
-        "plan": user.plan,
-        "cycleStart": _iso(start),
-        "cycleEnd": _iso(end),
-    }}
+    return UsageOut(Usage(
+        credits=credits.balance(db, user.id),
+        used={key: counts.get(job_type, 0) for job_type, key in USED_KEYS.items()},
+        credits_used=credits.spent_in_period(db, user.id, _iso(start), _iso(end)),
+        plan=user.plan,
+        cycle_start=_iso(start),
+        cycle_end=_iso(end),
+    ))
 
 
 routes = [usage]

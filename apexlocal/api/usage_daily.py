@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
-from litestar import Request, Response, get
+import msgspec
+from litestar import Request, get
 from msgspec import Struct
 
 from apexlocal.accounts.spending import daily_spent
@@ -24,11 +24,12 @@ class DailyUsageOut(Struct):
 
 
 @get("/usage/daily", summary="Credits Spent per Day", tags=["account"],
+     sync_to_thread=True,
      description="The last 30 UTC days, oldest first, each with the credits spent that day "
                  "(debits less refunds); days without spending are 0.")
-async def usage_daily(request: Request[Any, Any, Any]) -> Response[DailyUsageOut]:
-    rows = await to_thread.run_sync(daily_spent, request.app.state.services.db, current_user(request).id, DAYS)
-    return Response({"data": rows})
+def usage_daily(request: Request[Any, Any, Any]) -> DailyUsageOut:
+    rows = daily_spent(request.app.state.services.db, current_user(request).id, DAYS)
+    return DailyUsageOut(msgspec.convert(rows, list[DaySpent]))
 
 
 routes = [usage_daily]

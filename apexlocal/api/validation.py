@@ -18,7 +18,11 @@ import msgspec
 # Text a person writes (prompts, scripts, speech): any character but the C0 controls, except tab,
 # newline and carriage return. A NUL in speech text used to be charged, then fail in the engine.
 PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
-PATTERN_RULES = {PLAIN_TEXT: "must not contain control characters (tab, newline and carriage return are allowed)"}
+CURSOR = r"^[0-9]+$"
+PATTERN_RULES = {
+    PLAIN_TEXT: "must not contain control characters (tab, newline and carriage return are allowed)",
+    CURSOR: "must be a cursor returned as nextCursor",
+}
 
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")

@@ -13,9 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import MediaType, Request, Response, get
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 
+from apexlocal.api.openapi import errors
 from apexlocal.errors import ConfigError, NotFound
 
 # The pages of the app (webui/assets/js/router.js lists the same); each answers index.html.
@@ -32,6 +34,9 @@ TYPES = {
     ".webmanifest": "application/manifest+json",
     ".woff2": "font/woff2",
 }
+NOT_MODIFIED = {304: ResponseSpec(None, description="Not modified: the If-None-Match ETag is current")}
+ASSET = ResponseSpec(bytes, media_type="*/*", generate_examples=False,
+                     description="The file, typed by its suffix: " + ", ".join(sorted(set(TYPES.values()))))
 
 
 def webui_candidates() -> list[Path]:
@@ -77,7 +82,8 @@ def _asset(relative: str) -> Path:
     return target
 
 
-@get(["/", *[f"/{page}" for page in PAGES]], summary="The studio (web UI)", tags=["web ui"],
+@get(["/", *[f"/{page}" for page in PAGES]], summary="The studio (web UI)", tags=["web ui"], media_type=MediaType.HTML,
+     responses={**NOT_MODIFIED, **errors(404)},
      description="The single-page studio; every page of it answers the same document.")
 async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
     try:
@@ -87,7 +93,7 @@ async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
     return _file_response(request, path, TYPES[".html"])
 
 
-@get("/assets/{path:path}", summary="Web UI assets", tags=["web ui"])
+@get("/assets/{path:path}", summary="Web UI assets", tags=["web ui"], responses={**NOT_MODIFIED, 200: ASSET})
 async def asset(request: Request[Any, Any, Any], path: FromPath[str]) -> Response[bytes]:
     try:
         target = _asset(path)

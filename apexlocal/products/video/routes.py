@@ -11,7 +11,8 @@ from anyio import to_thread
 from litestar import Request, Response, post
 from litestar.params import JSONBody
 
-from apexlocal.api.submit import submit_request
+from apexlocal.api.openapi import CHARGED, errors
+from apexlocal.api.submit import accepted, submit_request
 from apexlocal.api.guards import current_user
 from apexlocal.api.schemas import Accepted
 from apexlocal.products.video.schemas import BRollRequest, Text2VideoRequest, VideoRequest
@@ -26,6 +27,7 @@ def _not_blank(name: str, text: str) -> None:
 
 
 @post("/generate/text2video", status_code=202, summary="Text to Video", tags=["generation"],
+      responses=errors(*CHARGED),
       description="A video from a script, H.264 MP4 (video/mp4). 250 credits. Longer than one clip of the "
                   "model (about 5 s), it is several clips, each continuing from the last frame of the one "
                   "before; made at the model's native size and scaled to the resolution.")
@@ -36,6 +38,7 @@ async def generate_text2video(request: Request[Any, Any, Any],
 
 
 @post("/generate/b-roll", status_code=202, summary="Generate B-Roll", tags=["generation"],
+      responses=errors(*CHARGED),
       description="Cinematic b-roll footage of 3-6 s from a text description, H.264 MP4 (video/mp4). "
                   "150 credits.")
 async def generate_b_roll(request: Request[Any, Any, Any], data: JSONBody[BRollRequest]) -> Response[Accepted]:
@@ -44,6 +47,7 @@ async def generate_b_roll(request: Request[Any, Any, Any], data: JSONBody[BRollR
 
 
 @post("/generate/video", status_code=202, summary="Generate Video", tags=["generation"],
+      responses=errors(*CHARGED),
       description="A narrated video from a script: scenes narrated with the voice (voiceId, or the default "
                   "voice), each with a generated picture of its narration's length, crossfaded, captioned, "
                   "H.264 + AAC MP4 (video/mp4). 250 credits. A script that cannot be narrated within "
@@ -54,7 +58,7 @@ async def generate_video(request: Request[Any, Any, Any], data: JSONBody[VideoRe
         submit_video, request.app.state.services, current_user(request), msgspec.to_builtins(data),
         request.headers.get("idempotency-key"),
         request_hash(request.method, request.url.path, await request.body()))
-    return Response(body, status_code=status)
+    return accepted(status, body)
 
 
 routes = [generate_text2video, generate_b_roll, generate_video]

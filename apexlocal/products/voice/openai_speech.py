@@ -21,6 +21,9 @@ from litestar.params import JSONBody
 from litestar.response import Stream
 
 from apexlocal.api.guards import ApiAuthMiddleware, current_user
+from litestar.openapi import ResponseSpec
+
+from apexlocal.api.openapi import CHARGED, SECURITY, errors
 from apexlocal.products.voice.schemas import SpeechRequest as SpeechBody
 from apexlocal.products.voice.schemas import VoiceRef
 from apexlocal.db.idempotency import request_hash
@@ -29,6 +32,8 @@ from apexlocal.jobs.services import Services
 from apexlocal.products.voice.speech_stream import SpeechJob, SpeechRequest, produce, start_speech
 
 MAX_AHEAD = 16
+AUDIO = ("The audio as it is made, typed by response_format: audio/mpeg, audio/ogg; codecs=opus, audio/aac, "
+         "audio/flac, audio/wav or audio/pcm (raw 16-bit little-endian; X-Sample-Rate says the rate)")
 _END = object()
 
 
@@ -37,6 +42,8 @@ class SpeechFailed(Exception):
 
 
 @post("/audio/speech", status_code=200, summary="Create Speech (OpenAI-compatible)", tags=["openai"],
+      responses={**errors(*CHARGED), 200: ResponseSpec(bytes, media_type="audio/*", generate_examples=False,
+                                                       description=AUDIO)},
       description="OpenAI's audio.speech.create: `model` (tts-1, tts-1-hd, gpt-4o-mini-tts or a local id), "
                   "`input`, `voice` (OpenAI's names or any voiceId), `response_format` (mp3, opus, aac, flac, "
                   "wav, pcm), `speed`. Streamed as it is made. Charged as a voice job (80 credits).")
@@ -89,4 +96,4 @@ async def _audio(services: Services, sj: SpeechJob) -> AsyncIterator[bytes]:
 
 def speech_router() -> Router:
     """`/v1`: the OpenAI-compatible routes, behind the same key auth and rate limits as `/api`."""
-    return Router(path="/v1", middleware=[ApiAuthMiddleware()], route_handlers=[create_speech])
+    return Router(path="/v1", middleware=[ApiAuthMiddleware()], security=SECURITY, route_handlers=[create_speech])

@@ -44,7 +44,10 @@ class VoiceCloneOut(Struct, rename="camel"):
     data: VoiceCloned
 
 
-class Voice(Struct, rename="camel"):
+class Voice(Struct, rename="camel", omit_defaults=True):
+    """A stock voice has the model's aliases and install state; a cloned one its sample and
+    transcript. What a kind does not have is left out, not null."""
+
     voice_id: str
     name: str
     type: Literal["stock", "cloned"]
