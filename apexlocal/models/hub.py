@@ -87,18 +87,28 @@ class Hub:
             except CachedRepoTreeNotFoundError:
                 api = HfApi(endpoint=self.endpoint, token=self.token)
                 items = api.list_repo_tree(self.repo, revision=self.commit, recursive=True)
-            return {f.path: RemoteFile(f.path, int(f.size or 0), f.lfs.sha256 if f.lfs else "",
-                                       "" if f.lfs else f.blob_id)
-                    for f in items if isinstance(f, RepoFile)}
+            return {
+                f.path: RemoteFile(f.path, int(f.size or 0), f.lfs.sha256 if f.lfs else "", "" if f.lfs else f.blob_id)
+                for f in items
+                if isinstance(f, RepoFile)
+            }
 
     def fetch(self, path: str, progress: Progress | None = None) -> Path:
         """The file in the cache, downloaded first unless it is there already."""
         from huggingface_hub import hf_hub_download
 
         with self._errors(path):
-            return Path(hf_hub_download(
-                self.repo, path, revision=self.commit, cache_dir=self.cache, endpoint=self.endpoint,
-                token=self.token, tqdm_class=_file_progress(path, progress) if progress else None))
+            return Path(
+                hf_hub_download(
+                    self.repo,
+                    path,
+                    revision=self.commit,
+                    cache_dir=self.cache,
+                    endpoint=self.endpoint,
+                    token=self.token,
+                    tqdm_class=_file_progress(path, progress) if progress else None,
+                )
+            )
 
     def model_index(self, progress: Progress | None = None) -> dict[str, Any]:
         """The pipeline's model_index.json (fetched into the cache first)."""
@@ -106,8 +116,10 @@ class Hub:
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
-            raise ModelError(f"{self.entry.id}: model_index.json of {self.repo} is unreadable ({exc}); "
-                             f"run `apexlocal models pull {self.entry.id}` again") from None
+            raise ModelError(
+                f"{self.entry.id}: model_index.json of {self.repo} is unreadable ({exc}); "
+                f"run `apexlocal models pull {self.entry.id}` again"
+            ) from None
         if not isinstance(data, dict):
             raise ModelError(f"{self.entry.id}: model_index.json of {self.repo} is not a JSON object")
         return data
@@ -152,7 +164,7 @@ def _file_progress(path: str, progress: Progress) -> type:
     of a Xet download to one bar: `update` then always counts the file's own bytes."""
     from tqdm import tqdm
 
-    class FileProgress(tqdm):  # type: ignore[misc]
+    class FileProgress(tqdm):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)
@@ -194,27 +206,38 @@ def model_error(entry: ModelEntry, endpoint: str, exc: Exception, path: str = ""
     what = f"{path} of {repo}" if path else repo
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if isinstance(exc, errors.GatedRepoError) or status == 403:
-        return ModelError(f"{model}: {repo} refused access: it is gated; accept its terms at "
-                          f"https://huggingface.co/{repo} and set APEXLOCAL_HF_TOKEN to a token of that "
-                          f"account, then run {again}")
+        return ModelError(
+            f"{model}: {repo} refused access: it is gated; accept its terms at "
+            f"https://huggingface.co/{repo} and set APEXLOCAL_HF_TOKEN to a token of that "
+            f"account, then run {again}"
+        )
     if isinstance(exc, errors.RepositoryNotFoundError):
-        return ModelError(f"{model}: {endpoint} has no repo {repo}, or it needs a token (status {status}); "
-                          f"check models_manifest.toml or set APEXLOCAL_HF_TOKEN, then run {again}")
+        return ModelError(
+            f"{model}: {endpoint} has no repo {repo}, or it needs a token (status {status}); "
+            f"check models_manifest.toml or set APEXLOCAL_HF_TOKEN, then run {again}"
+        )
     if isinstance(exc, errors.RevisionNotFoundError):
-        return ModelError(f"{model}: {repo} has no commit {entry.source.revision}; fix the revision in "
-                          f"models_manifest.toml, then run {again}")
+        return ModelError(
+            f"{model}: {repo} has no commit {entry.source.revision}; fix the revision in "
+            f"models_manifest.toml, then run {again}"
+        )
     if isinstance(exc, errors.RemoteEntryNotFoundError):
-        return ModelError(f"{model}: {repo} has no file {path} at {entry.source.revision}; fix "
-                          f"models_manifest.toml, then run {again}")
+        return ModelError(
+            f"{model}: {repo} has no file {path} at {entry.source.revision}; fix models_manifest.toml, then run {again}"
+        )
     if isinstance(exc, errors.HfHubHTTPError) and status is not None:
         return ModelError(f"{model}: {endpoint} answered {status} for {what}; run {again} to try again")
     if _is_unreachable(exc):
-        return ModelError(f"{model}: cannot reach {endpoint} ({type(exc).__name__}); check the network or "
-                          f"set APEXLOCAL_HF_ENDPOINT to a mirror, then run {again}")
+        return ModelError(
+            f"{model}: cannot reach {endpoint} ({type(exc).__name__}); check the network or "
+            f"set APEXLOCAL_HF_ENDPOINT to a mirror, then run {again}"
+        )
     # The first line only: the library's further advice (force_download=True) is not for our users.
     reason = (str(exc).strip().splitlines() or [""])[0]
-    return ModelError(f"{model}: downloading {what} failed ({type(exc).__name__}: {reason}); files "
-                      f"finished so far are kept, run {again} to continue")
+    return ModelError(
+        f"{model}: downloading {what} failed ({type(exc).__name__}: {reason}); files "
+        f"finished so far are kept, run {again} to continue"
+    )
 
 
 def _is_unreachable(exc: Exception) -> bool:

@@ -47,7 +47,10 @@ def record(settings: Settings, entry: ModelEntry) -> dict[str, Any] | None:
     """The install record, when it is for the manifest's current repo, commit and selection."""
     data = load_json(records_dir(settings) / f"{entry.id}.json")
     if data is None or (data.get("repo"), data.get("revision"), data.get("selection")) != (
-            entry.source.repo, entry.source.revision, entry.source.selection()):
+        entry.source.repo,
+        entry.source.revision,
+        entry.source.selection(),
+    ):
         return None
     return data
 
@@ -66,10 +69,17 @@ def install(settings: Settings, entry: ModelEntry, progress: Progress | None) ->
     for remote in files:
         hub.fetch(remote.path, progress)
     _reject_damaged(hub, entry, files)
-    write_json(records_dir(settings) / f"{entry.id}.json", {
-        "id": entry.id, "repo": hub.repo, "revision": hub.commit, "selection": entry.source.selection(),
-        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256, "git_oid": f.git_oid} for f in files],
-        "installed_at": datetime.now(UTC).isoformat(timespec="seconds")})
+    write_json(
+        records_dir(settings) / f"{entry.id}.json",
+        {
+            "id": entry.id,
+            "repo": hub.repo,
+            "revision": hub.commit,
+            "selection": entry.source.selection(),
+            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256, "git_oid": f.git_oid} for f in files],
+            "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
     return hub.snapshot
 
 
@@ -79,15 +89,26 @@ def plan(hub: Hub, entry: ModelEntry, progress: Progress | None = None) -> list[
     if source.files:
         missing = [f.path for f in source.files if f.path not in listing]
         if missing:
-            raise ModelError(f"{entry.id}: {hub.repo} has no {', '.join(missing)} at {hub.commit}; fix "
-                             f"models_manifest.toml, then run `apexlocal models pull {entry.id}`")
+            raise ModelError(
+                f"{entry.id}: {hub.repo} has no {', '.join(missing)} at {hub.commit}; fix "
+                f"models_manifest.toml, then run `apexlocal models pull {entry.id}`"
+            )
         # The manifest's sha256 is checked rather than the hub's: only one digest is compared.
-        return [RemoteFile(f.path, f.size or listing[f.path].size, f.sha256.lower() or listing[f.path].sha256,
-                           "" if f.sha256 else listing[f.path].git_oid) for f in source.files]
+        return [
+            RemoteFile(
+                f.path,
+                f.size or listing[f.path].size,
+                f.sha256.lower() or listing[f.path].sha256,
+                "" if f.sha256 else listing[f.path].git_oid,
+            )
+            for f in source.files
+        ]
     paths = select(listing, source, hub.model_index(progress) if source.pipeline_files else None)
     if not paths:
-        raise ModelError(f"{entry.id}: the manifest's selection matches no file of {hub.repo} at "
-                         f"{hub.commit}; fix models_manifest.toml")
+        raise ModelError(
+            f"{entry.id}: the manifest's selection matches no file of {hub.repo} at "
+            f"{hub.commit}; fix models_manifest.toml"
+        )
     return [listing[p] for p in paths]
 
 
@@ -98,11 +119,18 @@ def verify(settings: Settings, entry: ModelEntry) -> list[str]:
         return [f"{entry.id} is not installed (run `apexlocal models pull {entry.id}`)"]
     if record(settings, entry) is None:
         installed = f"{data.get('repo')}@{data.get('revision')}"
-        return [(f"{entry.id} was installed from {installed} with another selection of files than the "
-                 f"manifest now names (run `apexlocal models pull {entry.id}`)")]
+        return [
+            (
+                f"{entry.id} was installed from {installed} with another selection of files than the "
+                f"manifest now names (run `apexlocal models pull {entry.id}`)"
+            )
+        ]
     folder = snapshot(settings, entry)
-    damaged = [p for f in data["files"] for p in check_cached(
-        folder, f["path"], f["size"], f.get("sha256", ""), f.get("git_oid", ""))]
+    damaged = [
+        p
+        for f in data["files"]
+        for p in check_cached(folder, f["path"], f["size"], f.get("sha256", ""), f.get("git_oid", ""))
+    ]
     if damaged:
         damaged.append(f"to repair: `apexlocal models rm {entry.id}` then `apexlocal models pull {entry.id}`")
     return damaged
@@ -130,8 +158,10 @@ def _reject_damaged(hub: Hub, entry: ModelEntry, files: list[RemoteFile]) -> Non
             delete_cached(hub.snapshot, remote.path)
             problems += found
     if problems:
-        raise ModelError(f"{entry.id}: damaged download ({'; '.join(problems)}); the damaged files were "
-                         f"deleted, run `apexlocal models pull {entry.id}` to download them again")
+        raise ModelError(
+            f"{entry.id}: damaged download ({'; '.join(problems)}); the damaged files were "
+            f"deleted, run `apexlocal models pull {entry.id}` to download them again"
+        )
 
 
 def _check_space(hub: Hub, files: list[RemoteFile]) -> None:
@@ -140,6 +170,8 @@ def _check_space(hub: Hub, files: list[RemoteFile]) -> None:
     hub.cache.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(hub.cache).free
     if needed > free:
-        raise ModelError(f"{hub.entry.id}: not enough disk space in {hub.cache}: {needed / 1e9:.1f} GB "
-                         f"needed, {free / 1e9:.1f} GB free; free some space or set APEXLOCAL_HF_CACHE_DIR, "
-                         f"then run `apexlocal models pull {hub.entry.id}`")
+        raise ModelError(
+            f"{hub.entry.id}: not enough disk space in {hub.cache}: {needed / 1e9:.1f} GB "
+            f"needed, {free / 1e9:.1f} GB free; free some space or set APEXLOCAL_HF_CACHE_DIR, "
+            f"then run `apexlocal models pull {hub.entry.id}`"
+        )

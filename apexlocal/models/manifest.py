@@ -53,9 +53,13 @@ class Source(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     def selection(self) -> dict[str, Any]:
         """What a pull takes from the repo, as recorded with an install (a change means a new pull)."""
-        return {"files": sorted(f.path for f in self.files), "allow_patterns": list(self.allow_patterns),
-                "pipeline_files": self.pipeline_files, "ignore_patterns": list(self.ignore_patterns),
-                "variant": self.variant}
+        return {
+            "files": sorted(f.path for f in self.files),
+            "allow_patterns": list(self.allow_patterns),
+            "pipeline_files": self.pipeline_files,
+            "ignore_patterns": list(self.ignore_patterns),
+            "variant": self.variant,
+        }
 
 
 class TinySpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -94,9 +98,9 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         """A model by id or alias (case-insensitive), optionally required to do `task`."""
         wanted = name.strip().lower()
         for entry in self.model:
-            if wanted == entry.id or wanted in entry.aliases:
-                if task is None or task in entry.tasks:
-                    return entry
+            named = wanted == entry.id or wanted in entry.aliases
+            if named and (task is None or task in entry.tasks):
+                return entry
         return None
 
     def default_for(self, task: str) -> ModelEntry:
@@ -146,8 +150,7 @@ def source_problems(entry: ModelEntry) -> list[str]:
         # Without a selection a pull would take the whole repo, single-file checkpoints and all.
         problems.append(f"{entry.id}: name the files to pull (files, allow_patterns or pipeline_files)")
     if source.files and (source.allow_patterns or source.pipeline_files or source.ignore_patterns):
-        problems.append(f"{entry.id}: files is an exact list; drop allow_patterns, pipeline_files and "
-                        f"ignore_patterns")
+        problems.append(f"{entry.id}: files is an exact list; drop allow_patterns, pipeline_files and ignore_patterns")
     if source.download_bytes <= 0:
         problems.append(f"{entry.id}: download_bytes must give the bytes of the selected files")
     return problems

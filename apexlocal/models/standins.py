@@ -50,14 +50,26 @@ def build(settings: Settings, entry: ModelEntry) -> Path:
         # build() saves into a sibling folder and swaps it in, replacing what was there.
         tiny.build(entry.tiny.builder, final, dict(entry.tiny.options))
     except Exception as exc:
-        raise ModelError(f"building the tiny stand-in of {entry.id} (tiny.{entry.tiny.builder}) "
-                         f"failed: {exc}; fix that, then run `apexlocal models pull {entry.id}`") from exc
-    files = [{"path": p.relative_to(final).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)}
-             for p in _files_under(final)]
-    write_json(final / MARKER, {"id": entry.id, "model_set": "tiny", "source": "tiny",
-                                "builder": entry.tiny.builder, "revision": f"tiny:{entry.tiny.builder}",
-                                "files": files,
-                                "installed_at": datetime.now(UTC).isoformat(timespec="seconds")})
+        raise ModelError(
+            f"building the tiny stand-in of {entry.id} (tiny.{entry.tiny.builder}) "
+            f"failed: {exc}; fix that, then run `apexlocal models pull {entry.id}`"
+        ) from exc
+    files = [
+        {"path": p.relative_to(final).as_posix(), "size": p.stat().st_size, "sha256": sha256_file(p)}
+        for p in _files_under(final)
+    ]
+    write_json(
+        final / MARKER,
+        {
+            "id": entry.id,
+            "model_set": "tiny",
+            "source": "tiny",
+            "builder": entry.tiny.builder,
+            "revision": f"tiny:{entry.tiny.builder}",
+            "files": files,
+            "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
     return final
 
 

@@ -95,8 +95,9 @@ class ModelStore:
             return check_package(entry)
         if kind == "none":
             raise ModelError(
-                f"{entry.id} has no tiny stand-in; use it with model_set = \"full\" "
-                f"(`APEXLOCAL_MODEL_SET=full apexlocal models pull {entry.id}`)")
+                f'{entry.id} has no tiny stand-in; use it with model_set = "full" '
+                f"(`APEXLOCAL_MODEL_SET=full apexlocal models pull {entry.id}`)"
+            )
         if entry.source.kind != "huggingface" and kind == "hub":
             raise ModelError(f"{entry.id}: unknown source kind {entry.source.kind!r} in the manifest")
         with self._lock(entry):
@@ -124,8 +125,10 @@ class ModelStore:
         Hugging Face cache, for every tool that shares it."""
         kind = self._kind(entry)
         if kind == "package":
-            raise ModelError(f"{entry.id} ships inside the Python package {entry.source.package}; "
-                             f"remove it with `pip uninstall {entry.source.package}`")
+            raise ModelError(
+                f"{entry.id} ships inside the Python package {entry.source.package}; "
+                f"remove it with `pip uninstall {entry.source.package}`"
+            )
         if kind == "none":
             return 0
         with self._lock(entry):
@@ -142,8 +145,9 @@ class ModelStore:
         return "package" if entry.source.kind == "pypi" else "hub"
 
     def _lock(self, entry: ModelEntry) -> Any:
-        folder = standins.set_dir(self.settings) if self._kind(entry) == "standin" \
-            else installs.records_dir(self.settings)
+        folder = (
+            standins.set_dir(self.settings) if self._kind(entry) == "standin" else installs.records_dir(self.settings)
+        )
         return model_lock(folder, entry.id)
 
     def _size_on_disk(self, entry: ModelEntry, path: Path | None) -> int:

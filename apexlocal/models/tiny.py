@@ -31,12 +31,23 @@ from apexlocal.models.staging import build_atomically, seed_option
 # Components are built one after another from this seed; `options.seed` overrides it.
 
 # A shift that grows with the image's token count, as the FLUX.2 and Qwen-Image schedulers use.
-DYNAMIC_SHIFT = {"use_dynamic_shifting": True, "base_shift": 0.5, "max_shift": 1.15,
-                 "base_image_seq_len": 256, "max_image_seq_len": 4096, "time_shift_type": "exponential"}
+DYNAMIC_SHIFT = {
+    "use_dynamic_shifting": True,
+    "base_shift": 0.5,
+    "max_shift": 1.15,
+    "base_image_seq_len": 256,
+    "max_image_seq_len": 4096,
+    "time_shift_type": "exponential",
+}
 
 QWEN_SPECIALS = (
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>",
-    "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>",
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
 )
 
 # Qwen's ChatML, with the empty thinking block Qwen3 adds when thinking is switched off.
@@ -51,8 +62,17 @@ QWEN_CHAT_TEMPLATE = (
 )
 
 MISTRAL_SPECIALS = (
-    "<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]",
-    "[IMG]", "[IMG_BREAK]", "[IMG_END]", "<pad>",
+    "<unk>",
+    "<s>",
+    "</s>",
+    "[INST]",
+    "[/INST]",
+    "[SYSTEM_PROMPT]",
+    "[/SYSTEM_PROMPT]",
+    "[IMG]",
+    "[IMG_BREAK]",
+    "[IMG_END]",
+    "<pad>",
 )
 
 # Mistral Small 3.1's layout: system prompt, then [INST] turns; content is a list of typed parts.
@@ -69,10 +89,10 @@ MISTRAL_CHAT_TEMPLATE = (
 
 # Tokenizers ------------------------------------------------------------------------------------
 
+
 def _byte_to_unicode() -> dict[int, str]:
     """GPT-2's reversible map from bytes to printable characters, used by byte-level BPE."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1),
-                 *range(ord("®"), ord("ÿ") + 1)]
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
     mapping = {b: chr(b) for b in printable}
     extra = 0
     for b in range(256):
@@ -103,7 +123,10 @@ def _mistral_tokenizer() -> Any:
         vocab[f"<0x{b:02X}>"] = len(vocab)
     vocab["▁"] = len(vocab)
     tokenizer = LlamaTokenizer(
-        vocab=vocab, merges=[], pad_token="<pad>", add_prefix_space=False,
+        vocab=vocab,
+        merges=[],
+        pad_token="<pad>",
+        add_prefix_space=False,
         extra_special_tokens=list(MISTRAL_SPECIALS[3:-1]),
     )
     tokenizer.chat_template = MISTRAL_CHAT_TEMPLATE
@@ -112,12 +135,19 @@ def _mistral_tokenizer() -> Any:
 
 # Text encoders ---------------------------------------------------------------------------------
 
+
 def _qwen3_config(vocab_size: int, layers: int) -> Any:
     from transformers import Qwen3Config
 
     return Qwen3Config(
-        vocab_size=vocab_size, hidden_size=16, intermediate_size=32, num_hidden_layers=layers,
-        num_attention_heads=2, num_key_value_heads=2, head_dim=8, max_position_embeddings=1024,
+        vocab_size=vocab_size,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=1024,
         tie_word_embeddings=True,
     )
 
@@ -127,20 +157,38 @@ def _qwen25_vl_encoder(tokenizer: Any) -> Any:
 
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in QWEN_SPECIALS}
     text = {
-        "vocab_size": len(tokenizer), "hidden_size": 16, "intermediate_size": 32,
-        "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2,
-        "max_position_embeddings": 2048, "rope_theta": 1000000.0,
-        "bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"],
+        "vocab_size": len(tokenizer),
+        "hidden_size": 16,
+        "intermediate_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 2048,
+        "rope_theta": 1000000.0,
+        "bos_token_id": ids["<|endoftext|>"],
+        "eos_token_id": ids["<|im_end|>"],
         "pad_token_id": ids["<|endoftext|>"],
         "rope_scaling": {"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"},
     }
-    vision = {"depth": 1, "hidden_size": 16, "intermediate_size": 16, "num_heads": 2,
-              "out_hidden_size": 16, "fullatt_block_indexes": [0]}
-    config = Qwen2_5_VLConfig(
-        text_config=text, vision_config=vision, vocab_size=len(tokenizer),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-        bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
+    vision = {
+        "depth": 1,
+        "hidden_size": 16,
+        "intermediate_size": 16,
+        "num_heads": 2,
+        "out_hidden_size": 16,
+        "fullatt_block_indexes": [0],
+    }
+    # transformers 5 keeps keyword arguments its config signatures do not list as attributes.
+    config = Qwen2_5_VLConfig(  # type: ignore[call-arg]
+        text_config=text,
+        vision_config=vision,
+        vocab_size=len(tokenizer),
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        bos_token_id=ids["<|endoftext|>"],
+        eos_token_id=ids["<|im_end|>"],
     )
     return Qwen2_5_VLForConditionalGeneration(config).eval()
 
@@ -150,18 +198,42 @@ def _mistral3_encoder(tok: Any, layers: int) -> Any:
 
     bos, eos, pad = (tok.convert_tokens_to_ids(t) for t in ("<s>", "</s>", "<pad>"))
     text = {
-        "model_type": "mistral", "vocab_size": len(tok), "hidden_size": 16,
-        "intermediate_size": 32, "num_hidden_layers": layers, "num_attention_heads": 2,
-        "num_key_value_heads": 2, "head_dim": 8, "max_position_embeddings": 1024,
-        "rms_norm_eps": 1e-5, "rope_theta": 1000000000.0, "sliding_window": None,
-        "bos_token_id": bos, "eos_token_id": eos, "pad_token_id": pad,
+        "model_type": "mistral",
+        "vocab_size": len(tok),
+        "hidden_size": 16,
+        "intermediate_size": 32,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 2,
+        "head_dim": 8,
+        "max_position_embeddings": 1024,
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 1000000000.0,
+        "sliding_window": None,
+        "bos_token_id": bos,
+        "eos_token_id": eos,
+        "pad_token_id": pad,
     }
-    vision = {"model_type": "pixtral", "hidden_size": 16, "num_hidden_layers": 1,
-              "num_attention_heads": 2, "head_dim": 8, "intermediate_size": 32, "image_size": 30,
-              "patch_size": 6, "num_channels": 3}
-    config = Mistral3Config(
-        text_config=text, vision_config=vision, image_token_index=tok.convert_tokens_to_ids("[IMG]"),
-        vision_feature_layer=-1, spatial_merge_size=1, bos_token_id=bos, eos_token_id=eos,
+    vision = {
+        "model_type": "pixtral",
+        "hidden_size": 16,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "head_dim": 8,
+        "intermediate_size": 32,
+        "image_size": 30,
+        "patch_size": 6,
+        "num_channels": 3,
+    }
+    # transformers 5 keeps keyword arguments its config signatures do not list as attributes.
+    config = Mistral3Config(  # type: ignore[call-arg]
+        text_config=text,
+        vision_config=vision,
+        image_token_index=tok.convert_tokens_to_ids("[IMG]"),
+        vision_feature_layer=-1,
+        spatial_merge_size=1,
+        bos_token_id=bos,
+        eos_token_id=eos,
         pad_token_id=pad,
     )
     return Mistral3ForConditionalGeneration(config).eval()
@@ -169,13 +241,19 @@ def _mistral3_encoder(tok: Any, layers: int) -> Any:
 
 # VAEs ------------------------------------------------------------------------------------------
 
+
 def _flux2_vae(latent_channels: int) -> Any:
     from diffusers import AutoencoderKLFlux2
 
     return AutoencoderKLFlux2(
-        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(4, 4, 8, 8), layers_per_block=1, latent_channels=latent_channels,
-        norm_num_groups=4, sample_size=1024, mid_block_add_attention=False,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(4, 4, 8, 8),
+        layers_per_block=1,
+        latent_channels=latent_channels,
+        norm_num_groups=4,
+        sample_size=1024,
+        mid_block_add_attention=False,
     )
 
 
@@ -184,10 +262,18 @@ def _flux1_style_vae() -> Any:
 
     # Z-Image decodes with the FLUX.1 autoencoder: 16 latent channels, scale and shift as there.
     return AutoencoderKL(
-        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(4, 4, 8, 8), layers_per_block=1, latent_channels=16, norm_num_groups=4,
-        sample_size=1024, scaling_factor=0.3611, shift_factor=0.1159, use_quant_conv=False,
-        use_post_quant_conv=False, mid_block_add_attention=False,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(4, 4, 8, 8),
+        layers_per_block=1,
+        latent_channels=16,
+        norm_num_groups=4,
+        sample_size=1024,
+        scaling_factor=0.3611,
+        shift_factor=0.1159,
+        use_quant_conv=False,
+        use_post_quant_conv=False,
+        mid_block_add_attention=False,
     )
 
 
@@ -198,21 +284,33 @@ def _qwen_image_vae(z_dim: int) -> Any:
     # on a slow path, and its mid-block attention cannot be switched off: so two channels and
     # a single residual block per level, which decodes 1024x1024 in under a second.
     return AutoencoderKLQwenImage(
-        base_dim=2, z_dim=z_dim, dim_mult=[1, 1, 1, 1], num_res_blocks=0,
-        temperal_downsample=[False, True, True], latents_mean=[0.0] * z_dim,
+        base_dim=2,
+        z_dim=z_dim,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=0,
+        temperal_downsample=[False, True, True],
+        latents_mean=[0.0] * z_dim,
         latents_std=[1.0] * z_dim,
     )
 
 
 # Pipelines -------------------------------------------------------------------------------------
 
+
 def _flux2_transformer(in_channels: int, text_dim: int, guidance_embeds: bool) -> Any:
     from diffusers import Flux2Transformer2DModel
 
     return Flux2Transformer2DModel(
-        patch_size=1, in_channels=in_channels, num_layers=1, num_single_layers=1,
-        attention_head_dim=16, num_attention_heads=2, joint_attention_dim=text_dim,
-        timestep_guidance_channels=256, axes_dims_rope=(4, 4, 4, 4), guidance_embeds=guidance_embeds,
+        patch_size=1,
+        in_channels=in_channels,
+        num_layers=1,
+        num_single_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=text_dim,
+        timestep_guidance_channels=256,
+        axes_dims_rope=(4, 4, 4, 4),
+        guidance_embeds=guidance_embeds,
     )
 
 
@@ -231,8 +329,12 @@ def _flux2_klein(seed: int) -> Any:
     torch.manual_seed(seed)
     vae = _flux2_vae(latent_channels=4)
     return Flux2KleinPipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(**DYNAMIC_SHIFT), vae=vae,
-        text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer, is_distilled=True,
+        scheduler=FlowMatchEulerDiscreteScheduler(**DYNAMIC_SHIFT),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+        is_distilled=True,
     )
 
 
@@ -249,8 +351,11 @@ def _flux2_dev(seed: int) -> Any:
     torch.manual_seed(seed)
     vae = _flux2_vae(latent_channels=4)
     return Flux2Pipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(**DYNAMIC_SHIFT), vae=vae,
-        text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(**DYNAMIC_SHIFT),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
     )
 
 
@@ -264,19 +369,35 @@ def _z_image(seed: int) -> Any:
     text_encoder = Qwen3Model(_qwen3_config(len(tokenizer), 2)).eval()
     torch.manual_seed(seed)
     transformer = ZImageTransformer2DModel(
-        all_patch_size=(2,), all_f_patch_size=(1,), in_channels=16, dim=32, n_layers=1,
-        n_refiner_layers=1, n_heads=2, n_kv_heads=2, norm_eps=1e-5, qk_norm=True, cap_feat_dim=16,
-        rope_theta=256.0, t_scale=1000.0, axes_dims=[8, 4, 4], axes_lens=[1536, 512, 512],
+        all_patch_size=(2,),
+        all_f_patch_size=(1,),
+        in_channels=16,
+        dim=32,
+        n_layers=1,
+        n_refiner_layers=1,
+        n_heads=2,
+        n_kv_heads=2,
+        norm_eps=1e-5,
+        qk_norm=True,
+        cap_feat_dim=16,
+        rope_theta=256.0,
+        t_scale=1000.0,
+        axes_dims=[8, 4, 4],
+        axes_lens=[1536, 512, 512],
     )
     # These two start as torch.empty: fill them so a build is reproducible and free of NaNs.
     with torch.no_grad():
-        transformer.x_pad_token.copy_(torch.randn_like(transformer.x_pad_token))
-        transformer.cap_pad_token.copy_(torch.randn_like(transformer.cap_pad_token))
+        # Type checkers see diffusers' torch-less placeholder class, which has no parameters.
+        for pad in (transformer.x_pad_token, transformer.cap_pad_token):  # type: ignore[attr-defined]
+            pad.copy_(torch.randn_like(pad))
     torch.manual_seed(seed)
     vae = _flux1_style_vae()
     return ZImagePipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0), vae=vae,
-        text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
     )
 
 
@@ -290,14 +411,24 @@ def _qwen_image(seed: int) -> Any:
     text_encoder = _qwen25_vl_encoder(tokenizer)
     torch.manual_seed(seed)
     transformer = QwenImageTransformer2DModel(
-        patch_size=2, in_channels=z_dim * 4, out_channels=z_dim, num_layers=1, attention_head_dim=16,
-        num_attention_heads=2, joint_attention_dim=16, guidance_embeds=False, axes_dims_rope=(8, 4, 4),
+        patch_size=2,
+        in_channels=z_dim * 4,
+        out_channels=z_dim,
+        num_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=16,
+        guidance_embeds=False,
+        axes_dims_rope=(8, 4, 4),
     )
     torch.manual_seed(seed)
     vae = _qwen_image_vae(z_dim)
     return QwenImagePipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(**DYNAMIC_SHIFT), vae=vae,
-        text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(**DYNAMIC_SHIFT),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
     )
 
 
@@ -310,6 +441,7 @@ BUILDERS: dict[str, Callable[[int], Any]] = {
 
 
 # Entry point -----------------------------------------------------------------------------------
+
 
 def build(builder: str, out_dir: Path, options: dict[str, Any] | None = None) -> None:
     """Build the stand-in named `builder` (models_manifest.toml `tiny.builder`) into `out_dir`.

@@ -35,13 +35,18 @@ TINY_LLAMA_NAME = "apexlocal_tiny"
 
 # Widths of the stand-in, keyword arguments by the constructor they go to.
 TINY_SIZES: dict[str, Any] = {
-    "llama": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
-              "num_attention_heads": 4, "num_key_value_heads": 4, "head_dim": 16},
+    "llama": {
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 4,
+        "head_dim": 16,
+    },
     "perceiver": {"pre_attention_query_size": 64, "embedding_dim": 64, "num_attn_heads": 4},
     "s3_tokenizer": {"n_audio_state": 64, "n_audio_head": 1, "n_audio_layer": 1},  # 64 per head: fixed rotary size
     "flow_encoder": {"attention_heads": 2, "linear_units": 64, "num_blocks": 1},
-    "flow_decoder": {"channels": [32], "attention_head_dim": 16, "n_blocks": 1, "num_mid_blocks": 1,
-                     "num_heads": 2},
+    "flow_decoder": {"channels": [32], "attention_head_dim": 16, "n_blocks": 1, "num_mid_blocks": 1, "num_heads": 2},
     "vocoder": {"base_channels": 32, "resblock_kernel_sizes": [3], "resblock_dilation_sizes": [[1, 3, 5]]},
     "f0_predictor": {"cond_channels": 32},
 }
@@ -61,6 +66,7 @@ CONSTRUCTION_LOCK = threading.RLock()
 
 
 # Sizing ---------------------------------------------------------------------------------------
+
 
 def read_tiny_sizes(model_dir: Path) -> dict[str, Any] | None:
     """The stand-in's widths, or None for a real model folder (which has no such file)."""
@@ -89,8 +95,10 @@ def sized_components(sizes: dict[str, Any] | None) -> Iterator[None]:
         from chatterbox.models.t3.modules.t3_config import T3Config
         from s3tokenizer.model_v2 import ModelConfig, S3TokenizerV2
 
-        llama_configs.LLAMA_CONFIGS[TINY_LLAMA_NAME] = {**llama_configs.LLAMA_CONFIGS["Llama_520M"],
-                                                        **sizes.get("llama", {})}
+        llama_configs.LLAMA_CONFIGS[TINY_LLAMA_NAME] = {
+            **llama_configs.LLAMA_CONFIGS["Llama_520M"],
+            **sizes.get("llama", {}),
+        }
         restore: list[tuple[Any, str, Any]] = []
 
         def swap(owner: Any, name: str, value: Any) -> None:
@@ -133,8 +141,9 @@ def _with_overrides(cls: Any, overrides: dict[str, Any]) -> Callable[..., Any]:
 
 # [STOP] is text token 0 and [START] 255 (T3Config's stop/start_text_token); the rest are
 # characters, as in the real grapheme tokenizer.
-_TEXT_SYMBOLS = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                 ".,!?;:'\"-()&%$#@/+=*<>[]_~àáâäçèéêëìíîïñòóôöùúûüœæ")
+_TEXT_SYMBOLS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?;:'\"-()&%$#@/+=*<>[]_~àáâäçèéêëìíîïñòóôöùúûüœæ"
+)
 
 
 def tiny_tokenizer_json() -> str:

@@ -22,11 +22,25 @@ from apexlocal.models.staging import build_atomically, seed_option
 
 WEIGHTS_NAME = "kokoro-v1_0.pth"
 # One stock voice per language, plus the default and the hosted stand-ins' voices.
-TINY_VOICES = ("af_heart", "af_bella", "am_michael", "bf_emma", "ef_dora", "ff_siwis", "hf_alpha",
-               "if_sara", "jf_alpha", "pf_dora", "zf_xiaobei")
+TINY_VOICES = (
+    "af_heart",
+    "af_bella",
+    "am_michael",
+    "bf_emma",
+    "ef_dora",
+    "ff_siwis",
+    "hf_alpha",
+    "if_sara",
+    "jf_alpha",
+    "pf_dora",
+    "zf_xiaobei",
+)
 # Phoneme symbols of misaki and espeak-ng output; a real config's vocab has 178 entries.
-SYMBOLS = (';:,.!?¡¿—…"«»“” ' "abcdefghijklmnopqrstuvwxyz"
-           "ɑɐɒæβɔɕçðʤəɚɛɜɟɡɥɨɪʝɬɫɯɰŋɲøθœɹɾɻʁɽʂʃʈʧʊʋʌɣɤχʎʐʒʔˈˌːʰʲ↓↑→↗↘ᵻᵊʣʥʦʨᵝꭧAIOQSTWYᵊ")
+SYMBOLS = (
+    ';:,.!?¡¿—…"«»“” '
+    "abcdefghijklmnopqrstuvwxyz"
+    "ɑɐɒæβɔɕçðʤəɚɛɜɟɡɥɨɪʝɬɫɯɰŋɲøθœɹɾɻʁɽʂʃʈʧʊʋʌɣɤχʎʐʒʔˈˌːʰʲ↓↑→↗↘ᵻᵊʣʥʦʨᵝꭧAIOQSTWYᵊ"
+)
 
 
 def tiny_kokoro_config() -> dict[str, Any]:
@@ -34,16 +48,36 @@ def tiny_kokoro_config() -> dict[str, Any]:
     for symbol in SYMBOLS:
         vocab.setdefault(symbol, len(vocab) + 1)  # 0 is the pad/boundary token
     return {
-        "vocab": vocab, "n_token": 178, "hidden_dim": 512, "style_dim": 128, "n_layer": 1,
-        "max_dur": 6, "dropout": 0.0, "n_mels": 80, "dim_in": 64, "max_conv_dim": 512,
-        "text_encoder_kernel_size": 5, "multispeaker": True,
-        "plbert": {"hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64,
-                   "max_position_embeddings": 512, "num_hidden_layers": 1, "dropout": 0.0,
-                   "embedding_size": 16},
-        "istftnet": {"upsample_kernel_sizes": [20, 12], "upsample_rates": [10, 6],
-                     "gen_istft_hop_size": 5, "gen_istft_n_fft": 20,
-                     "resblock_dilation_sizes": [[1, 3, 5]], "resblock_kernel_sizes": [3],
-                     "upsample_initial_channel": 512},
+        "vocab": vocab,
+        "n_token": 178,
+        "hidden_dim": 512,
+        "style_dim": 128,
+        "n_layer": 1,
+        "max_dur": 6,
+        "dropout": 0.0,
+        "n_mels": 80,
+        "dim_in": 64,
+        "max_conv_dim": 512,
+        "text_encoder_kernel_size": 5,
+        "multispeaker": True,
+        "plbert": {
+            "hidden_size": 32,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+            "max_position_embeddings": 512,
+            "num_hidden_layers": 1,
+            "dropout": 0.0,
+            "embedding_size": 16,
+        },
+        "istftnet": {
+            "upsample_kernel_sizes": [20, 12],
+            "upsample_rates": [10, 6],
+            "gen_istft_hop_size": 5,
+            "gen_istft_n_fft": 20,
+            "resblock_dilation_sizes": [[1, 3, 5]],
+            "resblock_kernel_sizes": [3],
+            "upsample_initial_channel": 512,
+        },
     }
 
 

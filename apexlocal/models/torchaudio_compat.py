@@ -64,9 +64,11 @@ def import_chatterbox() -> types.ModuleType:
             for name in ("perth", "s3tokenizer", "chatterbox.tts"):
                 module = importlib.import_module(name)
         except ImportError as exc:
-            raise ModelError(f"the voice-clone engine needs chatterbox-tts 0.1.7 (installed with --no-deps) "
-                             f"and librosa, s3tokenizer, conformer, resemble-perth, omegaconf, einops, onnx: "
-                             f"{exc}") from exc
+            raise ModelError(
+                f"the voice-clone engine needs chatterbox-tts 0.1.7 (installed with --no-deps) "
+                f"and librosa, s3tokenizer, conformer, resemble-perth, omegaconf, einops, onnx: "
+                f"{exc}"
+            ) from exc
         finally:
             for name in added:
                 sys.modules.pop(name, None)
@@ -100,13 +102,14 @@ def _install_substitutes() -> list[str]:
     if not _working("torchaudio"):
         torchaudio, transforms_module = new("torchaudio"), new("torchaudio.transforms")
         compliance, kaldi = new("torchaudio.compliance"), new("torchaudio.compliance.kaldi")
-        torchaudio.__version__ = "0+apexlocal-substitute"
-        torchaudio.transforms, torchaudio.compliance, compliance.kaldi = transforms_module, compliance, kaldi
-        for name, cls in transforms().items():
-            setattr(transforms_module, name, cls)
-        kaldi.fbank = kaldi_fbank
+        torchaudio.__dict__.update(
+            __version__="0+apexlocal-substitute", transforms=transforms_module, compliance=compliance
+        )
+        compliance.__dict__.update(kaldi=kaldi)
+        transforms_module.__dict__.update(transforms())
+        kaldi.__dict__.update(fbank=kaldi_fbank)
     if not _working("pkg_resources"):
-        new("pkg_resources").resource_filename = resource_filename
+        new("pkg_resources").__dict__.update(resource_filename=resource_filename)
     return added
 
 
@@ -118,6 +121,7 @@ def resource_filename(package: str, name: str) -> str:
 
 # torchaudio.transforms --------------------------------------------------------------------------
 
+
 @functools.cache
 def transforms() -> dict[str, type]:
     """The substitute classes of torchaudio.transforms, by name (made once: they subclass
@@ -128,9 +132,19 @@ def transforms() -> dict[str, type]:
         """torchaudio.transforms.Resample with its defaults: windowed-sinc (Hann) interpolation,
         6 zero crossings, rolloff 0.99; the kernel is computed once, in float64, stored as float32."""
 
-        def __init__(self, orig_freq: int = 16000, new_freq: int = 16000,
-                     resampling_method: str = "sinc_interp_hann", lowpass_filter_width: int = 6,
-                     rolloff: float = 0.99, beta: float | None = None, *, dtype: Any = None) -> None:
+        kernel: torch.Tensor  # a buffer
+
+        def __init__(
+            self,
+            orig_freq: int = 16000,
+            new_freq: int = 16000,
+            resampling_method: str = "sinc_interp_hann",
+            lowpass_filter_width: int = 6,
+            rolloff: float = 0.99,
+            beta: float | None = None,
+            *,
+            dtype: Any = None,
+        ) -> None:
             super().__init__()
             if resampling_method != "sinc_interp_hann" or beta is not None:
                 raise NotImplementedError("only sinc_interp_hann resampling is provided")
@@ -149,17 +163,29 @@ def transforms() -> dict[str, type]:
             padded = torch.nn.functional.pad(flat, (self.width, self.width + self.orig))
             out = torch.nn.functional.conv1d(padded[:, None], self.kernel, stride=self.orig)
             out = out.transpose(1, 2).reshape(flat.shape[0], -1)
-            out = out[:, :math.ceil(self.new * shape[-1] / self.orig)]
+            out = out[:, : math.ceil(self.new * shape[-1] / self.orig)]
             return out.reshape(*shape[:-1], out.shape[-1])
 
     class Spectrogram(torch.nn.Module):
         """torchaudio.transforms.Spectrogram: a centred, reflect-padded STFT (complex when
         power is None); `window` is a buffer, as in torchaudio's state dicts."""
 
-        def __init__(self, n_fft: int = 400, win_length: int | None = None, hop_length: int | None = None,
-                     pad: int = 0, window_fn: Callable[..., Any] = torch.hann_window,
-                     power: float | None = 2.0, normalized: bool = False, wkwargs: dict | None = None,
-                     center: bool = True, pad_mode: str = "reflect", onesided: bool = True) -> None:
+        window: torch.Tensor
+
+        def __init__(
+            self,
+            n_fft: int = 400,
+            win_length: int | None = None,
+            hop_length: int | None = None,
+            pad: int = 0,
+            window_fn: Callable[..., Any] = torch.hann_window,
+            power: float | None = 2.0,
+            normalized: bool = False,
+            wkwargs: dict | None = None,
+            center: bool = True,
+            pad_mode: str = "reflect",
+            onesided: bool = True,
+        ) -> None:
             super().__init__()
             if normalized or pad:
                 raise NotImplementedError("normalized or padded spectrograms are not provided")
@@ -170,8 +196,18 @@ def transforms() -> dict[str, type]:
 
         def forward(self, waveform: torch.Tensor) -> torch.Tensor:
             shape = waveform.shape
-            spec = torch.stft(waveform.reshape(-1, shape[-1]), self.n_fft, self.hop_length, self.win_length,
-                              self.window, self.center, self.pad_mode, False, self.onesided, return_complex=True)
+            spec = torch.stft(
+                waveform.reshape(-1, shape[-1]),
+                self.n_fft,
+                self.hop_length,
+                self.win_length,
+                self.window,
+                self.center,
+                self.pad_mode,
+                False,
+                self.onesided,
+                return_complex=True,
+            )
             spec = spec.reshape(*shape[:-1], *spec.shape[-2:])
             if self.power is None:
                 return spec
@@ -180,10 +216,21 @@ def transforms() -> dict[str, type]:
     class InverseSpectrogram(torch.nn.Module):
         """torchaudio.transforms.InverseSpectrogram: the iSTFT matching `Spectrogram`."""
 
-        def __init__(self, n_fft: int = 400, win_length: int | None = None, hop_length: int | None = None,
-                     pad: int = 0, window_fn: Callable[..., Any] = torch.hann_window,
-                     normalized: bool = False, wkwargs: dict | None = None, center: bool = True,
-                     pad_mode: str = "reflect", onesided: bool = True) -> None:
+        window: torch.Tensor  # a buffer
+
+        def __init__(
+            self,
+            n_fft: int = 400,
+            win_length: int | None = None,
+            hop_length: int | None = None,
+            pad: int = 0,
+            window_fn: Callable[..., Any] = torch.hann_window,
+            normalized: bool = False,
+            wkwargs: dict | None = None,
+            center: bool = True,
+            pad_mode: str = "reflect",
+            onesided: bool = True,
+        ) -> None:
             super().__init__()
             if normalized or pad:
                 raise NotImplementedError("normalized or padded spectrograms are not provided")
@@ -194,9 +241,18 @@ def transforms() -> dict[str, type]:
 
         def forward(self, spectrogram: torch.Tensor, length: int | None = None) -> torch.Tensor:
             shape = spectrogram.shape
-            wave = torch.istft(spectrogram.reshape(-1, shape[-2], shape[-1]), self.n_fft, self.hop_length,
-                               self.win_length, self.window, self.center, False, self.onesided, length,
-                               return_complex=False)
+            wave = torch.istft(
+                spectrogram.reshape(-1, shape[-2], shape[-1]),
+                self.n_fft,
+                self.hop_length,
+                self.win_length,
+                self.window,
+                self.center,
+                False,
+                self.onesided,
+                length,
+                return_complex=False,
+            )
             return wave.reshape(*shape[:-2], wave.shape[-1])
 
     class TimeStretch(torch.nn.Module):
@@ -212,8 +268,12 @@ def transforms() -> dict[str, type]:
         def forward(self, *args: Any, **kwargs: Any) -> Any:
             raise NotImplementedError("TimeStretch is not provided without torchaudio")
 
-    return {"Resample": Resample, "Spectrogram": Spectrogram, "InverseSpectrogram": InverseSpectrogram,
-            "TimeStretch": TimeStretch}
+    return {
+        "Resample": Resample,
+        "Spectrogram": Spectrogram,
+        "InverseSpectrogram": InverseSpectrogram,
+        "TimeStretch": TimeStretch,
+    }
 
 
 def sinc_kernel(orig: int, new: int, zeros: int, rolloff: float) -> tuple[Any, int]:
@@ -236,9 +296,18 @@ def sinc_kernel(orig: int, new: int, zeros: int, rolloff: float) -> tuple[Any, i
 
 # torchaudio.compliance.kaldi --------------------------------------------------------------------
 
-def kaldi_fbank(waveform: Any, num_mel_bins: int = 23, sample_frequency: float = 16000.0,
-                frame_length: float = 25.0, frame_shift: float = 10.0, low_freq: float = 20.0,
-                high_freq: float = 0.0, dither: float = 0.0, **options: Any) -> Any:
+
+def kaldi_fbank(
+    waveform: Any,
+    num_mel_bins: int = 23,
+    sample_frequency: float = 16000.0,
+    frame_length: float = 25.0,
+    frame_shift: float = 10.0,
+    low_freq: float = 20.0,
+    high_freq: float = 0.0,
+    dither: float = 0.0,
+    **options: Any,
+) -> Any:
     """torchaudio.compliance.kaldi.fbank with Kaldi's defaults (Povey window, pre-emphasis 0.97,
     DC offset removed, power spectrum over a 2^k FFT, log mel energies, snip_edges); input (1, n)
     or (n,), output (frames, num_mel_bins). Other options and dithering are not provided."""

@@ -119,5 +119,10 @@ def manifest(manifest_path: Path) -> Manifest:
 
 @pytest.fixture
 def settings(tmp_path: Path, hub: FakeHub, manifest_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", hf_cache_dir=tmp_path / "hf-cache", hf_endpoint=hub.url,
-                    hf_token=TOKEN, models_manifest=manifest_path)
+    return Settings(
+        data_dir=tmp_path / "data",
+        hf_cache_dir=tmp_path / "hf-cache",
+        hf_endpoint=hub.url,
+        hf_token=TOKEN,
+        models_manifest=manifest_path,
+    )

@@ -13,10 +13,15 @@ GAMMA_COMMIT = "4" * 40
 TOKEN = "hf_test_token"
 
 WEIGHTS = os.urandom(300_000)
-MODEL_INDEX = {"_class_name": "FakePipeline", "_diffusers_version": "0.42.1",
-               "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
-               "transformer": ["diffusers", "FakeTransformer"], "transformer_2": [None, None],
-               "vae": ["diffusers", "AutoencoderKL"], "boundary_ratio": None}
+MODEL_INDEX = {
+    "_class_name": "FakePipeline",
+    "_diffusers_version": "0.42.1",
+    "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
+    "transformer": ["diffusers", "FakeTransformer"],
+    "transformer_2": [None, None],
+    "vae": ["diffusers", "AutoencoderKL"],
+    "boundary_ratio": None,
+}
 # What a pull of alpha takes: model_index.json, the folders of the components it names, the license.
 ALPHA_TAKEN = {
     "LICENSE.md": b"Apache-2.0",
@@ -40,9 +45,13 @@ ALPHA_LEFT_OUT = {
     "vae/diffusion_pytorch_model.fp16.safetensors": os.urandom(35_000),
 }
 BETA_TAKEN = {"weights.safetensors": os.urandom(50_000), "config.json": b"{}"}
-GAMMA_FILES = {"config.json": b'{"gamma": 1}', "weights/model.safetensors": os.urandom(8_000),
-               "weights/model.fp16.safetensors": os.urandom(4_000), "weights/notes.md": b"notes",
-               "other.txt": b"other"}
+GAMMA_FILES = {
+    "config.json": b'{"gamma": 1}',
+    "weights/model.safetensors": os.urandom(8_000),
+    "weights/model.fp16.safetensors": os.urandom(4_000),
+    "weights/notes.md": b"notes",
+    "other.txt": b"other",
+}
 GAMMA_TAKEN = ["config.json", "weights/model.fp16.safetensors"]
 
 MANIFEST = f"""

@@ -75,14 +75,16 @@ class FakeHub:
 
     def downloads(self, path: str = "") -> list[Request]:
         """GET requests for file bodies (of `path` when given)."""
-        return [r for r in self.log if r.method == "GET" and "/resolve/" in r.path
-                and (not path or r.path.endswith("/" + path))]
+        return [
+            r
+            for r in self.log
+            if r.method == "GET" and "/resolve/" in r.path and (not path or r.path.endswith("/" + path))
+        ]
 
     def tree(self, repo: str, commit: str) -> list[dict[str, Any]]:
         files = self.repos[repo][commit]
         folders = sorted({p.rsplit("/", 1)[0] for p in files if "/" in p})
-        items: list[dict[str, Any]] = [
-            {"type": "directory", "oid": "0" * 40, "size": 0, "path": d} for d in folders]
+        items: list[dict[str, Any]] = [{"type": "directory", "oid": "0" * 40, "size": 0, "path": d} for d in folders]
         for path, data in sorted(files.items()):
             item: dict[str, Any] = {"type": "file", "oid": git_oid(data), "size": len(data), "path": path}
             if is_lfs(path):
@@ -131,9 +133,11 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             size = hub.page_size or len(items)
             headers = {}
             if start + size < len(items):
-                headers["Link"] = (f'<{hub.url}/api/models/{repo}/tree/{quote(revision, safe="")}'
-                                   f'?recursive=true&cursor={start + size}>; rel="next"')
-            self._json(items[start:start + size], headers)
+                headers["Link"] = (
+                    f"<{hub.url}/api/models/{repo}/tree/{quote(revision, safe='')}"
+                    f'?recursive=true&cursor={start + size}>; rel="next"'
+                )
+            self._json(items[start : start + size], headers)
 
         def _resolve(self, method: str, repo: str, revision: str, path: str) -> None:
             commit = self._commit(repo, revision)
@@ -145,8 +149,9 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 return
             headers = {"X-Repo-Commit": commit, "ETag": f'"{git_oid(data)}"', "Accept-Ranges": "bytes"}
             if is_lfs(path):
-                headers.update({"ETag": f'"{sha256(data)}"', "X-Linked-Etag": f'"{sha256(data)}"',
-                                "X-Linked-Size": str(len(data))})
+                headers.update(
+                    {"ETag": f'"{sha256(data)}"', "X-Linked-Etag": f'"{sha256(data)}"', "X-Linked-Size": str(len(data))}
+                )
             body = hub.serve_instead.get(path, data)
             if method == "HEAD":
                 self._send(200, {**headers, "Content-Length": str(len(body))})
@@ -187,14 +192,20 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
 
         def _json(self, data: Any, headers: dict[str, str] | None = None) -> None:
             body = json.dumps(data).encode()
-            self._send(200, {"Content-Type": "application/json", "Content-Length": str(len(body)),
-                             **(headers or {})})
+            self._send(200, {"Content-Type": "application/json", "Content-Length": str(len(body)), **(headers or {})})
             self.wfile.write(body)
 
         def _error(self, status: int, code: str, headers: dict[str, str] | None = None) -> None:
             body = json.dumps({"error": code}).encode()
-            self._send(status, {"X-Error-Code": code, "Content-Type": "application/json",
-                                "Content-Length": str(len(body)), **(headers or {})})
+            self._send(
+                status,
+                {
+                    "X-Error-Code": code,
+                    "Content-Type": "application/json",
+                    "Content-Length": str(len(body)),
+                    **(headers or {}),
+                },
+            )
             if self.command != "HEAD":
                 self.wfile.write(body)
 

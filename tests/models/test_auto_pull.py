@@ -25,8 +25,14 @@ def test_by_default_jobs_pull_only_each_tasks_default_model(tmp_path) -> None:
     store = _store(tmp_path)
 
     assert not store.may_auto_pull(SHIPPED.by_id()["flux2-dev"])
-    assert _allowed(store) == {"flux2-klein-4b", "wan2.2-ti2v-5b", "chatterbox", "kokoro-82m",
-                               "piper-joe-medium", "whisper-tiny-en"}
+    assert _allowed(store) == {
+        "flux2-klein-4b",
+        "wan2.2-ti2v-5b",
+        "chatterbox",
+        "kokoro-82m",
+        "piper-joe-medium",
+        "whisper-tiny-en",
+    }
     # kokoro is the voice default on a GPU; wan2.2 continues its own clips (its own companion).
     assert default_model_ids(SHIPPED) == _allowed(store)
 
@@ -35,8 +41,13 @@ def test_the_admin_names_the_models_by_id_alias_or_wildcard(tmp_path) -> None:
     assert _allowed(_store(tmp_path, auto_pull_models=("*",))) == {m.id for m in SHIPPED.model}
     named = _store(tmp_path, auto_pull_models=("ideogram-v3", "wan2.1-*"))
     # Packaged models download nothing: pulling them only checks the package.
-    assert _allowed(named) == {"qwen-image", "wan2.1-t2v-1.3b", "wan2.1-i2v-14b-480p", "piper-joe-medium",
-                               "whisper-tiny-en"}
+    assert _allowed(named) == {
+        "qwen-image",
+        "wan2.1-t2v-1.3b",
+        "wan2.1-i2v-14b-480p",
+        "piper-joe-medium",
+        "whisper-tiny-en",
+    }
     both = _store(tmp_path, auto_pull_models=("default", "FLUX-2-DEV"))
     assert _allowed(both) == _allowed(_store(tmp_path)) | {"flux2-dev"}
 
@@ -47,7 +58,8 @@ def test_auto_pull_off_refuses_every_model_and_the_tiny_set_builds_any(tmp_path)
     assert _allowed(_store(tmp_path, model_set="tiny")) == {m.id for m in SHIPPED.model}
 
 
-@pytest.mark.parametrize(("value", "parsed"), [
-    ("", ()), ("*", ("*",)), ("default, qwen-image", ("default", "qwen-image"))])
+@pytest.mark.parametrize(
+    ("value", "parsed"), [("", ()), ("*", ("*",)), ("default, qwen-image", ("default", "qwen-image"))]
+)
 def test_the_setting_from_the_environment(value: str, parsed: tuple[str, ...]) -> None:
     assert load_settings(environ={"APEXLOCAL_AUTO_PULL_MODELS": value}).auto_pull_models == parsed

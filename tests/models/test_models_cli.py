@@ -22,10 +22,15 @@ ALPHA_KB = f"{sum(len(d) for d in ALPHA_TAKEN.values()) / 1000:.1f} KB"
 
 @pytest.fixture
 def cli_env(settings: Settings, manifest_path: Path) -> dict[str, str]:
-    return {"APEXLOCAL_HF_ENDPOINT": settings.hf_endpoint, "APEXLOCAL_HF_TOKEN": TOKEN,
-            "APEXLOCAL_MODELS_MANIFEST": str(manifest_path), "APEXLOCAL_DATA_DIR": str(settings.data_dir),
-            "APEXLOCAL_HF_CACHE_DIR": str(settings.hf_cache_dir), "APEXLOCAL_MODEL_SET": "full",
-            "APEXLOCAL_CONFIG": ""}
+    return {
+        "APEXLOCAL_HF_ENDPOINT": settings.hf_endpoint,
+        "APEXLOCAL_HF_TOKEN": TOKEN,
+        "APEXLOCAL_MODELS_MANIFEST": str(manifest_path),
+        "APEXLOCAL_DATA_DIR": str(settings.data_dir),
+        "APEXLOCAL_HF_CACHE_DIR": str(settings.hf_cache_dir),
+        "APEXLOCAL_MODEL_SET": "full",
+        "APEXLOCAL_CONFIG": "",
+    }
 
 
 def _cli(env: dict[str, str], *args: str) -> Any:
@@ -43,8 +48,9 @@ def test_list_says_what_a_pull_downloads_without_asking_the_hub(cli_env: dict[st
     assert listed["voice"]["download_bytes"] == 0 and listed["beta"]["commercial"] is False
     table = _cli(cli_env, "list").output
     assert f"hub cache: {cli_env['APEXLOCAL_HF_CACHE_DIR']}" in table
-    assert re.search(rf"^alpha\s+image\s+no\s+-\s+{ALPHA_KB}\s+apache-2.0 \(commercial use ok\)\s+alpha-pro$",
-                     table, re.MULTILINE), table
+    assert re.search(
+        rf"^alpha\s+image\s+no\s+-\s+{ALPHA_KB}\s+apache-2.0 \(commercial use ok\)\s+alpha-pro$", table, re.MULTILINE
+    ), table
     assert re.search(r"^gamma\s+image\s+no\s+-\s+~4\.1 KB\s", table, re.MULTILINE)
     assert re.search(r"^voice\s+.*nothing \(pip package\)", table, re.MULTILINE)
     assert "NON-COMMERCIAL" in table
@@ -64,7 +70,10 @@ def test_pull_verify_list_rm(cli_env: dict[str, str], settings: Settings) -> Non
 
     verified = _cli(cli_env, "verify")
     assert verified.exit_code == 0 and "alpha: ok" in verified.output and "beta: ok" in verified.output
-    weights = (settings.hf_cache_dir / "models--acme--beta" / "snapshots" / BETA_COMMIT / "weights.safetensors").resolve()
+    assert settings.hf_cache_dir is not None
+    weights = (
+        settings.hf_cache_dir / "models--acme--beta" / "snapshots" / BETA_COMMIT / "weights.safetensors"
+    ).resolve()
     weights.chmod(0o644)
     weights.write_bytes(b"0" * weights.stat().st_size)
     verified = _cli(cli_env, "verify", "beta")

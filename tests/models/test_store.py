@@ -45,13 +45,15 @@ def _files(folder: Path) -> dict[str, bytes]:
 # Pulls take only the selected files ---------------------------------------------------------------------
 
 
-def test_pull_takes_the_pipeline_files_at_the_pinned_commit(hub: FakeHub, settings: Settings,
-                                                            manifest: Manifest) -> None:
+def test_pull_takes_the_pipeline_files_at_the_pinned_commit(
+    hub: FakeHub, settings: Settings, manifest: Manifest
+) -> None:
     store, alpha = ModelStore(settings, manifest), _entry(manifest, "alpha")
     calls: list[tuple[int, int, str]] = []
 
     path = store.pull(alpha, lambda done, total, name: calls.append((done, total, name)))
 
+    assert settings.hf_cache_dir is not None
     assert path == settings.hf_cache_dir / "models--acme--alpha" / "snapshots" / COMMIT
     assert _files(path) == ALPHA_TAKEN
     downloaded = {r.path.split(f"/resolve/{COMMIT}/", 1)[1] for r in hub.downloads()}
@@ -75,8 +77,9 @@ def test_patterns_and_a_dtype_variant(hub: FakeHub, settings: Settings, manifest
     assert {r.path.rsplit("/", 1)[1] for r in hub.downloads()} == {"config.json", "model.fp16.safetensors"}
 
 
-def test_an_exact_file_list_is_checked_against_the_manifest_sha256(hub: FakeHub, settings: Settings,
-                                                                   manifest: Manifest) -> None:
+def test_an_exact_file_list_is_checked_against_the_manifest_sha256(
+    hub: FakeHub, settings: Settings, manifest: Manifest
+) -> None:
     store, beta = ModelStore(settings, manifest), _entry(manifest, "beta")
     assert _files(store.pull(beta)) == BETA_TAKEN
     store.remove(beta)
@@ -84,17 +87,21 @@ def test_an_exact_file_list_is_checked_against_the_manifest_sha256(hub: FakeHub,
     # A hub (or mirror) that serves other bytes under the same commit, consistently.
     other = os.urandom(len(BETA_TAKEN["weights.safetensors"]))
     hub.add("acme/beta", BETA_COMMIT, {**BETA_TAKEN, "weights.safetensors": other})
-    with pytest.raises(ModelError, match="weights.safetensors: sha256 " + sha256(other) + ", expected "
-                       + sha256(BETA_TAKEN["weights.safetensors"])):
+    with pytest.raises(
+        ModelError,
+        match="weights.safetensors: sha256 "
+        + sha256(other)
+        + ", expected "
+        + sha256(BETA_TAKEN["weights.safetensors"]),
+    ):
         store.pull(beta)
     assert not store.is_installed(beta)
 
 
-def test_a_file_the_manifest_lists_but_the_repo_lacks(hub: FakeHub, settings: Settings,
-                                                      manifest: Manifest) -> None:
+def test_a_file_the_manifest_lists_but_the_repo_lacks(hub: FakeHub, settings: Settings, manifest: Manifest) -> None:
     hub.add("acme/beta", BETA_COMMIT, {"config.json": b"{}"})
 
-    with pytest.raises(ModelError, match="acme/beta has no weights.safetensors at 2{40}.*models pull beta"):
+    with pytest.raises(ModelError, match=r"acme/beta has no weights\.safetensors at 2{40}.*models pull beta"):
         ModelStore(settings, manifest).pull(_entry(manifest, "beta"))
     assert not hub.downloads()
 
@@ -102,9 +109,9 @@ def test_a_file_the_manifest_lists_but_the_repo_lacks(hub: FakeHub, settings: Se
 # Resume and integrity, as huggingface_hub does them ------------------------------------------------------
 
 
-def test_a_dropped_connection_is_resumed_with_a_range_request(hub: FakeHub, settings: Settings,
-                                                              manifest: Manifest,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dropped_connection_is_resumed_with_a_range_request(
+    hub: FakeHub, settings: Settings, manifest: Manifest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from huggingface_hub import constants
 
     # The library writes what arrived in chunks of this size; small, so half the file is kept.
@@ -122,7 +129,8 @@ def test_a_dropped_connection_is_resumed_with_a_range_request(hub: FakeHub, sett
 
 
 def test_an_interrupted_pull_keeps_finished_files_and_the_next_one_fetches_the_rest(
-        hub: FakeHub, settings: Settings, manifest: Manifest) -> None:
+    hub: FakeHub, settings: Settings, manifest: Manifest
+) -> None:
     store, alpha = ModelStore(settings, manifest), _entry(manifest, "alpha")
     last = "vae/diffusion_pytorch_model.safetensors"  # fetched last: paths go in order
     hub.serve_instead[last] = ALPHA_TAKEN[last][:1000]  # cut short, below the size the hub announced
@@ -139,13 +147,16 @@ def test_an_interrupted_pull_keeps_finished_files_and_the_next_one_fetches_the_r
     assert len(hub.downloads("transformer/diffusion_pytorch_model-00001-of-00002.safetensors")) == 1
 
 
-@pytest.mark.parametrize(("name", "digest"), [
-    ("transformer/diffusion_pytorch_model-00001-of-00002.safetensors", sha256),  # LFS: its sha256
-    ("scheduler/scheduler_config.json", git_oid),  # a small file: its git blob id
-])
-def test_a_corrupted_file_is_rejected_deleted_and_fetched_again(hub: FakeHub, settings: Settings,
-                                                                manifest: Manifest, name: str,
-                                                                digest: Any) -> None:
+@pytest.mark.parametrize(
+    ("name", "digest"),
+    [
+        ("transformer/diffusion_pytorch_model-00001-of-00002.safetensors", sha256),  # LFS: its sha256
+        ("scheduler/scheduler_config.json", git_oid),  # a small file: its git blob id
+    ],
+)
+def test_a_corrupted_file_is_rejected_deleted_and_fetched_again(
+    hub: FakeHub, settings: Settings, manifest: Manifest, name: str, digest: Any
+) -> None:
     store, alpha = ModelStore(settings, manifest), _entry(manifest, "alpha")
     good = ALPHA_TAKEN[name]
     bad = bytes([good[0] ^ 0xFF]) + good[1:]  # the right size, the wrong bytes
@@ -165,8 +176,9 @@ def test_a_corrupted_file_is_rejected_deleted_and_fetched_again(hub: FakeHub, se
 # The shared cache ---------------------------------------------------------------------------------------
 
 
-def test_a_cache_other_tools_filled_is_used_without_downloading(hub: FakeHub, settings: Settings,
-                                                                manifest: Manifest) -> None:
+def test_a_cache_other_tools_filled_is_used_without_downloading(
+    hub: FakeHub, settings: Settings, manifest: Manifest
+) -> None:
     from huggingface_hub import snapshot_download
 
     # As diffusers or ComfyUI would have left it: the whole repo, through the library.
@@ -182,9 +194,9 @@ def test_a_cache_other_tools_filled_is_used_without_downloading(hub: FakeHub, se
     assert ModelStore(settings, manifest).pull(alpha) == path and hub.log == []
 
 
-def test_the_standard_cache_by_default_and_hf_cache_dir_elsewhere(hub: FakeHub, settings: Settings,
-                                                                  manifest: Manifest, hermetic_hf: Path,
-                                                                  tmp_path: Path) -> None:
+def test_the_standard_cache_by_default_and_hf_cache_dir_elsewhere(
+    hub: FakeHub, settings: Settings, manifest: Manifest, hermetic_hf: Path, tmp_path: Path
+) -> None:
     beta = _entry(manifest, "beta")
     default = ModelStore(settings.replace(hf_cache_dir=None), manifest)
     assert default.pull(beta) == hermetic_hf / "models--acme--beta" / "snapshots" / BETA_COMMIT
@@ -198,12 +210,14 @@ def test_the_standard_cache_by_default_and_hf_cache_dir_elsewhere(hub: FakeHub, 
     assert elsewhere.places()["hub cache"] == tmp_path / "big-disk"
 
 
-def test_concurrent_pulls_of_one_model_download_each_file_once(hub: FakeHub, settings: Settings,
-                                                               manifest: Manifest) -> None:
+def test_concurrent_pulls_of_one_model_download_each_file_once(
+    hub: FakeHub, settings: Settings, manifest: Manifest
+) -> None:
     alpha = _entry(manifest, "alpha")
     results: list[Path] = []
-    threads = [threading.Thread(target=lambda: results.append(ModelStore(settings, manifest).pull(alpha)))
-               for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: results.append(ModelStore(settings, manifest).pull(alpha))) for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -216,33 +230,38 @@ def test_concurrent_pulls_of_one_model_download_each_file_once(hub: FakeHub, set
 # Errors that say what to do -------------------------------------------------------------------------------
 
 
-def test_a_gated_repo_without_the_token_says_what_to_set(hub: FakeHub, settings: Settings,
-                                                         manifest: Manifest) -> None:
+def test_a_gated_repo_without_the_token_says_what_to_set(hub: FakeHub, settings: Settings, manifest: Manifest) -> None:
     hub.gated["acme/alpha"] = TOKEN
-    with pytest.raises(ModelError, match="gated.*APEXLOCAL_HF_TOKEN.*models pull alpha"):
+    with pytest.raises(ModelError, match=r"gated.*APEXLOCAL_HF_TOKEN.*models pull alpha"):
         ModelStore(settings.replace(hf_token="wrong"), manifest).pull(_entry(manifest, "alpha"))
 
     ModelStore(settings, manifest).pull(_entry(manifest, "alpha"))
     assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in hub.log[-3:])
 
 
-def test_a_commit_the_repo_lacks_says_to_fix_the_manifest(hub: FakeHub, settings: Settings,
-                                                          tmp_path: Path) -> None:
-    (tmp_path / "other.toml").write_text(MANIFEST.replace(f'repo = "acme/gamma"\nrevision = "{GAMMA_COMMIT}"',
-                                                          f'repo = "acme/gamma"\nrevision = "{"9" * 40}"'))
+def test_a_commit_the_repo_lacks_says_to_fix_the_manifest(hub: FakeHub, settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "other.toml").write_text(
+        MANIFEST.replace(
+            f'repo = "acme/gamma"\nrevision = "{GAMMA_COMMIT}"', f'repo = "acme/gamma"\nrevision = "{"9" * 40}"'
+        )
+    )
     manifest = load_manifest(tmp_path / "other.toml")
 
-    with pytest.raises(ModelError, match="acme/gamma has no commit 9{40}; fix the revision"):
+    with pytest.raises(ModelError, match=r"acme/gamma has no commit 9{40}; fix the revision"):
         ModelStore(settings, manifest).pull(_entry(manifest, "gamma"))
 
 
-def test_a_new_revision_in_the_manifest_needs_a_new_pull(hub: FakeHub, settings: Settings,
-                                                         manifest: Manifest, tmp_path: Path) -> None:
+def test_a_new_revision_in_the_manifest_needs_a_new_pull(
+    hub: FakeHub, settings: Settings, manifest: Manifest, tmp_path: Path
+) -> None:
     ModelStore(settings, manifest).pull(_entry(manifest, "beta"))
     new_commit = "3" * 40
     hub.add("acme/beta", new_commit, BETA_TAKEN)
-    (tmp_path / "new.toml").write_text(MANIFEST.replace(f'repo = "acme/beta"\nrevision = "{BETA_COMMIT}"',
-                                                        f'repo = "acme/beta"\nrevision = "{new_commit}"'))
+    (tmp_path / "new.toml").write_text(
+        MANIFEST.replace(
+            f'repo = "acme/beta"\nrevision = "{BETA_COMMIT}"', f'repo = "acme/beta"\nrevision = "{new_commit}"'
+        )
+    )
     newer = load_manifest(tmp_path / "new.toml")
     store, beta = ModelStore(settings, newer), _entry(newer, "beta")
 
@@ -272,10 +291,10 @@ def test_verify_finds_damaged_and_missing_files(settings: Settings, manifest: Ma
     assert not store.is_installed(alpha)
 
 
-def test_verify_of_a_model_not_installed_says_how_to_install_it(settings: Settings,
-                                                                manifest: Manifest) -> None:
+def test_verify_of_a_model_not_installed_says_how_to_install_it(settings: Settings, manifest: Manifest) -> None:
     assert ModelStore(settings, manifest).verify(_entry(manifest, "alpha")) == [
-        "alpha is not installed (run `apexlocal models pull alpha`)"]
+        "alpha is not installed (run `apexlocal models pull alpha`)"
+    ]
 
 
 def test_rm_deletes_the_revision_from_the_cache(settings: Settings, manifest: Manifest) -> None:
@@ -303,14 +322,16 @@ def _fake_package(root: Path) -> bytes:
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-voice-pkg\nVersion: 1.0\n")
     (info / "top_level.txt").write_text("fake_voice\n")
     digest = base64.urlsafe_b64encode(hashlib.sha256(voice).digest()).rstrip(b"=").decode()
-    (info / "RECORD").write_text(f"fake_voice/__init__.py,,\nfake_voice/data/voice.onnx,sha256={digest},"
-                                 f"{len(voice)}\nfake_voice_pkg-1.0.dist-info/RECORD,,\n")
+    (info / "RECORD").write_text(
+        f"fake_voice/__init__.py,,\nfake_voice/data/voice.onnx,sha256={digest},"
+        f"{len(voice)}\nfake_voice_pkg-1.0.dist-info/RECORD,,\n"
+    )
     return voice
 
 
-def test_a_pypi_model_is_used_where_the_package_put_it(tmp_path: Path, hub: FakeHub, settings: Settings,
-                                                       manifest: Manifest,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pypi_model_is_used_where_the_package_put_it(
+    tmp_path: Path, hub: FakeHub, settings: Settings, manifest: Manifest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     site = tmp_path / "site"
     _fake_package(site)
     monkeypatch.syspath_prepend(str(site))
@@ -361,8 +382,9 @@ def tiny_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Path, dict[s
     return calls
 
 
-def test_a_tiny_pull_builds_the_stand_in_locally(hub: FakeHub, settings: Settings, manifest: Manifest,
-                                                 tiny_builds: list[Any]) -> None:
+def test_a_tiny_pull_builds_the_stand_in_locally(
+    hub: FakeHub, settings: Settings, manifest: Manifest, tiny_builds: list[Any]
+) -> None:
     store, alpha = ModelStore(settings.replace(model_set="tiny"), manifest), _entry(manifest, "alpha")
 
     path = store.pull(alpha)
@@ -377,21 +399,22 @@ def test_a_tiny_pull_builds_the_stand_in_locally(hub: FakeHub, settings: Setting
     assert store.remove(alpha) > 0 and not path.exists()
 
 
-def test_a_failed_tiny_build_leaves_nothing_installed(settings: Settings, tiny_builds: list[Any],
-                                                      tmp_path: Path) -> None:
+def test_a_failed_tiny_build_leaves_nothing_installed(
+    settings: Settings, tiny_builds: list[Any], tmp_path: Path
+) -> None:
     (tmp_path / "broken.toml").write_text(MANIFEST.replace('builder = "beta_builder"', 'builder = "broken"'))
     broken = load_manifest(tmp_path / "broken.toml")
     store, beta = ModelStore(settings.replace(model_set="tiny"), broken), _entry(broken, "beta")
 
-    with pytest.raises(ModelError, match="tiny.broken.*no config.*apexlocal models pull beta"):
+    with pytest.raises(ModelError, match=r"tiny.broken.*no config.*apexlocal models pull beta"):
         store.pull(beta)
     assert not store.is_installed(beta)
     assert not list((settings.data_dir / "models" / "tiny").glob("*beta*"))
 
 
 def test_the_tiny_set_uses_real_small_models_and_refuses_models_without_a_stand_in(
-        tmp_path: Path, settings: Settings, manifest: Manifest, tiny_builds: list[Any],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, settings: Settings, manifest: Manifest, tiny_builds: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _fake_package(tmp_path / "site")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     store = ModelStore(settings.replace(model_set="tiny"), manifest)

@@ -36,8 +36,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_every_image_model_in_the_manifest_has_a_builder_of_its_class() -> None:
@@ -61,8 +64,13 @@ def test_builds_and_reloads_as_the_real_class(built: dict[str, Path], name: str)
     assert type(pipe) is pipeline_class
     assert pipe.vae_scale_factor == 8  # 1024px -> 128 latent rows -> 64 tokens a side after 2x2 patches
     pipe.set_progress_bar_config(disable=True)
-    image = pipe(prompt="a small test", width=128, height=64, num_inference_steps=2,
-                 generator=torch.Generator("cpu").manual_seed(0)).images[0]
+    image = pipe(
+        prompt="a small test",
+        width=128,
+        height=64,
+        num_inference_steps=2,
+        generator=torch.Generator("cpu").manual_seed(0),
+    ).images[0]
     assert image.size == (128, 64)
     assert any(low < high for low, high in image.getextrema())  # noise, not a blank frame
 
