@@ -89,3 +89,11 @@ def test_remaining_is_counted_under_the_lock(tmp_path):
 
     limiter._windows[("u", "read")] = Checked()
     assert limiter.hit("u", "read").remaining == 19
+
+
+def test_each_answer_carries_the_limit_headers_once(app_client, account):
+    for path, status in (("/api/usage", 200), ("/api/jobs?id=missing", 404)):
+        r = app_client.get(path, headers=account.headers)
+        assert r.status_code == status
+        for name in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"):
+            assert len(r.headers.get_list(name)) == 1, (path, name)
