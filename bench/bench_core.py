@@ -9,7 +9,9 @@ process or command (these machines are noisy; absolute numbers travel badly).
 2. e2e: one image job through the API of a real `apexlocal serve` (tiny set, 512x512, 8 steps), POST
    to completed event, against the same pipeline called directly in this process. Goal <= 1.10.
 3. reads: authenticated `GET /api/jobs?id=` against a bare route (`/healthz`) of the same server,
-   requests per second over keep-alive connections. Goal >= 0.4.
+   requests per second over keep-alive connections. Goal >= 0.8.
+4. busy: `GET /api/jobs?id=` latency (p50, p99) and throughput with 50 SSE streams open on a running
+   job, against the same server idle. Goal: p99 at most 2x idle.
 """
 
 from __future__ import annotations
@@ -193,7 +195,8 @@ def bench_e2e(rounds: int = 6) -> dict[str, float]:
 
 # 3. Authenticated reads against a bare route ----------------------------------------------------
 
-async def _hammer(port: int, request: bytes, seconds: float, connections: int) -> int:
+async def _hammer(port: int, request: bytes, seconds: float, connections: int,
+                  latencies: list[float] | None = None) -> int:
     count = 0
     deadline = time.perf_counter() + seconds
 
@@ -201,12 +204,15 @@ async def _hammer(port: int, request: bytes, seconds: float, connections: int) -
         nonlocal count
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         while time.perf_counter() < deadline:
+            sent = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
                               if line.lower().startswith(b"content-length")))
             await reader.readexactly(length)
             assert head.startswith(b"HTTP/1.1 200"), head[:40]
+            if latencies is not None:
+                latencies.append((time.perf_counter() - sent) * 1000)
             count += 1
         writer.close()
 
@@ -223,6 +229,7 @@ def bench_reads(seconds: float = 4.0, connections: int = 8, rounds: int = 3) -> 
             headers = {"Authorization": f"Bearer {server.key}"}
             job_id = httpx.post(f"{server.url}/api/generate/image", json={**SPEC, "width": 256, "height": 256},
                                 headers=headers).json()["data"]["jobId"]
+            _wait_done(server, job_id, headers)  # nothing else runs in the server while reads are timed
             host = f"Host: 127.0.0.1:{server.port}\r\n".encode()
             bare = b"GET /healthz HTTP/1.1\r\n" + host + b"\r\n"
             authed = (f"GET /api/jobs?id={job_id} HTTP/1.1\r\n".encode() + host
@@ -237,8 +244,92 @@ def bench_reads(seconds: float = 4.0, connections: int = 8, rounds: int = 3) -> 
     return {"bare_route_rps": b, "jobs_by_id_rps": a, "ratio_jobs_over_bare": a / b}
 
 
+# 4. Reads while the server is busy ----------------------------------------------------------------
+
+LONG_JOB = {"prompt": "a long one", "width": 1536, "height": 1536, "steps": 50, "seed": 3}
+
+
+async def _streams(port: int, key: str, job_id: str, count: int, stop: asyncio.Event) -> int:
+    """`count` SSE streams on the job, each reading every event until `stop`; returns events read."""
+    events = 0
+
+    async def one() -> None:
+        nonlocal events
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET /api/jobs/{job_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: Bearer {key}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        while not stop.is_set():
+            try:
+                line = await asyncio.wait_for(reader.readline(), 0.2)
+            except TimeoutError:
+                continue
+            if not line:
+                break
+            events += line.startswith(b"data:")
+        writer.close()
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return events
+
+
+async def _reads_beside_streams(port: int, key: str, read: bytes, job_id: str, seconds: float,
+                                streams: int) -> tuple[int, list[float], int]:
+    stop = asyncio.Event()
+    stream_task = asyncio.create_task(_streams(port, key, job_id, streams, stop))
+    await asyncio.sleep(1.0)  # every stream connected and subscribed
+    latencies: list[float] = []
+    count = await _hammer(port, read, seconds, 4, latencies)
+    stop.set()
+    return count, latencies, await stream_task
+
+
+def bench_busy(seconds: float = 6.0, streams: int = 50) -> dict[str, float]:
+    import httpx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp) / "data", Path(tmp) / "models", _free_port())
+        try:
+            headers = {"Authorization": f"Bearer {server.key}"}
+            small = httpx.post(f"{server.url}/api/generate/image", json={**SPEC, "width": 256, "height": 256},
+                               headers=headers, timeout=60).json()["data"]["jobId"]
+            _wait_done(server, small, headers)  # the model is built and warm before anything is timed
+            read = (f"GET /api/jobs?id={small} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                    f"Authorization: Bearer {server.key}\r\n\r\n").encode()
+            idle: list[float] = []
+            idle_count = asyncio.run(_hammer(server.port, read, seconds, 4, idle))
+            long_job = httpx.post(f"{server.url}/api/generate/image", json=LONG_JOB, headers=headers,
+                                  timeout=60).json()["data"]["jobId"]
+            busy_count, busy, events = asyncio.run(
+                _reads_beside_streams(server.port, server.key, read, long_job, seconds, streams))
+            status = httpx.get(f"{server.url}/api/jobs?id={long_job}", headers=headers).json()["data"]["status"]
+            httpx.delete(f"{server.url}/api/jobs/{long_job}", headers=headers)
+        finally:
+            server.stop()
+    result = {
+        "idle_p50_ms": statistics.median(idle), "idle_p99_ms": percentile(idle, 99),
+        "idle_rps": idle_count / seconds,
+        "busy_p50_ms": statistics.median(busy), "busy_p99_ms": percentile(busy, 99),
+        "busy_rps": busy_count / seconds, "sse_events_read": events,
+    }
+    result["p99_busy_over_idle"] = result["busy_p99_ms"] / result["idle_p99_ms"]
+    if status != "processing":
+        raise RuntimeError(f"the long job was {status} during the measurement, not processing")
+    return result
+
+
+def _wait_done(server: Server, job_id: str, headers: dict[str, str]) -> None:
+    import httpx
+
+    for _ in range(1200):
+        status = httpx.get(f"{server.url}/api/jobs?id={job_id}", headers=headers).json()["data"]["status"]
+        if status in ("completed", "failed", "canceled"):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the warm-up job did not end")
+
+
 def main(which: list[str]) -> None:
-    benches = {"pickup": bench_pickup, "e2e": bench_e2e, "reads": bench_reads}
+    benches = {"pickup": bench_pickup, "e2e": bench_e2e, "reads": bench_reads, "busy": bench_busy}
     for name in which or list(benches):
         result = benches[name]()
         print(f"[{name}]")
