@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from anyio import to_thread
 from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 from litestar.response import Redirect
 from msgspec import Meta, Struct
@@ -29,6 +30,7 @@ from apexlocal.accounts import login_links, plans, sessions
 from apexlocal.accounts.users import User
 from apexlocal.api import login_page
 from apexlocal.api.guards import check_content_type, check_same_origin, cookie_value, require_same_origin
+from apexlocal.api.openapi import errors
 from apexlocal.api.schemas import RequestBody
 from apexlocal.errors import Forbidden
 from apexlocal.jobs.services import Services
@@ -109,7 +111,9 @@ def _signed_in(request: Request[Any, Any, Any], new: sessions.NewSession | None)
     return Redirect("/", status_code=303, headers=NO_STORE, cookies=[_session_cookie(request, new)])
 
 
-@get("/auth/login", summary="Open a login link", tags=["web ui"],
+@get("/auth/login", summary="Open a login link", tags=["web ui"], media_type=MediaType.HTML,
+     responses={303: ResponseSpec(None, description="Signed in (to the studio), or the link is unknown, used or "
+                                                    "expired (to the sign-in page)")},
      description="Opened by the user themselves (`Sec-Fetch-Site: none`): spends the one-time link, sets the "
                  "session cookie and redirects to the studio. Otherwise: a page naming the account, whose "
                  "button posts to /auth/login/link. An unknown, used or expired link redirects to the "
@@ -129,6 +133,7 @@ async def login_with_link(
 
 
 @post(login_page.CONFIRM_PATH, status_code=303, summary="Sign in with a login link", tags=["web ui"],
+      responses=errors(403),
       description="The form of the login link's page (`token`, form-encoded): spends the link, sets the session "
                   "cookie and redirects to the studio. Refused (403) unless the browser says it came from this "
                   "origin.")
@@ -149,7 +154,7 @@ def _signin_key(services: Services, api_key: str, previous: str | None) -> tuple
                                          key_id=key_id)
 
 
-@post("/auth/login", status_code=200, summary="Sign in with an API key", tags=["web ui"],
+@post("/auth/login", status_code=200, summary="Sign in with an API key", tags=["web ui"], responses=errors(401, 403),
       description="Starts a web UI session for the key's owner: an HttpOnly, SameSite=Strict cookie. The "
                   "session ends when the key is revoked or, rotated, reaches its expiry.")
 async def login_with_key(request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Response[MeOut]:
@@ -171,7 +176,7 @@ def _logout(services: Services, token: str | None, csrf: str | None) -> None:
     sessions.revoke(services.db, token)
 
 
-@post("/auth/logout", status_code=200, summary="Sign out", tags=["web ui"],
+@post("/auth/logout", status_code=200, summary="Sign out", tags=["web ui"], responses=errors(403),
       description="Revokes the session on the server (the cookie stops working everywhere) and clears it.")
 async def logout(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     check_same_origin(request.scope)

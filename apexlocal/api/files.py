@@ -22,6 +22,7 @@ from litestar.params import PathParameter, QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 
+from apexlocal.api.openapi import errors
 from apexlocal.api.security import FILES_POLICY
 from apexlocal.errors import Forbidden, NotFound
 from apexlocal.storage.local import LocalStorage
@@ -194,6 +195,7 @@ def _file_response(
         "single byte ranges (206), HEAD, ETag and Last-Modified."
     ),
     tags=["files"],
+    responses=errors(403, 416),
 )
 async def serve_file(
     request: Request,

@@ -22,6 +22,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from apexlocal.api.guards import current_user
+from apexlocal.api.openapi import errors
 from apexlocal.api.schemas import UploadOut
 from apexlocal.db import idempotency
 from apexlocal.errors import ApiError
@@ -80,7 +81,7 @@ def _route(kind: str, settings: Settings) -> HTTPRouteHandler:
     return post(
         f"/upload/{kind}", status_code=201, summary=f"Upload {kind.title()}", tags=["uploads"],
         request_max_body_size=settings.upload_max_bytes(kind) + MULTIPART_OVERHEAD,
-        operation_id=f"upload{kind.title()}", operation_class=UploadOperation,
+        operation_id=f"upload{kind.title()}", operation_class=UploadOperation, responses=errors(400, 409, 413, 415),
         description=f"Store {'an' if kind[0] in 'aeiou' else 'a'} {kind} file (at most {cap_mib} MiB) for use as "
                     f"an input URL: one multipart part named `{FIELD}`, with a filename; any other part is 400. "
                     "Its type is read from its bytes. Answers a signed URL of this server.",

@@ -15,7 +15,8 @@ import pytest
 from apexlocal.accounts.api_keys import create_key
 from apexlocal.accounts.users import create_user
 from apexlocal.db.database import Database
-from tests.conftest import free_port, make_settings
+from tests.api.live_server import LiveServer
+from tests.conftest import make_settings
 
 HOLD_S = 1.5  # how long the slow write holds the database
 FAST_S = 0.5  # an answer this quick came while the write still held it
@@ -32,33 +33,8 @@ class WatchedDatabase(Database):
         return super().conn
 
 
-class Server:
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, models_dir) -> Iterator[tuple[Server, Any, dict[str, str]]]:
+def served(tmp_path_factory, models_dir) -> Iterator[tuple[LiveServer, Any, dict[str, str]]]:
     from apexlocal.app import create_app
 
     settings = make_settings(tmp_path_factory.mktemp("loop"), models_dir,
@@ -69,7 +45,7 @@ def served(tmp_path_factory, models_dir) -> Iterator[tuple[Server, Any, dict[str
     services.db.threads = set()
     admin = create_user(services.db, "admin@example.com", "enterprise", settings.plans, 1000, is_admin=True)
     headers = {"Authorization": f"Bearer {create_key(services.db, admin.id, 'test').key}"}
-    with Server(app) as server:
+    with LiveServer(app) as server:
         yield server, services, headers
 
 
