@@ -4,12 +4,11 @@ Free, and made once. A stock voice speaks one short sentence (in the voice's lan
 table below has one) the first time anyone asks for it; the WAV is kept in storage under
 `voice-previews/`, shared by every user, and each later request gets a fresh signed URL of it. No
 credits are charged and no job is recorded: a preview is the same few seconds for everyone, so the
-server pays for it once per voice and model. One preview is spoken at a time, beside the job queue,
-the way a voice clone's sample is transcribed. A voice whose model is not installed is refused
-(400 MODEL_UNAVAILABLE) rather than pulling a model for a preview. A cloned voice's preview is its
-own stored sample, for its owner only.
-
-The answer: {"data": {"voiceId", "type", "model", "text", "url", "contentType", "cached"}}.
+server pays for it once per voice and model. It is spoken by a task of the `clone` queue, beside the
+job queue, while the request awaits it holding no thread; one preview is spoken at a time. A voice
+whose model is not installed is refused (400 MODEL_UNAVAILABLE) rather than pulling a model for a
+preview. A cloned voice's preview is its own stored sample, for its owner only. The answer: {"data":
+{"voiceId", "type", "model", "text", "url", "contentType", "cached"}}.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import hashlib
 import shutil
 import threading
 import uuid
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,7 +50,9 @@ SENTENCES = {
     "zh": "你好！这就是我朗读你的稿子时的声音。",
 }
 
+TASK = "speak_preview"
 _speaking = threading.Lock()
+
 
 class VoicePreview(Struct, rename="camel"):
     voice_id: str
@@ -64,7 +66,17 @@ class VoicePreview(Struct, rename="camel"):
 
 class VoicePreviewOut(Struct):
     data: VoicePreview
-  # one preview spoken at a time, whoever asks
+
+
+@dataclass(frozen=True)
+class Unspoken:
+    """A stock voice's preview that is not in storage yet: the task's arguments."""
+
+    model_id: str
+    voice: str
+    language: str | None
+    text: str
+    key: str
 
 
 def sentence_for(language: str | None) -> str:
@@ -115,7 +127,8 @@ def _speak(services: Services, entry: ModelEntry, voice: str, language: str | No
     return output.files[0].path
 
 
-def stock_preview(services: Services, voice: str, model: str | None, base_url: str) -> dict[str, Any]:
+def stock_preview(services: Services, voice: str, model: str | None, base_url: str) -> dict[str, Any] | Unspoken:
+    """The preview's answer when it is kept already, else what the `clone` queue must speak."""
     entry = _stock_model(services, voice, model)
     if not services.models.is_installed(entry):
         raise ModelUnavailable(f"model: {entry.id} is not installed, so its voices have no preview yet; "
@@ -123,19 +136,45 @@ def stock_preview(services: Services, voice: str, model: str | None, base_url: s
     language, _ = voice_models.voice_details(entry, voice, voice_models.languages_of(entry))
     text = sentence_for(language)
     key = preview_key(services, entry, voice, text)
-    storage, cached = services.storage, True
-    if not storage.exists(key):
+    if not services.storage.exists(key):
+        return Unspoken(entry.id, voice, language, text, key)
+    return stock_answer(services, Unspoken(entry.id, voice, language, text, key), base_url, cached=True)
+
+
+def stock_answer(services: Services, preview: Unspoken, base_url: str, *, cached: bool) -> dict[str, Any]:
+    url = services.storage.signed_url(preview.key, base_url, services.settings.url_ttl_seconds)
+    return {"voiceId": preview.voice, "type": "stock", "model": preview.model_id, "text": preview.text,
+            "contentType": CONTENT_TYPE, "url": url, "cached": cached}
+
+
+def install(services: Services) -> None:
+    services.tasks[TASK] = services.queues.task(
+        "clone", TASK, lambda token, preview: speak_preview(services, token, Unspoken(**preview)))
+
+
+def speak_preview(services: Services, token: str, preview: Unspoken) -> None:
+    """The `clone` queue's task: speaks the preview into storage (unless another request's task did
+    meanwhile) and tells the waiting request whether it was spoken now."""
+    try:
         with _speaking:
-            if not storage.exists(key):  # spoken meanwhile by the request that held the lock
-                cached = False
-                scratch = services.settings.data_dir / "scratch" / f"preview-{uuid.uuid4().hex}"
-                scratch.mkdir(parents=True, exist_ok=True)
-                try:
-                    storage.put_file(key, _speak(services, entry, voice, language, text, scratch), CONTENT_TYPE)
-                finally:
-                    shutil.rmtree(scratch, ignore_errors=True)
-    return {"voiceId": voice, "type": "stock", "model": entry.id, "text": text, "contentType": CONTENT_TYPE,
-            "url": storage.signed_url(key, base_url, services.settings.url_ttl_seconds), "cached": cached}
+            spoken = not services.storage.exists(preview.key)
+            if spoken:
+                _speak_into_storage(services, preview)
+    except Exception as exc:
+        services.outcomes.post(token, error=exc)
+        return
+    services.outcomes.post(token, spoken)
+
+
+def _speak_into_storage(services: Services, preview: Unspoken) -> None:
+    entry = services.manifest.by_id()[preview.model_id]
+    scratch = services.settings.data_dir / "scratch" / f"preview-{uuid.uuid4().hex}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        path = _speak(services, entry, preview.voice, preview.language, preview.text, scratch)
+        services.storage.put_file(preview.key, path, CONTENT_TYPE)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def cloned_preview(services: Services, row: dict[str, Any], base_url: str) -> dict[str, Any]:
@@ -144,7 +183,8 @@ def cloned_preview(services: Services, row: dict[str, Any], base_url: str) -> di
             "url": services.storage.signed_url(row["clip_key"], base_url, services.settings.url_ttl_seconds)}
 
 
-def voice_preview(services: Services, user: User, voice: str, model: str | None, base_url: str) -> dict[str, Any]:
+def voice_preview(services: Services, user: User, voice: str, model: str | None,
+                  base_url: str) -> dict[str, Any] | Unspoken:
     row = voices_db.get(services.db, voice)
     if row is not None:  # a cloned voice id: its owner hears its sample; anyone else, nothing
         owned = voices_db.get_ready_owned(services.db, voice, user.id)
@@ -164,10 +204,19 @@ async def preview_voice(
     voice_id: FromPath[str],
     model: Annotated[str | None, QueryParameter(max_length=100)] = None,
 ) -> Response[VoicePreviewOut]:
+    services: Services = request.app.state.services
     base_url = str(request.base_url).rstrip("/")
-    data = await to_thread.run_sync(voice_preview, request.app.state.services, current_user(request), voice_id,
-                                    model, base_url)
-    return Response({"data": data})
+    found = await to_thread.run_sync(voice_preview, services, current_user(request), voice_id, model, base_url)
+    if isinstance(found, Unspoken):
+        token = uuid.uuid4().hex
+        outcome = services.outcomes.expect(token)
+        services.tasks[TASK](token, asdict(found))
+        try:
+            spoken = await outcome
+        finally:
+            services.outcomes.forget(token)
+        found = stock_answer(services, found, base_url, cached=not spoken)
+    return Response({"data": found})
 
 
 routes = [preview_voice]

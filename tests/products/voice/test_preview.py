@@ -46,12 +46,11 @@ def test_a_stock_voice_is_spoken_once_free_and_kept(app_client, account, tmp_pat
     assert preview(app_client, other.headers, PIPER_VOICE).json()["data"]["cached"] is True
 
 
-def test_asked_for_at_once_it_is_spoken_once(app_client):
-    services = app_client.services
+def test_asked_for_at_once_it_is_spoken_once(app_client, account):
     results: list[dict] = []
 
     def ask() -> None:
-        results.append(voice_preview.stock_preview(services, PIPER_VOICE, None, "http://127.0.0.1:8000"))
+        results.append(preview(app_client, account.headers, PIPER_VOICE).json()["data"])
 
     threads = [threading.Thread(target=ask) for _ in range(3)]
     for t in threads:
