@@ -134,8 +134,8 @@ class Settings:
     io_workers: int = field(default=2, metadata=_help(
         "Worker threads of the `io` queue (webhooks, downloads)."))
     clone_workers: int = field(default=2, metadata=_help(
-        "Worker threads of the `clone` queue: voice clones decoded and transcribed at a time. A "
-        "clone request waits for its turn without holding a request thread."))
+        "Worker threads of the `clone` queue: voice clones (and voice previews) made at a time. A "
+        "request waiting for its turn holds no request thread."))
     queue_max_idle_wait: float = field(default=1.0, metadata=_help(
         "Seconds an idle worker waits before looking at its queue again when nothing woke it. "
         "Jobs enqueued by this process wake a worker at once."))
