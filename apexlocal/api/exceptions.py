@@ -79,19 +79,19 @@ def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> 
         return envelope(400, NOT_AN_OBJECT)
     if not key:
         return envelope(400, "Bad request")
-    field = _parameter(request, key)
-    return envelope(400, param_message(key, field.annotation if field else None,
-                                       field.kwarg_definition if field else None, str(first.get("message", ""))))
+    field = request.route_handler.parsed_fn_signature.parameters.get(key)
+    if field is None:
+        return envelope(400, param_message(key, None, None, str(first.get("message", ""))))
+    return envelope(400, param_message(_wire_name(key, field.kwarg_definition), field.annotation,
+                                       field.kwarg_definition, str(first.get("message", ""))))
 
 
-def _parameter(request: Request[Any, Any, Any], key: str) -> Any:
-    """The handler's parameter a query/path/header name stands for (its alias, or its own name)."""
-    params = request.route_handler.parsed_fn_signature.parameters
-    for name, field in params.items():
-        kwarg = field.kwarg_definition
-        if key in (name, getattr(kwarg, "name", None), getattr(kwarg, "query", None), getattr(kwarg, "header", None)):
-            return field
-    return None
+def _wire_name(name: str, kwarg: Any) -> str:
+    """A parameter as the client spells it (`type`), not as the handler names it (`kind`)."""
+    for alias in ("query", "header", "cookie", "name"):
+        if isinstance(value := getattr(kwarg, alias, None), str) and value:
+            return value
+    return name
 
 
 def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -15,6 +15,9 @@ Here:
 A request that runs out of time is answered 408 in this API's envelope when nothing was answered
 yet (a connection that never sent a byte is simply closed), and its connection is closed; the app
 reading it sees the client gone.
+
+A request that is not HTTP h11 can parse (a bad header line, a negative Content-Length, broken
+chunks) is answered 400 in the envelope as well, instead of uvicorn's plain-text line.
 """
 
 from __future__ import annotations
@@ -27,11 +30,15 @@ import msgspec
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 
-def _answer_408(message: str) -> bytes:
-    body = msgspec.json.encode({"error": message, "code": "REQUEST_TIMEOUT"})
-    head = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+def _answer(status: bytes, code: str, message: str) -> bytes:
+    body = msgspec.json.encode({"error": message, "code": code})
+    head = (b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
             b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body))
     return head + body
+
+
+def _answer_408(message: str) -> bytes:
+    return _answer(b"408 Request Timeout", "REQUEST_TIMEOUT", message)
 
 
 class TimedH11Protocol(H11Protocol):
@@ -57,6 +64,11 @@ class TimedH11Protocol(H11Protocol):
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._watch()
+
+    def send_400_response(self, msg: str) -> None:
+        # A request h11 cannot parse: uvicorn answers it in plain text, this API in its envelope.
+        self.transport.write(_answer(b"400 Bad Request", "BAD_REQUEST", "request: must be valid HTTP/1.1"))
+        self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
