@@ -157,16 +157,13 @@ async def create_login_link(request: Request[Any, Any, Any], user_id: FromPath[s
 
 
 @delete("/users/{user_id:str}/sessions", status_code=200, summary="End a User's Sessions", tags=["admin"],
+        sync_to_thread=True,
         description="Signs the user out of the web UI everywhere: every session of theirs ends at once. Their "
                     "API keys keep working (revoke those with DELETE /api/keys/{id} or the CLI).")
-async def end_user_sessions(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[UserSessionsEndedOut]:
+def end_user_sessions(request: Request[Any, Any, Any], user_id: FromPath[str]) -> UserSessionsEndedOut:
     db = _services(request).db
-
-    def end() -> int:
-        users.get_user(db, user_id)  # 404 for an unknown id
-        return sessions.revoke_all(db, user_id)
-
-    return Response({"data": {"userId": user_id, "ended": await to_thread.run_sync(end)}})
+    users.get_user(db, user_id)  # 404 for an unknown id
+    return UserSessionsEndedOut(UserSessionsEnded(user_id, sessions.revoke_all(db, user_id)))
 
 
 def admin_router() -> Router:

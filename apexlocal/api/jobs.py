@@ -115,10 +115,10 @@ def _status(services: Services, job_id: str) -> str | None:
     return None if job is None else job["status"]
 
 
-async def _wait_until_ended(services: Services, job_id: str, timeout: float) -> None:
+async def _wait_until_ended(services: Services, job_id: str, seconds: float) -> None:
     queue = services.events.subscribe(job_id)
     try:
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + seconds
         while await to_thread.run_sync(_status, services, job_id) not in records.TERMINAL:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from litestar import MediaType, Request, Response, get
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
@@ -86,6 +87,12 @@ def _asset(relative: str) -> Path:
      responses={**NOT_MODIFIED, **errors(404)},
      description="The single-page studio; every page of it answers the same document.")
 async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
+    # Async with the file read in a thread: Litestar wraps a sync handler once per path it is
+    # registered at, and this one has a path per page.
+    return await to_thread.run_sync(_index, request)
+
+
+def _index(request: Request[Any, Any, Any]) -> Response[bytes]:
     try:
         path = webui_dir() / "index.html"
     except ConfigError:
@@ -93,8 +100,9 @@ async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
     return _file_response(request, path, TYPES[".html"])
 
 
-@get("/assets/{path:path}", summary="Web UI assets", tags=["web ui"], responses={**NOT_MODIFIED, 200: ASSET})
-async def asset(request: Request[Any, Any, Any], path: FromPath[str]) -> Response[bytes]:
+@get("/assets/{path:path}", summary="Web UI assets", tags=["web ui"], responses={**NOT_MODIFIED, 200: ASSET},
+     sync_to_thread=True)
+def asset(request: Request[Any, Any, Any], path: FromPath[str]) -> Response[bytes]:
     try:
         target = _asset(path)
     except ConfigError:

@@ -107,6 +107,7 @@ ROUTES = [
     ("GET", "/api/voices", None), ("GET", "/api/admin/users", None), ("GET", "/api/admin/plans", None),
     ("POST", "/api/admin/users/{user}/credits", {"amount": 1}), ("PATCH", "/api/admin/users/{user}", {"plan": "pro"}),
     ("POST", "/api/generate/image", {"prompt": "a boat"}), ("DELETE", "/api/voices/vc_unknown", None),
+    ("DELETE", "/api/admin/users/{user}/sessions", None),
     ("DELETE", "/api/jobs/{job}", None), ("DELETE", "/api/jobs/{job}", None),  # cancel, then delete
 ]
 
