@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from apexlocal.db import user_settings
 from apexlocal.db.database import Database
 
 MIGRATIONS: list[str | Callable[[Database], Any]] = [
@@ -193,6 +194,13 @@ MIGRATIONS: list[str | Callable[[Database], Any]] = [
     """
     ALTER TABLE sessions ADD COLUMN key_id TEXT REFERENCES api_keys(id) ON DELETE CASCADE;
     CREATE INDEX sessions_key ON sessions(key_id) WHERE key_id IS NOT NULL;
+    """,
+    # 6: webhook secrets stored before they were sealed are sealed (see sealed.py).
+    user_settings.seal_stored_secrets,
+    # 7: cloned voices kept log-mel statistics that nothing read; a voice now keeps its cloning
+    # model's own conditionals (a file beside its clip), or nothing.
+    """
+    UPDATE voices SET embedding = NULL, embedding_kind = NULL WHERE embedding_kind = 'logmel-stats-v1';
     """,
 ]
 
