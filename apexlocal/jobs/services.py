@@ -95,7 +95,7 @@ class Services:
 
 
 def build_services(settings: Settings, job_types: Mapping[str, JobType]) -> Services:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = Database(settings.db_path)
     migrate(db)
     manifest = load_manifest(settings.models_manifest)
