@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-
 from typing import Annotated, Any
 
 import msgspec
@@ -85,14 +84,14 @@ def _services(request: Request[Any, Any, Any]) -> Services:
     return request.app.state.services
 
 
-async def _once(request: Request[Any, Any, Any], create: Callable[[], tuple[int, AdminUserOut]]
-                ) -> Response[AdminUserOut]:
+async def _once(
+    request: Request[Any, Any, Any], create: Callable[[], tuple[int, AdminUserOut]]
+) -> Response[AdminUserOut]:
     """Runs a creating request under the caller's Idempotency-Key, like every other creating POST."""
     services, body = _services(request), await request.body()
     key = request.headers.get("idempotency-key")
     digest = request_hash(request.method, request.url.path, body)
-    status, payload, _ = await to_thread.run_sync(run_once, services.db, current_user(request).id, key, digest,
-                                                  create)
+    status, payload, _ = await to_thread.run_sync(run_once, services.db, current_user(request).id, key, digest, create)
     return Response(msgspec.convert(payload, AdminUserOut), status_code=status)  # a replay is a dict
 
 
@@ -105,8 +104,9 @@ def list_users(request: Request[Any, Any, Any]) -> AdminUserList:
 async def list_plans(request: Request[Any, Any, Any]) -> PlanList:
     table = _services(request).settings.plans
     ordered = sorted(table.items(), key=lambda kv: kv[1].get("rank", 0))
-    return PlanList([Plan(name, p.get("rank", 0), list(p.get("features", [])), list(p.get("models", [])))
-                     for name, p in ordered])
+    return PlanList(
+        [Plan(name, p.get("rank", 0), list(p.get("features", [])), list(p.get("models", []))) for name, p in ordered]
+    )
 
 
 @post("/users", status_code=201, summary="Create User", tags=["admin"], responses=errors(409))
@@ -114,8 +114,11 @@ async def create_user(request: Request[Any, Any, Any], data: JSONBody[UserCreate
     services = _services(request)
 
     def create() -> tuple[int, AdminUserOut]:
-        return 201, AdminUserOut(users.create_user(services.db, data.email.strip(), data.plan,
-                                                   services.settings.plans, data.credits, data.is_admin))
+        return 201, AdminUserOut(
+            users.create_user(
+                services.db, data.email.strip(), data.plan, services.settings.plans, data.credits, data.is_admin
+            )
+        )
 
     return await _once(request, create)
 
@@ -127,10 +130,17 @@ def update_user(request: Request[Any, Any, Any], user_id: FromPath[str], data: J
     return AdminUserOut(users.set_plan(services.db, user.email, data.plan, services.settings.plans))
 
 
-@post("/users/{user_id:str}/credits", status_code=200, summary="Grant Credits", tags=["admin"], responses=errors(409),
-      description="Adds credits to a user's balance (a negative amount adjusts it down, never below 0).")
-async def grant_credits(request: Request[Any, Any, Any], user_id: FromPath[str],
-                        data: JSONBody[CreditGrant]) -> Response[AdminUserOut]:
+@post(
+    "/users/{user_id:str}/credits",
+    status_code=200,
+    summary="Grant Credits",
+    tags=["admin"],
+    responses=errors(409),
+    description="Adds credits to a user's balance (a negative amount adjusts it down, never below 0).",
+)
+async def grant_credits(
+    request: Request[Any, Any, Any], user_id: FromPath[str], data: JSONBody[CreditGrant]
+) -> Response[AdminUserOut]:
     services = _services(request)
 
     def create() -> tuple[int, AdminUserOut]:
@@ -141,8 +151,13 @@ async def grant_credits(request: Request[Any, Any, Any], user_id: FromPath[str],
     return await _once(request, create)
 
 
-@post("/users/{user_id:str}/login-link", status_code=201, summary="Create a Login Link", tags=["admin"],
-      description="A one-time web UI login link for the user, valid `login_link_minutes` (15 by default).")
+@post(
+    "/users/{user_id:str}/login-link",
+    status_code=201,
+    summary="Create a Login Link",
+    tags=["admin"],
+    description="A one-time web UI login link for the user, valid `login_link_minutes` (15 by default).",
+)
 async def create_login_link(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[LoginLinkOut]:
     services = _services(request)
 
@@ -156,10 +171,15 @@ async def create_login_link(request: Request[Any, Any, Any], user_id: FromPath[s
     return Response(LoginLinkOut(link), status_code=201, headers={"Cache-Control": "no-store"})
 
 
-@delete("/users/{user_id:str}/sessions", status_code=200, summary="End a User's Sessions", tags=["admin"],
-        sync_to_thread=True,
-        description="Signs the user out of the web UI everywhere: every session of theirs ends at once. Their "
-                    "API keys keep working (revoke those with DELETE /api/keys/{id} or the CLI).")
+@delete(
+    "/users/{user_id:str}/sessions",
+    status_code=200,
+    summary="End a User's Sessions",
+    tags=["admin"],
+    sync_to_thread=True,
+    description="Signs the user out of the web UI everywhere: every session of theirs ends at once. Their "
+    "API keys keep working (revoke those with DELETE /api/keys/{id} or the CLI).",
+)
 def end_user_sessions(request: Request[Any, Any, Any], user_id: FromPath[str]) -> UserSessionsEndedOut:
     db = _services(request).db
     users.get_user(db, user_id)  # 404 for an unknown id
@@ -167,6 +187,16 @@ def end_user_sessions(request: Request[Any, Any, Any], user_id: FromPath[str]) -
 
 
 def admin_router() -> Router:
-    return Router(path="/admin", guards=[admin_guard],
-                  route_handlers=[list_users, list_plans, create_user, update_user, grant_credits, create_login_link,
-                                  end_user_sessions])
+    return Router(
+        path="/admin",
+        guards=[admin_guard],
+        route_handlers=[
+            list_users,
+            list_plans,
+            create_user,
+            update_user,
+            grant_credits,
+            create_login_link,
+            end_user_sessions,
+        ],
+    )

@@ -42,10 +42,15 @@ MESSAGES = {
 }
 
 
-def envelope(status: int, message: str, code: str | None = None,
-             headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response({"error": message, "code": code or CODES.get(status, "ERROR")},
-                    status_code=status, headers=headers or {}, media_type="application/json")
+def envelope(
+    status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return Response(
+        {"error": message, "code": code or CODES.get(status, "ERROR")},
+        status_code=status,
+        headers=headers or {},
+        media_type="application/json",
+    )
 
 
 def _with_limits(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
@@ -82,8 +87,15 @@ def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> 
     field = request.route_handler.parsed_fn_signature.parameters.get(key)
     if field is None:
         return envelope(400, param_message(key, None, None, str(first.get("message", ""))))
-    return envelope(400, param_message(_wire_name(key, field.kwarg_definition), field.annotation,
-                                       field.kwarg_definition, str(first.get("message", ""))))
+    return envelope(
+        400,
+        param_message(
+            _wire_name(key, field.kwarg_definition),
+            field.annotation,
+            field.kwarg_definition,
+            str(first.get("message", "")),
+        ),
+    )
 
 
 def _wire_name(name: str, kwarg: Any) -> str:
@@ -105,7 +117,7 @@ def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return envelope(HTTP_500_INTERNAL_SERVER_ERROR, MESSAGES[500])
 
 

@@ -15,12 +15,17 @@ async def healthz() -> Health:
     return Health("ok")
 
 
-@get("/readyz", summary="Readiness", tags=["health"], sync_to_thread=True,
-     responses={503: ResponseSpec(Readiness, description="The database or the queues are not usable")})
+@get(
+    "/readyz",
+    summary="Readiness",
+    tags=["health"],
+    sync_to_thread=True,
+    responses={503: ResponseSpec(Readiness, description="The database or the queues are not usable")},
+)
 def readyz(request: Request[Any, Any, Any]) -> Response[Readiness]:
     services = request.app.state.services
     try:
-        database = services.db.value("SELECT 1") == 1
+        database = services.db.ping()
     except Exception:
         database = False
     checks = ReadyChecks(database=database, queues=services.queues.running())

@@ -14,8 +14,8 @@ from litestar.params import FromPath
 from msgspec import Struct
 
 from apexlocal.api.guards import current_user
-from apexlocal.errors import NotFound
 from apexlocal.db import jobs as records
+from apexlocal.errors import NotFound
 
 
 class JobParams(Struct, rename="camel"):
@@ -28,8 +28,13 @@ class JobParamsOut(Struct):
     data: JobParams
 
 
-@get("/jobs/{job_id:str}/params", summary="Get a Job's Parameters", tags=["jobs"], sync_to_thread=True,
-     description="The request body the job was created with (camelCase, unknown fields never stored).")
+@get(
+    "/jobs/{job_id:str}/params",
+    summary="Get a Job's Parameters",
+    tags=["jobs"],
+    sync_to_thread=True,
+    description="The request body the job was created with (camelCase, unknown fields never stored).",
+)
 def job_params(request: Request[Any, Any, Any], job_id: FromPath[str]) -> JobParamsOut:
     job = records.get_owned(request.app.state.services.db, job_id, current_user(request).id)
     if job is None:

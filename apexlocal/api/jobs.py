@@ -21,8 +21,8 @@ from apexlocal.api.openapi import errors
 from apexlocal.api.schemas import Job, JobDeleted, JobDeletedOut, JobList, JobOut, JobStatus
 from apexlocal.api.sse import KEEPALIVE, event_stream
 from apexlocal.api.validation import CURSOR
-from apexlocal.errors import NotFound
 from apexlocal.db import jobs as records
+from apexlocal.errors import NotFound
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.views import job_view
 
@@ -37,8 +37,14 @@ def _base_url(request: Request[Any, Any, Any]) -> str:
 
 def render(services: Services, job: dict[str, Any], base_url: str) -> Job:
     position = records.queue_position(services.db, job) if job["status"] == "queued" else None
-    view = job_view(job, records.outputs(services.db, job["id"]), services.storage, base_url,
-                    services.settings.url_ttl_seconds, position)
+    view = job_view(
+        job,
+        records.outputs(services.db, job["id"]),
+        services.storage,
+        base_url,
+        services.settings.url_ttl_seconds,
+        position,
+    )
     return msgspec.convert(view, Job)
 
 
@@ -49,22 +55,48 @@ def _owned(services: Services, job_id: str, user_id: str) -> dict[str, Any]:
     return job
 
 
-def _list(services: Services, request: Request[Any, Any, Any], limit: int, cursor: str | None,
-          job_type: str | None, status: str | None) -> JobList:
-    rows = records.list_for_user(services.db, current_user(request).id, limit=limit + 1,
-                                 before_seq=int(cursor) if cursor else None, job_type=job_type, status=status)
+def _list(
+    services: Services,
+    request: Request[Any, Any, Any],
+    limit: int,
+    cursor: str | None,
+    job_type: str | None,
+    status: str | None,
+) -> JobList:
+    rows = records.list_for_user(
+        services.db,
+        current_user(request).id,
+        limit=limit + 1,
+        before_seq=int(cursor) if cursor else None,
+        job_type=job_type,
+        status=status,
+    )
     page, more = rows[:limit], len(rows) > limit
     outs = records.outputs_for(services.db, [r["id"] for r in page])
     base, ttl = _base_url(request), services.settings.url_ttl_seconds
-    data = [job_view(r, outs.get(r["id"], []), services.storage, base, ttl,
-                     records.queue_position(services.db, r) if r["status"] == "queued" else None)
-            for r in page]
+    data = [
+        job_view(
+            r,
+            outs.get(r["id"], []),
+            services.storage,
+            base,
+            ttl,
+            records.queue_position(services.db, r) if r["status"] == "queued" else None,
+        )
+        for r in page
+    ]
     return JobList(msgspec.convert(data, list[Job]), str(page[-1]["seq"]) if more else None)
 
 
-@get("/jobs", summary="List Jobs", tags=["jobs"], sync_to_thread=True, responses=errors(404),
-     description="Newest first, with cursor pagination: `{data: [job], nextCursor}`. With ?id=JOB_ID it is "
-                 "that one job instead, `{data: job}` (the other parameters are then ignored).")
+@get(
+    "/jobs",
+    summary="List Jobs",
+    tags=["jobs"],
+    sync_to_thread=True,
+    responses=errors(404),
+    description="Newest first, with cursor pagination: `{data: [job], nextCursor}`. With ?id=JOB_ID it is "
+    "that one job instead, `{data: job}` (the other parameters are then ignored).",
+)
 def list_jobs(
     request: Request[Any, Any, Any],
     job_id: Annotated[str | None, QueryParameter(name="id", description="Return this one job")] = None,
@@ -85,9 +117,14 @@ def get_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> JobOut:
     return JobOut(render(services, _owned(services, job_id, current_user(request).id), _base_url(request)))
 
 
-@delete("/jobs/{job_id:str}", status_code=200, summary="Cancel or delete a job", tags=["jobs"],
-        description="Cancels a queued or running job (refunded) and answers it as `{data: job}`, or deletes "
-                    "a finished one and its files: `{data: {jobId, deleted: true, status}}`.")
+@delete(
+    "/jobs/{job_id:str}",
+    status_code=200,
+    summary="Cancel or delete a job",
+    tags=["jobs"],
+    description="Cancels a queued or running job (refunded) and answers it as `{data: job}`, or deletes "
+    "a finished one and its files: `{data: {jobId, deleted: true, status}}`.",
+)
 async def delete_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> JobOut | JobDeletedOut:
     services: Services = request.app.state.services
     job = await to_thread.run_sync(_owned, services, job_id, current_user(request).id)
@@ -106,8 +143,7 @@ def _render_id(services: Services, job_id: str, base_url: str) -> Job:
 
 def _delete_finished(services: Services, job: dict[str, Any]) -> None:
     services.storage.delete_prefix(f"outputs/{job['user_id']}/{job['id']}/")
-    with services.db.write():
-        services.db.conn.execute("DELETE FROM jobs WHERE id = ?", (job["id"],))
+    services.bookkeeper.delete_finished(job)
 
 
 def _status(services: Services, job_id: str) -> str | None:
@@ -129,10 +165,18 @@ async def _wait_until_ended(services: Services, job_id: str, seconds: float) -> 
         services.events.unsubscribe(job_id, queue)
 
 
-@get("/jobs/{job_id:str}/events", summary="Job events (SSE)", tags=["jobs"],
-     responses=event_stream("job", Job, "A `job` event with the job object at every change; a `: keepalive` comment "
-                                        "line every 15 s without one; the stream ends with the job"),
-     description="Server-Sent Events: a `job` event with the job object at every change, until it ends.")
+@get(
+    "/jobs/{job_id:str}/events",
+    summary="Job events (SSE)",
+    tags=["jobs"],
+    responses=event_stream(
+        "job",
+        Job,
+        "A `job` event with the job object at every change; a `: keepalive` comment "
+        "line every 15 s without one; the stream ends with the job",
+    ),
+    description="Server-Sent Events: a `job` event with the job object at every change, until it ends.",
+)
 async def job_events(request: Request[Any, Any, Any], job_id: FromPath[str]) -> ServerSentEvent:
     services: Services = request.app.state.services
     await to_thread.run_sync(_owned, services, job_id, current_user(request).id)

@@ -19,13 +19,13 @@ from litestar.response import ServerSentEvent
 from msgspec import Struct
 
 from apexlocal.api.guards import admin_guard
-from apexlocal.api.openapi import errors
 from apexlocal.api.models import Model, PullStatus, model_view
+from apexlocal.api.openapi import errors
 from apexlocal.api.sse import KEEPALIVE, event_stream
 from apexlocal.errors import Conflict, ModelError, NotFound
-from apexlocal.models.pulls import ACTIVE, PullTracker, TASK, start_pull
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry
+from apexlocal.models.pulls import ACTIVE, TASK, PullTracker, start_pull
 
 SSE_POLL_S = 0.25
 SSE_KEEPALIVE_S = 15.0
@@ -54,17 +54,30 @@ def _entry(services: Services, model_id: str) -> ModelEntry:
     return entry
 
 
-@get("/models/{model_id:str}", summary="Get Model", tags=["models"], sync_to_thread=True,
-     description="One model by id or alias, with the state of its latest pull started from the API.")
+@get(
+    "/models/{model_id:str}",
+    summary="Get Model",
+    tags=["models"],
+    sync_to_thread=True,
+    description="One model by id or alias, with the state of its latest pull started from the API.",
+)
 def get_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> ModelOut:
     services = _services(request)
     return ModelOut(model_view(services, _entry(services, model_id)))
 
 
-@get("/models/{model_id:str}/events", summary="Model pull events (SSE)", tags=["models"],
-     responses=event_stream("pull", PullStatus, "A `pull` event with the pull's state at every change; "
-                                                "a `: keepalive` comment every 15 s without one; ends with the pull"),
-     description="Server-Sent Events: a `pull` event with the pull's state at every change, until it ends.")
+@get(
+    "/models/{model_id:str}/events",
+    summary="Model pull events (SSE)",
+    tags=["models"],
+    responses=event_stream(
+        "pull",
+        PullStatus,
+        "A `pull` event with the pull's state at every change; "
+        "a `: keepalive` comment every 15 s without one; ends with the pull",
+    ),
+    description="Server-Sent Events: a `pull` event with the pull's state at every change, until it ends.",
+)
 async def model_events(request: Request[Any, Any, Any], model_id: FromPath[str]) -> ServerSentEvent:
     entry = _entry(_services(request), model_id)
     return ServerSentEvent(_stream(_services(request).pulls, entry.id))
@@ -89,10 +102,17 @@ async def _stream(tracker: PullTracker, model_id: str) -> AsyncGenerator[Any, No
         await asyncio.sleep(SSE_POLL_S)
 
 
-@post("/models/{model_id:str}/pull", status_code=202, guards=[admin_guard], summary="Pull Model", tags=["models"],
-      sync_to_thread=True, responses={200: ResponseSpec(ModelOut, description="The model is installed already")},
-      description="Admins: installs the model in the background (the io queue). 202 with the pull's state; "
-                  "200 when it is installed already. Follow it with GET /api/models/{id} or its events.")
+@post(
+    "/models/{model_id:str}/pull",
+    status_code=202,
+    guards=[admin_guard],
+    summary="Pull Model",
+    tags=["models"],
+    sync_to_thread=True,
+    responses={200: ResponseSpec(ModelOut, description="The model is installed already")},
+    description="Admins: installs the model in the background (the io queue). 202 with the pull's state; "
+    "200 when it is installed already. Follow it with GET /api/models/{id} or its events.",
+)
 def pull_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> Response[ModelOut]:
     services = _services(request)
     entry = _entry(services, model_id)
@@ -109,9 +129,16 @@ def _remove(services: Services, entry: ModelEntry) -> int:
         raise Conflict(str(exc)) from None
 
 
-@delete("/models/{model_id:str}", status_code=200, guards=[admin_guard], summary="Remove Model", tags=["models"],
-        sync_to_thread=True, responses=errors(409),
-        description="Admins: deletes the model's files (partial downloads included). 409 while it is being pulled.")
+@delete(
+    "/models/{model_id:str}",
+    status_code=200,
+    guards=[admin_guard],
+    summary="Remove Model",
+    tags=["models"],
+    sync_to_thread=True,
+    responses=errors(409),
+    description="Admins: deletes the model's files (partial downloads included). 409 while it is being pulled.",
+)
 def remove_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> RemovedModelOut:
     services = _services(request)
     entry = _entry(services, model_id)

@@ -49,9 +49,19 @@ def model_view(services: Services, m: ModelEntry) -> Model:
     """Reads the model's files (is it installed?): call it off the event loop."""
     pull = services.pulls.get(m.id)
     return Model(
-        id=m.id, name=m.name, tasks=list(m.tasks), aliases=list(m.aliases), default_for=list(m.default_for),
-        installed=services.models.is_installed(m), size_gb=m.size_gb, memory_gb=m.memory_gb, license=m.license,
-        commercial_use=m.commercial, notes=m.notes, pull=msgspec.convert(pull, PullStatus) if pull else None)
+        id=m.id,
+        name=m.name,
+        tasks=list(m.tasks),
+        aliases=list(m.aliases),
+        default_for=list(m.default_for),
+        installed=services.models.is_installed(m),
+        size_gb=m.size_gb,
+        memory_gb=m.memory_gb,
+        license=m.license,
+        commercial_use=m.commercial,
+        notes=m.notes,
+        pull=msgspec.convert(pull, PullStatus) if pull else None,
+    )
 
 
 @get("/models", summary="List Models", tags=["models"], sync_to_thread=True)

@@ -57,8 +57,10 @@ CHARGED = (402, 409, 503)
 
 def errors(*codes: int) -> dict[int, ResponseSpec]:
     """`responses=` for a route decorator: the failures its own work answers, as the envelope."""
-    return {code: ResponseSpec(ErrorBody, description=WHY[code], generate_examples=False, examples=[_example(code)])
-            for code in codes}
+    return {
+        code: ResponseSpec(ErrorBody, description=WHY[code], generate_examples=False, examples=[_example(code)])
+        for code in codes
+    }
 
 
 def _example(code: int) -> Example:
@@ -104,7 +106,8 @@ class StrictStructSchema(StructSchemaPlugin):
 
     def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Any:
         schema = super().to_openapi_schema(field_definition, schema_creator)
-        if msgspec.inspect.type_info(field_definition.type_).forbid_unknown_fields:  # type: ignore[union-attr]
+        info = msgspec.inspect.type_info(field_definition.type_)
+        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
             schema.additional_properties = False
         return schema
 
@@ -114,9 +117,10 @@ def openapi_config() -> OpenAPIConfig:
         title="apexlocal",
         version=__version__,
         description="The AI Video Generation API, self-hosted. Authenticate with `Authorization: Bearer sk_live_...`, "
-                    "or, from the web UI, with its session cookie and an `X-CSRF-Token` header. Every failure is "
-                    '`{"error": "...", "code": "..."}` (ErrorBody).',
+        "or, from the web UI, with its session cookie and an `X-CSRF-Token` header. Every failure is "
+        '`{"error": "...", "code": "..."}` (ErrorBody).',
         path="/schema",
-        components=Components(security_schemes={
-            API_KEY: SecurityScheme(type="http", scheme="bearer", description="An apexlocal API key")}),
+        components=Components(
+            security_schemes={API_KEY: SecurityScheme(type="http", scheme="bearer", description="An apexlocal API key")}
+        ),
     )

@@ -94,6 +94,7 @@ class ErrorBody(Struct):
 
 # Account ----------------------------------------------------------------------------------
 
+
 class Usage(Struct, rename="camel"):
     credits: int
     used: dict[str, int]
@@ -108,6 +109,7 @@ class UsageOut(Struct):
 
 
 # Health -----------------------------------------------------------------------------------
+
 
 class Health(Struct):
     status: Literal["ok"]
@@ -125,9 +127,11 @@ class Readiness(Struct):
 
 # Settings and webhooks -------------------------------------------------------------------
 
+
 class SettingsUpdate(RequestBody):
-    webhook_url: Annotated[str, Meta(max_length=2048,
-                                     description="HTTPS URL to receive webhook events; null clears it")] | None
+    webhook_url: (
+        Annotated[str, Meta(max_length=2048, description="HTTPS URL to receive webhook events; null clears it")] | None
+    )
 
 
 class UserSettings(Struct, rename="camel"):
@@ -188,6 +192,7 @@ class DeliveryList(Struct, rename="camel"):
 
 
 # Uploads ---------------------------------------------------------------------------------
+
 
 class Upload(Struct, rename="camel"):
     id: str

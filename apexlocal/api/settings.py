@@ -8,16 +8,27 @@ from litestar import Request, get, patch, post
 from litestar.params import JSONBody
 
 from apexlocal.api.guards import current_user
-from apexlocal.api.schemas import (SettingsUpdate, UserSettings, UserSettingsOut, WebhookSecret, WebhookSecretOut,
-                                   WebhookUrl, WebhookUrlOut)
+from apexlocal.api.schemas import (
+    SettingsUpdate,
+    UserSettings,
+    UserSettingsOut,
+    WebhookSecret,
+    WebhookSecretOut,
+    WebhookUrl,
+    WebhookUrlOut,
+)
 from apexlocal.db import user_settings
 from apexlocal.jobs.services import Services
 from apexlocal.webhooks import sign, ssrf
 
 
-@get("/settings", summary="Get Settings", tags=["webhooks"],
-     sync_to_thread=True,
-     description="The webhook URL and the secret that signs deliveries (created on first read).")
+@get(
+    "/settings",
+    summary="Get Settings",
+    tags=["webhooks"],
+    sync_to_thread=True,
+    description="The webhook URL and the secret that signs deliveries (created on first read).",
+)
 def get_settings(request: Request[Any, Any, Any]) -> UserSettingsOut:
     services: Services = request.app.state.services
     row = user_settings.ensure_secret(services.db, current_user(request).id, sign.new_secret)
@@ -31,18 +42,27 @@ def _set_url(services: Services, user_id: str, url: str | None) -> dict[str, Any
     return user_settings.set_webhook_url(services.db, user_id, url, sign.new_secret)
 
 
-@patch("/settings", summary="Configure Webhook URL", tags=["webhooks"],
-       sync_to_thread=True,
-       description="Set or clear (null) the webhook URL for job notifications. Validated against SSRF.")
+@patch(
+    "/settings",
+    summary="Configure Webhook URL",
+    tags=["webhooks"],
+    sync_to_thread=True,
+    description="Set or clear (null) the webhook URL for job notifications. Validated against SSRF.",
+)
 def update_settings(request: Request[Any, Any, Any], data: JSONBody[SettingsUpdate]) -> WebhookUrlOut:
     services: Services = request.app.state.services
     row = _set_url(services, current_user(request).id, data.webhook_url)
     return WebhookUrlOut(WebhookUrl(row["webhook_url"]))
 
 
-@post("/settings/webhook-secret/rotate", status_code=200, summary="Rotate Webhook Secret", tags=["webhooks"],
-      sync_to_thread=True,
-      description="A new signing secret, used from the next delivery attempt on; the old one stops at once.")
+@post(
+    "/settings/webhook-secret/rotate",
+    status_code=200,
+    summary="Rotate Webhook Secret",
+    tags=["webhooks"],
+    sync_to_thread=True,
+    description="A new signing secret, used from the next delivery attempt on; the old one stops at once.",
+)
 def rotate_secret(request: Request[Any, Any, Any]) -> WebhookSecretOut:
     services: Services = request.app.state.services
     row = user_settings.set_secret(services.db, current_user(request).id, sign.new_secret())

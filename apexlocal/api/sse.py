@@ -20,9 +20,14 @@ KEEPALIVE: dict[str, Any] = {"comment": "keepalive", "data": None}
 
 def event_stream(event: str, payload: type[msgspec.Struct], what: str) -> dict[int, ResponseSpec]:
     """`responses=` for a route that streams `event` events whose data is a `payload` as JSON."""
-    data = Annotated[str, KwargDefinition(schema_extra={
-        "contentMediaType": "application/json",
-        "contentSchema": {"$ref": f"#/components/schemas/{payload.__name__}"},
-    })]
-    schema = msgspec.defstruct(f"{payload.__name__}Event", [("event", Literal[event]), ("data", data)])  # type: ignore[valid-type]
+    data = Annotated[
+        str,
+        KwargDefinition(
+            schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": f"#/components/schemas/{payload.__name__}"},
+            }
+        ),
+    ]
+    schema = msgspec.defstruct(f"{payload.__name__}Event", [("event", Literal[event]), ("data", data)])
     return {200: ResponseSpec(schema, media_type="text/event-stream", generate_examples=False, description=what)}

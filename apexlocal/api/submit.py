@@ -15,8 +15,9 @@ from apexlocal.db.idempotency import request_hash
 from apexlocal.jobs.submit import Submission, submit
 
 
-async def submit_request(request: Request[Any, Any, Any], job_type: str, data: msgspec.Struct,
-                         model: str | None) -> Response[Accepted]:
+async def submit_request(
+    request: Request[Any, Any, Any], job_type: str, data: msgspec.Struct, model: str | None
+) -> Response[Accepted]:
     services = request.app.state.services
     body = await request.body()
     sub = Submission(

@@ -14,10 +14,19 @@ from apexlocal.timestamps import parse_time
 
 # Job type -> the key of `used`, plural as the seed's example ("images").
 USED_KEYS = {
-    "image": "images", "video": "videos", "voice": "voices", "voice-clone": "voiceClones",
-    "avatar": "avatars", "clip": "clips", "b-roll": "bRolls", "text2video": "text2videos",
-    "commercial": "commercials", "translate": "translations", "instant-ad": "instantAds",
-    "photoshoot": "photoshoots", "call": "calls",
+    "image": "images",
+    "video": "videos",
+    "voice": "voices",
+    "voice-clone": "voiceClones",
+    "avatar": "avatars",
+    "clip": "clips",
+    "b-roll": "bRolls",
+    "text2video": "text2videos",
+    "commercial": "commercials",
+    "translate": "translations",
+    "instant-ad": "instantAds",
+    "photoshoot": "photoshoots",
+    "call": "calls",
 }
 
 
@@ -25,21 +34,28 @@ def _iso(dt: Any) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@get("/usage", summary="Get Usage", tags=["account"], sync_to_thread=True,
-     description="Credit balance, jobs charged this billing cycle by type, plan and cycle dates.")
+@get(
+    "/usage",
+    summary="Get Usage",
+    tags=["account"],
+    sync_to_thread=True,
+    description="Credit balance, jobs charged this billing cycle by type, plan and cycle dates.",
+)
 def usage(request: Request[Any, Any, Any]) -> UsageOut:
     db = request.app.state.services.db
     user = current_user(request)
     start, end = current_cycle(parse_time(user.created_at))
     counts = credits.used_in_period(db, user.id, _iso(start), _iso(end))
-    return UsageOut(Usage(
-        credits=credits.balance(db, user.id),
-        used={key: counts.get(job_type, 0) for job_type, key in USED_KEYS.items()},
-        credits_used=credits.spent_in_period(db, user.id, _iso(start), _iso(end)),
-        plan=user.plan,
-        cycle_start=_iso(start),
-        cycle_end=_iso(end),
-    ))
+    return UsageOut(
+        Usage(
+            credits=credits.balance(db, user.id),
+            used={key: counts.get(job_type, 0) for job_type, key in USED_KEYS.items()},
+            credits_used=credits.spent_in_period(db, user.id, _iso(start), _iso(end)),
+            plan=user.plan,
+            cycle_start=_iso(start),
+            cycle_end=_iso(end),
+        )
+    )
 
 
 routes = [usage]

@@ -23,10 +23,14 @@ class DailyUsageOut(Struct):
     data: list[DaySpent]
 
 
-@get("/usage/daily", summary="Credits Spent per Day", tags=["account"],
-     sync_to_thread=True,
-     description="The last 30 UTC days, oldest first, each with the credits spent that day "
-                 "(debits less refunds); days without spending are 0.")
+@get(
+    "/usage/daily",
+    summary="Credits Spent per Day",
+    tags=["account"],
+    sync_to_thread=True,
+    description="The last 30 UTC days, oldest first, each with the credits spent that day "
+    "(debits less refunds); days without spending are 0.",
+)
 def usage_daily(request: Request[Any, Any, Any]) -> DailyUsageOut:
     rows = daily_spent(request.app.state.services.db, current_user(request).id, DAYS)
     return DailyUsageOut(msgspec.convert(rows, list[DaySpent]))

@@ -28,8 +28,15 @@ _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _AT = re.compile(r" - at `\$(.*)`$")
 _EXPECTED = re.compile(r"^Expected `([^`]+)`")
-_WIRE_TYPES = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false",
-               "object": "an object", "array": "a list", "null": "null"}
+_WIRE_TYPES = {
+    "int": "an integer",
+    "float": "a number",
+    "str": "a string",
+    "bool": "true or false",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+}
 NOT_AN_OBJECT = "body: must be a JSON object"
 
 

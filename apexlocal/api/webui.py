@@ -36,8 +36,12 @@ TYPES = {
     ".woff2": "font/woff2",
 }
 NOT_MODIFIED = {304: ResponseSpec(None, description="Not modified: the If-None-Match ETag is current")}
-ASSET = ResponseSpec(bytes, media_type="*/*", generate_examples=False,
-                     description="The file, typed by its suffix: " + ", ".join(sorted(set(TYPES.values()))))
+ASSET = ResponseSpec(
+    bytes,
+    media_type="*/*",
+    generate_examples=False,
+    description="The file, typed by its suffix: " + ", ".join(sorted(set(TYPES.values()))),
+)
 
 
 def webui_candidates() -> list[Path]:
@@ -83,9 +87,14 @@ def _asset(relative: str) -> Path:
     return target
 
 
-@get(["/", *[f"/{page}" for page in PAGES]], summary="The studio (web UI)", tags=["web ui"], media_type=MediaType.HTML,
-     responses={**NOT_MODIFIED, **errors(404)},
-     description="The single-page studio; every page of it answers the same document.")
+@get(
+    ["/", *[f"/{page}" for page in PAGES]],
+    summary="The studio (web UI)",
+    tags=["web ui"],
+    media_type=MediaType.HTML,
+    responses={**NOT_MODIFIED, **errors(404)},
+    description="The single-page studio; every page of it answers the same document.",
+)
 async def index(request: Request[Any, Any, Any]) -> Response[bytes]:
     # Async with the file read in a thread: Litestar wraps a sync handler once per path it is
     # registered at, and this one has a path per page.
@@ -100,8 +109,13 @@ def _index(request: Request[Any, Any, Any]) -> Response[bytes]:
     return _file_response(request, path, TYPES[".html"])
 
 
-@get("/assets/{path:path}", summary="Web UI assets", tags=["web ui"], responses={**NOT_MODIFIED, 200: ASSET},
-     sync_to_thread=True)
+@get(
+    "/assets/{path:path}",
+    summary="Web UI assets",
+    tags=["web ui"],
+    responses={**NOT_MODIFIED, 200: ASSET},
+    sync_to_thread=True,
+)
 def asset(request: Request[Any, Any, Any], path: FromPath[str]) -> Response[bytes]:
     try:
         target = _asset(path)

@@ -37,8 +37,9 @@ class WatchedDatabase(Database):
 def served(tmp_path_factory, models_dir) -> Iterator[tuple[LiveServer, Any, dict[str, str]]]:
     from apexlocal.app import create_app
 
-    settings = make_settings(tmp_path_factory.mktemp("loop"), models_dir,
-                             rate_limits="read=100000/10,generation=100000/10")
+    settings = make_settings(
+        tmp_path_factory.mktemp("loop"), models_dir, rate_limits="read=100000/10,generation=100000/10"
+    )
     app = create_app(settings, start_workers=False)  # jobs stay queued: nothing runs a model here
     services = app.state.services
     services.db.__class__ = WatchedDatabase
@@ -99,16 +100,29 @@ def test_a_slow_write_stalls_no_other_request(served):
 
 
 ROUTES = [
-    ("GET", "/readyz", None), ("GET", "/api/jobs", None), ("GET", "/api/jobs?id={job}", None),
-    ("GET", "/api/jobs/{job}", None), ("GET", "/api/jobs/{job}/params", None), ("GET", "/api/usage", None),
-    ("GET", "/api/usage/daily", None), ("GET", "/api/models", None), ("GET", "/api/models/piper-joe-medium", None),
-    ("GET", "/api/settings", None), ("PATCH", "/api/settings", {"webhookUrl": None}),
-    ("POST", "/api/settings/webhook-secret/rotate", None), ("GET", "/api/webhooks/deliveries", None),
-    ("GET", "/api/voices", None), ("GET", "/api/admin/users", None), ("GET", "/api/admin/plans", None),
-    ("POST", "/api/admin/users/{user}/credits", {"amount": 1}), ("PATCH", "/api/admin/users/{user}", {"plan": "pro"}),
-    ("POST", "/api/generate/image", {"prompt": "a boat"}), ("DELETE", "/api/voices/vc_unknown", None),
+    ("GET", "/readyz", None),
+    ("GET", "/api/jobs", None),
+    ("GET", "/api/jobs?id={job}", None),
+    ("GET", "/api/jobs/{job}", None),
+    ("GET", "/api/jobs/{job}/params", None),
+    ("GET", "/api/usage", None),
+    ("GET", "/api/usage/daily", None),
+    ("GET", "/api/models", None),
+    ("GET", "/api/models/piper-joe-medium", None),
+    ("GET", "/api/settings", None),
+    ("PATCH", "/api/settings", {"webhookUrl": None}),
+    ("POST", "/api/settings/webhook-secret/rotate", None),
+    ("GET", "/api/webhooks/deliveries", None),
+    ("GET", "/api/voices", None),
+    ("GET", "/api/admin/users", None),
+    ("GET", "/api/admin/plans", None),
+    ("POST", "/api/admin/users/{user}/credits", {"amount": 1}),
+    ("PATCH", "/api/admin/users/{user}", {"plan": "pro"}),
+    ("POST", "/api/generate/image", {"prompt": "a boat"}),
+    ("DELETE", "/api/voices/vc_unknown", None),
     ("DELETE", "/api/admin/users/{user}/sessions", None),
-    ("DELETE", "/api/jobs/{job}", None), ("DELETE", "/api/jobs/{job}", None),  # cancel, then delete
+    ("DELETE", "/api/jobs/{job}", None),
+    ("DELETE", "/api/jobs/{job}", None),  # cancel, then delete
 ]
 
 

@@ -38,14 +38,19 @@ def exchange(server: LiveServer, raw: bytes) -> tuple[bytes, dict[str, Any]]:
     return head.split(b"\r\n")[0], json.loads(body)
 
 
-@pytest.mark.parametrize("raw", [
-    b"GARBAGE\r\n\r\n",
-    b"GET /healthz HTTP/1.1\r\nHost: x\r\nA header without a colon\r\n\r\n",
-    b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-    b"GET /healthz/\xff HTTP/1.1\r\nHost: x\r\n\r\n",
-    b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-    b"ZZ\r\n{}\r\n0\r\n\r\n",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nA header without a colon\r\n\r\n",
+        b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+        b"GET /healthz/\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+        (
+            b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n"
+        ),
+    ],
+)
 def test_a_request_that_is_not_http_gets_the_envelope(served, raw):
     server, _ = served
     status, body = exchange(server, raw)
@@ -53,16 +58,20 @@ def test_a_request_that_is_not_http_gets_the_envelope(served, raw):
     assert body == {"error": "request: must be valid HTTP/1.1", "code": "BAD_REQUEST"}
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("/api/voices?type=nope", "type: must be one of stock, cloned"),
-    ("/api/jobs?status=nope", "status: must be one of queued, processing, completed, failed, canceled"),
-    ("/api/jobs?limit=0", "limit: must be an integer between 1 and 100"),
-    ("/api/jobs?cursor=abc", "cursor: must be a cursor returned as nextCursor"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("/api/voices?type=nope", "type: must be one of stock, cloned"),
+        ("/api/jobs?status=nope", "status: must be one of queued, processing, completed, failed, canceled"),
+        ("/api/jobs?limit=0", "limit: must be an integer between 1 and 100"),
+        ("/api/jobs?cursor=abc", "cursor: must be a cursor returned as nextCursor"),
+    ],
+)
 def test_query_parameters_are_named_as_sent(served, query, message):
     server, headers = served
     auth = "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
-    status, body = exchange(server, b"GET " + query.encode() + b" HTTP/1.1\r\nHost: x\r\n" + auth +
-                            b"Connection: close\r\n\r\n")
+    status, body = exchange(
+        server, b"GET " + query.encode() + b" HTTP/1.1\r\nHost: x\r\n" + auth + b"Connection: close\r\n\r\n"
+    )
     assert status == b"HTTP/1.1 400 Bad Request"
     assert body == {"error": message, "code": "BAD_REQUEST"}

@@ -38,8 +38,12 @@ def doc(client) -> dict[str, Any]:
 
 
 def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(path, method, op) for path, item in doc["paths"].items() for method, op in item.items()
-            if isinstance(op, dict) and "responses" in op]
+    return [
+        (path, method, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "responses" in op
+    ]
 
 
 def test_every_failure_is_documented_as_the_envelope(doc):
@@ -101,8 +105,13 @@ def test_non_json_answers_have_their_media_types(doc):
 
 def test_text_fields_state_their_pattern(doc):
     schemas = doc["components"]["schemas"]
-    for name, field in [("ImageRequest", "prompt"), ("VoiceRequest", "text"), ("SpeechRequest", "input"),
-                        ("VideoRequest", "script"), ("BRollRequest", "prompt")]:
+    for name, field in [
+        ("ImageRequest", "prompt"),
+        ("VoiceRequest", "text"),
+        ("SpeechRequest", "input"),
+        ("VideoRequest", "script"),
+        ("BRollRequest", "prompt"),
+    ]:
         assert schemas[name]["properties"][field]["pattern"] == PLAIN_TEXT, name
 
 
@@ -127,12 +136,15 @@ def test_the_keepalive_is_a_comment_alone():
     assert ServerSentEventMessage(**KEEPALIVE).encode() == b": keepalive\r\n\r\n"
 
 
-@pytest.mark.parametrize(("path", "methods"), [
-    ("/api/keys", "GET, OPTIONS, POST"),
-    ("/api/jobs/x", "DELETE, GET, OPTIONS"),
-    ("/api/settings", "GET, OPTIONS, PATCH"),
-    ("/auth/login", "GET, OPTIONS, POST"),
-])
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/api/keys", "GET, OPTIONS, POST"),
+        ("/api/jobs/x", "DELETE, GET, OPTIONS"),
+        ("/api/settings", "GET, OPTIONS, PATCH"),
+        ("/auth/login", "GET, OPTIONS, POST"),
+    ],
+)
 def test_options_answers_list_every_method_of_the_path(client, path, methods):
     r = client.options(path)
     assert r.status_code == 204 and r.headers["allow"] == methods

@@ -29,8 +29,12 @@ from apexlocal.accounts.users import create_user
 from tests.api.live_server import LiveServer
 from tests.conftest import make_settings
 
-EXCLUDED_PATHS = ["/api/generate/voice-clone", "/v1/audio/speech", "/api/voices/{voice_id}/preview",
-                  "/api/jobs/{job_id}/events"]
+EXCLUDED_PATHS = [
+    "/api/generate/voice-clone",
+    "/v1/audio/speech",
+    "/api/voices/{voice_id}/preview",
+    "/api/jobs/{job_id}/events",
+]
 EXCLUDED_PATH_REGEX = r"^/api/models/\{model_id\}(/pull)?$"
 EXAMPLES = 8  # per operation and phase: about 20 s on two cores
 UNLIMITED = "read=1000000/10,generation=1000000/10,upload=1000000/10,delete=1000000/10"
@@ -43,8 +47,9 @@ def served(tmp_path_factory) -> Iterator[tuple[LiveServer, str]]:
     root = tmp_path_factory.mktemp("schema-run")
     # Its own empty models dir: nothing here may touch the shared tiny models. One io worker (so the
     # server is ready), no gpu worker: the jobs the run creates stay queued.
-    settings = make_settings(root / "data", root / "models", rate_limits=UNLIMITED, gpu_workers=0, io_workers=1,
-                             clone_workers=0)
+    settings = make_settings(
+        root / "data", root / "models", rate_limits=UNLIMITED, gpu_workers=0, io_workers=1, clone_workers=0
+    )
     app = create_app(settings)
     db = app.state.services.db
     admin = create_user(db, "admin@example.com", "enterprise", settings.plans, 1_000_000, is_admin=True)
@@ -55,11 +60,29 @@ def served(tmp_path_factory) -> Iterator[tuple[LiveServer, str]]:
 def test_the_server_answers_as_its_openapi_document_says(served: Any, tmp_path):
     server, key = served
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/schema/openapi.json",
-        "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-        "--header", f"Authorization: Bearer {key}",
-        "--max-examples", str(EXAMPLES), "--seed", "1", "--request-timeout", "20", "--workers", "1",
-        "--exclude-path-regex", EXCLUDED_PATH_REGEX, "--warnings", "off",
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{server.url}/schema/openapi.json",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        "positive_data_acceptance",
+        "--header",
+        f"Authorization: Bearer {key}",
+        "--max-examples",
+        str(EXAMPLES),
+        "--seed",
+        "1",
+        "--request-timeout",
+        "20",
+        "--workers",
+        "1",
+        "--exclude-path-regex",
+        EXCLUDED_PATH_REGEX,
+        "--warnings",
+        "off",
         *[arg for path in EXCLUDED_PATHS for arg in ("--exclude-path", path)],
     ]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)

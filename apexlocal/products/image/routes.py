@@ -8,14 +8,20 @@ from litestar import Request, Response, post
 from litestar.params import JSONBody
 
 from apexlocal.api.openapi import CHARGED, errors
-from apexlocal.api.submit import submit_request
 from apexlocal.api.schemas import Accepted
+from apexlocal.api.submit import submit_request
 from apexlocal.errors import BadRequest
 from apexlocal.products.image.schemas import ImageRequest
 
-@post("/generate/image", status_code=202, summary="Generate Image", tags=["generation"],
-      responses=errors(*CHARGED),
-      description="Generate an image from a text prompt. 10 credits.")
+
+@post(
+    "/generate/image",
+    status_code=202,
+    summary="Generate Image",
+    tags=["generation"],
+    responses=errors(*CHARGED),
+    description="Generate an image from a text prompt. 10 credits.",
+)
 async def generate_image(request: Request[Any, Any, Any], data: JSONBody[ImageRequest]) -> Response[Accepted]:
     if not data.prompt.strip():
         raise BadRequest("prompt: must not be blank")

@@ -11,13 +11,13 @@ from anyio import to_thread
 from litestar import Request, Response, post
 from litestar.params import JSONBody
 
-from apexlocal.api.openapi import CHARGED, errors
-from apexlocal.api.submit import accepted, submit_request
 from apexlocal.api.guards import current_user
+from apexlocal.api.openapi import CHARGED, errors
 from apexlocal.api.schemas import Accepted
-from apexlocal.products.video.schemas import BRollRequest, Text2VideoRequest, VideoRequest
+from apexlocal.api.submit import accepted, submit_request
 from apexlocal.db.idempotency import request_hash
 from apexlocal.errors import BadRequest
+from apexlocal.products.video.schemas import BRollRequest, Text2VideoRequest, VideoRequest
 from apexlocal.products.video.submit import submit_video
 
 
@@ -26,38 +26,55 @@ def _not_blank(name: str, text: str) -> None:
         raise BadRequest(f"{name}: must not be blank")
 
 
-@post("/generate/text2video", status_code=202, summary="Text to Video", tags=["generation"],
-      responses=errors(*CHARGED),
-      description="A video from a script, H.264 MP4 (video/mp4). 250 credits. Longer than one clip of the "
-                  "model (about 5 s), it is several clips, each continuing from the last frame of the one "
-                  "before; made at the model's native size and scaled to the resolution.")
-async def generate_text2video(request: Request[Any, Any, Any],
-                              data: JSONBody[Text2VideoRequest]) -> Response[Accepted]:
+@post(
+    "/generate/text2video",
+    status_code=202,
+    summary="Text to Video",
+    tags=["generation"],
+    responses=errors(*CHARGED),
+    description="A video from a script, H.264 MP4 (video/mp4). 250 credits. Longer than one clip of the "
+    "model (about 5 s), it is several clips, each continuing from the last frame of the one "
+    "before; made at the model's native size and scaled to the resolution.",
+)
+async def generate_text2video(request: Request[Any, Any, Any], data: JSONBody[Text2VideoRequest]) -> Response[Accepted]:
     _not_blank("script", data.script)
     return await submit_request(request, "text2video", data, data.model)
 
 
-@post("/generate/b-roll", status_code=202, summary="Generate B-Roll", tags=["generation"],
-      responses=errors(*CHARGED),
-      description="Cinematic b-roll footage of 3-6 s from a text description, H.264 MP4 (video/mp4). "
-                  "150 credits.")
+@post(
+    "/generate/b-roll",
+    status_code=202,
+    summary="Generate B-Roll",
+    tags=["generation"],
+    responses=errors(*CHARGED),
+    description="Cinematic b-roll footage of 3-6 s from a text description, H.264 MP4 (video/mp4). 150 credits.",
+)
 async def generate_b_roll(request: Request[Any, Any, Any], data: JSONBody[BRollRequest]) -> Response[Accepted]:
     _not_blank("prompt", data.prompt)
     return await submit_request(request, "b-roll", data, data.model)
 
 
-@post("/generate/video", status_code=202, summary="Generate Video", tags=["generation"],
-      responses=errors(*CHARGED),
-      description="A narrated video from a script: scenes narrated with the voice (voiceId, or the default "
-                  "voice), each with a generated picture of its narration's length, crossfaded, captioned, "
-                  "H.264 + AAC MP4 (video/mp4). 250 credits. A script that cannot be narrated within "
-                  "`duration` is refused (400) with the estimate. `avatarImage` is not available yet (400).")
+@post(
+    "/generate/video",
+    status_code=202,
+    summary="Generate Video",
+    tags=["generation"],
+    responses=errors(*CHARGED),
+    description="A narrated video from a script: scenes narrated with the voice (voiceId, or the default "
+    "voice), each with a generated picture of its narration's length, crossfaded, captioned, "
+    "H.264 + AAC MP4 (video/mp4). 250 credits. A script that cannot be narrated within "
+    "`duration` is refused (400) with the estimate. `avatarImage` is not available yet (400).",
+)
 async def generate_video(request: Request[Any, Any, Any], data: JSONBody[VideoRequest]) -> Response[Accepted]:
     _not_blank("script", data.script)
     status, body = await to_thread.run_sync(
-        submit_video, request.app.state.services, current_user(request), msgspec.to_builtins(data),
+        submit_video,
+        request.app.state.services,
+        current_user(request),
+        msgspec.to_builtins(data),
         request.headers.get("idempotency-key"),
-        request_hash(request.method, request.url.path, await request.body()))
+        request_hash(request.method, request.url.path, await request.body()),
+    )
     return accepted(status, body)
 
 

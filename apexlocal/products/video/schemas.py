@@ -10,10 +10,18 @@ from apexlocal.api.schemas import NO_CONTROL_CHARS, RequestBody, UInt32
 
 Script = Annotated[str, Meta(min_length=1, max_length=5000, description="Video script"), NO_CONTROL_CHARS]
 Seed = Annotated[UInt32, Meta(description="Reproducibility seed (default: random; the metadata reports it)")]
-VideoModel = Annotated[str, Meta(min_length=1, max_length=100, description=(
-    "wan-2.6 | kling-2.6-pro | kling-3.0-pro | veo-3.1 | a local model id (GET /api/models)"))]
-BRollModel = Annotated[str, Meta(min_length=1, max_length=100, description=(
-    "wan-2.6 | kling-2.6-pro | a local model id (GET /api/models)"))]
+VideoModel = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=100,
+        description=("wan-2.6 | kling-2.6-pro | kling-3.0-pro | veo-3.1 | a local model id (GET /api/models)"),
+    ),
+]
+BRollModel = Annotated[
+    str,
+    Meta(min_length=1, max_length=100, description=("wan-2.6 | kling-2.6-pro | a local model id (GET /api/models)")),
+]
 
 
 class Text2VideoRequest(RequestBody):
@@ -35,13 +43,32 @@ class BRollRequest(RequestBody):
 
 class VideoRequest(RequestBody):
     script: Script
-    avatar_image: Annotated[str, Meta(max_length=4096, description=(
-        "HTTPS URL of a face image for an avatar video: not available yet (400)"))] | None = None
-    voice_id: Annotated[str, Meta(min_length=1, max_length=200, description=(
-        "The narrating voice: a stock voice or one of your cloned voices (GET /api/voices); "
-        "default: the default voice"))] | None = None
-    duration: Annotated[float, Meta(ge=3, le=60, description=(
-        "Max seconds: the video runs as long as its narration, at most this"))] = 60.0
+    avatar_image: (
+        Annotated[
+            str,
+            Meta(
+                max_length=4096, description=("HTTPS URL of a face image for an avatar video: not available yet (400)")
+            ),
+        ]
+        | None
+    ) = None
+    voice_id: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=200,
+                description=(
+                    "The narrating voice: a stock voice or one of your cloned voices (GET /api/voices); "
+                    "default: the default voice"
+                ),
+            ),
+        ]
+        | None
+    ) = None
+    duration: Annotated[
+        float, Meta(ge=3, le=60, description=("Max seconds: the video runs as long as its narration, at most this"))
+    ] = 60.0
     resolution: Annotated[Literal["720p", "1080p"], Meta(description="720p | 1080p")] = "720p"
     style: Literal["professional", "casual", "energetic"] | None = None
     model: VideoModel | None = None

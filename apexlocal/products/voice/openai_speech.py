@@ -17,23 +17,24 @@ from typing import Any
 
 from anyio import to_thread
 from litestar import Request, Router, post
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Stream
 
 from apexlocal.api.guards import ApiAuthMiddleware, current_user
-from litestar.openapi import ResponseSpec
-
 from apexlocal.api.openapi import CHARGED, SECURITY, errors
-from apexlocal.products.voice.schemas import SpeechRequest as SpeechBody
-from apexlocal.products.voice.schemas import VoiceRef
 from apexlocal.db.idempotency import request_hash
 from apexlocal.errors import JobCancelled
 from apexlocal.jobs.services import Services
+from apexlocal.products.voice.schemas import SpeechRequest as SpeechBody
+from apexlocal.products.voice.schemas import VoiceRef
 from apexlocal.products.voice.speech_stream import SpeechJob, SpeechRequest, produce, start_speech
 
 MAX_AHEAD = 16
-AUDIO = ("The audio as it is made, typed by response_format: audio/mpeg, audio/ogg; codecs=opus, audio/aac, "
-         "audio/flac, audio/wav or audio/pcm (raw 16-bit little-endian; X-Sample-Rate says the rate)")
+AUDIO = (
+    "The audio as it is made, typed by response_format: audio/mpeg, audio/ogg; codecs=opus, audio/aac, "
+    "audio/flac, audio/wav or audio/pcm (raw 16-bit little-endian; X-Sample-Rate says the rate)"
+)
 _END = object()
 
 
@@ -41,20 +42,29 @@ class SpeechFailed(Exception):
     """Raised into the server once bytes were sent: the only way to tell the client it is cut short."""
 
 
-@post("/audio/speech", status_code=200, summary="Create Speech (OpenAI-compatible)", tags=["openai"],
-      responses={**errors(*CHARGED), 200: ResponseSpec(bytes, media_type="audio/*", generate_examples=False,
-                                                       description=AUDIO)},
-      description="OpenAI's audio.speech.create: `model` (tts-1, tts-1-hd, gpt-4o-mini-tts or a local id), "
-                  "`input`, `voice` (OpenAI's names or any voiceId), `response_format` (mp3, opus, aac, flac, "
-                  "wav, pcm), `speed`. Streamed as it is made. Charged as a voice job (80 credits).")
+@post(
+    "/audio/speech",
+    status_code=200,
+    summary="Create Speech (OpenAI-compatible)",
+    tags=["openai"],
+    responses={
+        **errors(*CHARGED),
+        200: ResponseSpec(bytes, media_type="audio/*", generate_examples=False, description=AUDIO),
+    },
+    description="OpenAI's audio.speech.create: `model` (tts-1, tts-1-hd, gpt-4o-mini-tts or a local id), "
+    "`input`, `voice` (OpenAI's names or any voiceId), `response_format` (mp3, opus, aac, flac, "
+    "wav, pcm), `speed`. Streamed as it is made. Charged as a voice job (80 credits).",
+)
 async def create_speech(request: Request[Any, Any, Any], data: JSONBody[SpeechBody]) -> Stream:
     voice = data.voice.id if isinstance(data.voice, VoiceRef) else data.voice
-    req = SpeechRequest(model=data.model, text=data.input, voice=voice, response_format=data.response_format,
-                        speed=data.speed)
+    req = SpeechRequest(
+        model=data.model, text=data.input, voice=voice, response_format=data.response_format, speed=data.speed
+    )
     body_hash = request_hash(request.method, request.url.path, await request.body())
     services: Services = request.app.state.services
-    sj = await to_thread.run_sync(start_speech, services, current_user(request), req,
-                                  request.headers.get("idempotency-key"), body_hash)
+    sj = await to_thread.run_sync(
+        start_speech, services, current_user(request), req, request.headers.get("idempotency-key"), body_hash
+    )
     return Stream(_audio(services, sj), media_type=sj.fmt.content_type, headers=sj.headers)
 
 
