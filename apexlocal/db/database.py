@@ -120,6 +120,10 @@ class Database:
     def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
 
+    def ping(self) -> bool:
+        """True when the database answers a query."""
+        return bool(self.value("SELECT 1") == 1)
+
     def value(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()
         return row[0] if row is not None else None

@@ -1,4 +1,5 @@
-"""Rows of the jobs and job_outputs tables. The bookkeeper and the submit path are the only writers."""
+"""Rows of the jobs and job_outputs tables. The submit path inserts a job and the runner claims it;
+every later change of a job row goes through the bookkeeper (apexlocal/jobs/bookkeeper.py)."""
 
 from __future__ import annotations
 
@@ -113,3 +114,59 @@ def output_by_key(db: Database, storage_key: str, user_id: str) -> dict[str, Any
         "SELECT o.* FROM job_outputs o JOIN jobs j ON j.id = o.job_id WHERE o.storage_key = ? AND j.user_id = ?",
         (storage_key, user_id),
     )
+
+
+def recent_completed(db: Database, job_type: str, model_id: str, limit: int) -> list[dict[str, Any]]:
+    """Params and metadata of the latest queued jobs of a type and model that completed."""
+    return db.all(
+        "SELECT params, metadata FROM jobs WHERE type = ? AND model_id = ? AND status = 'completed' "
+        "AND queue = 'gpu' ORDER BY seq DESC LIMIT ?",
+        (job_type, model_id, limit),
+    )
+
+
+# Writes of the bookkeeper (apexlocal/jobs/bookkeeper.py), each inside its write transaction ------------
+
+
+def mark_completed(db: Database, job_id: str, metadata: dict[str, Any]) -> bool:
+    return bool(db.conn.execute(
+        "UPDATE jobs SET status = 'completed', progress = 1, stage = 'done', metadata = ?, "
+        "completed_at = ? WHERE id = ? AND status = 'processing'",
+        (json.dumps(metadata), utcnow(), job_id),
+    ).rowcount)
+
+
+def insert_outputs(db: Database, job_id: str, outputs: list[dict[str, Any]]) -> None:
+    db.conn.executemany(
+        "INSERT INTO job_outputs (job_id, idx, storage_key, content_type, size, metadata) VALUES (?,?,?,?,?,?)",
+        [(job_id, idx, out["key"], out["content_type"], out["size"], json.dumps(out.get("metadata", {})))
+         for idx, out in enumerate(outputs)],
+    )
+
+
+def mark_ended(db: Database, job_id: str, status: str, error: str, refunded: int) -> bool:
+    """Fails or cancels an unfinished job; False when it had ended already."""
+    stamp_column = {"failed": "failed_at", "canceled": "canceled_at"}[status]
+    return bool(db.conn.execute(
+        f"UPDATE jobs SET status = ?, error = ?, {stamp_column} = ?, credits_refunded = ? "
+        "WHERE id = ? AND status IN ('queued', 'processing')",
+        (status, error, utcnow(), refunded, job_id),
+    ).rowcount)
+
+
+def mark_cancel_requested(db: Database, job_id: str) -> None:
+    db.conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+
+
+def requeue(db: Database, job_id: str) -> None:
+    db.conn.execute(
+        "UPDATE jobs SET status = 'queued', progress = NULL, stage = NULL, started_at = NULL "
+        "WHERE id = ? AND status = 'processing'",
+        (job_id,),
+    )
+
+
+def delete_finished(db: Database, job_id: str) -> bool:
+    placeholders = ", ".join("?" * len(TERMINAL))
+    return bool(db.conn.execute(
+        f"DELETE FROM jobs WHERE id = ? AND status IN ({placeholders})", (job_id, *TERMINAL)).rowcount)

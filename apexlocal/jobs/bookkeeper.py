@@ -7,7 +7,6 @@ unique index is the second lock on that door).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +15,6 @@ from apexlocal.accounts import credits
 from apexlocal.db import jobs as records
 from apexlocal.db.database import Database
 from apexlocal.jobs.events import JobEvents
-from apexlocal.timestamps import utcnow
 
 log = logging.getLogger("apexlocal.jobs")
 
@@ -36,19 +34,11 @@ class Bookkeeper:
 
     def complete(self, job: dict[str, Any], outputs: list[dict[str, Any]], metadata: dict[str, Any]) -> bool:
         with self.db.write():
-            done = self.db.conn.execute(
-                "UPDATE jobs SET status = 'completed', progress = 1, stage = 'done', metadata = ?, "
-                "completed_at = ? WHERE id = ? AND status = 'processing'",
-                (json.dumps(metadata), utcnow(), job["id"]),
-            ).rowcount
-            for idx, out in enumerate(outputs if done else ()):
-                self.db.conn.execute(
-                    "INSERT INTO job_outputs (job_id, idx, storage_key, content_type, size, metadata) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (job["id"], idx, out["key"], out["content_type"], out["size"], json.dumps(out.get("metadata", {}))),
-                )
-        self._ended(job["id"], bool(done), notify=True)
-        return bool(done)
+            done = records.mark_completed(self.db, job["id"], metadata)
+            if done:
+                records.insert_outputs(self.db, job["id"], outputs)
+        self._ended(job["id"], done, notify=True)
+        return done
 
     def fail(self, job: dict[str, Any], error: str) -> bool:
         return self._end_with_refund(job, "failed", error, notify=True)
@@ -66,19 +56,20 @@ class Bookkeeper:
                 self._end_tx(job, "canceled", "Job was canceled")
                 status = "canceled"
             else:
-                self.db.conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+                records.mark_cancel_requested(self.db, job_id)
                 status = "processing"
         self.events.publish(job_id)
         return status
 
     def requeue(self, job: dict[str, Any]) -> None:
         with self.db.write():
-            self.db.conn.execute(
-                "UPDATE jobs SET status = 'queued', progress = NULL, stage = NULL, started_at = NULL "
-                "WHERE id = ? AND status = 'processing'",
-                (job["id"],),
-            )
+            records.requeue(self.db, job["id"])
         self.events.publish(job["id"])
+
+    def delete_finished(self, job: dict[str, Any]) -> bool:
+        """Removes a finished job's row and outputs (its files are the caller's to delete first)."""
+        with self.db.write():
+            return records.delete_finished(self.db, job["id"])
 
     def _end_with_refund(self, job: dict[str, Any], status: str, error: str, notify: bool) -> bool:
         with self.db.write():
@@ -87,12 +78,7 @@ class Bookkeeper:
         return ended
 
     def _end_tx(self, job: dict[str, Any], status: str, error: str) -> bool:
-        stamp_column = "failed_at" if status == "failed" else "canceled_at"
-        ended = self.db.conn.execute(
-            f"UPDATE jobs SET status = ?, error = ?, {stamp_column} = ?, credits_refunded = ? "
-            "WHERE id = ? AND status IN ('queued', 'processing')",
-            (status, error, utcnow(), job["credits_charged"], job["id"]),
-        ).rowcount
+        ended = records.mark_ended(self.db, job["id"], status, error, job["credits_charged"])
         if ended:
             credits.refund_job(self.db, job["user_id"], job["id"], job["credits_charged"], f"job {status}")
         return bool(ended)

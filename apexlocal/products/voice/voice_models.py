@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from apexlocal.db import jobs as records
 from apexlocal.engines.registry import get_engine
 from apexlocal.errors import ApexError, BadRequest, JobError
 from apexlocal.jobs.services import Services
@@ -42,9 +43,11 @@ def available(services: Services, entry: ModelEntry) -> bool:
 
 # The device, and the default model ---------------------------------------------------------------
 
+
 def voice_device(services: Services) -> str:
-    """"cuda", "mps" or "cpu": the warm runtime's device once there is one, the `device` setting
-    when it names one, else a probe that imports torch only on a machine with an NVIDIA driver."""
+    """The device voices run on, "cuda", "mps" or "cpu": the warm runtime's device once there is one,
+    the `device` setting when it names one, else a probe that imports torch only on a machine with an
+    NVIDIA driver."""
     if services.runtime.loaded is not None:
         return str(services.runtime.loaded.device)
     if services.settings.device != "auto":
@@ -65,8 +68,11 @@ def _may_have_cuda() -> bool:
         return False
     if sys.platform == "darwin":
         return False
-    return os.path.exists("/proc/driver/nvidia/version") or ctypes.util.find_library("cuda") is not None \
+    return (
+        os.path.exists("/proc/driver/nvidia/version")
+        or ctypes.util.find_library("cuda") is not None
         or ctypes.util.find_library("nvcuda") is not None
+    )
 
 
 def default_voice_model(services: Services) -> ModelEntry:
@@ -78,6 +84,7 @@ def default_voice_model(services: Services) -> ModelEntry:
 
 
 # Stock voices and languages --------------------------------------------------------------------
+
 
 def stock_voices(services: Services, entry: ModelEntry, exact: bool = False) -> list[str]:
     """The voice ids of a model: what is installed, or what the manifest says it will install.
@@ -126,11 +133,15 @@ def check_language(services: Services, entry: ModelEntry, language: str | None, 
     """400 naming what the model speaks, and (`suggest`) which other models speak the language."""
     if language is None or speaks(entry, language):
         return
-    others = [m.id for m in voice_models(services) if suggest and m.id != entry.id and speaks(m, language)
-              and available(services, m)]
+    others = [
+        m.id
+        for m in voice_models(services)
+        if suggest and m.id != entry.id and speaks(m, language) and available(services, m)
+    ]
     hint = f"; for {language} use model {' or '.join(others)}" if others else ""
-    raise BadRequest(f"language: {language!r} is not spoken by {entry.id}; it speaks "
-                     f"{', '.join(languages_of(entry))}{hint}")
+    raise BadRequest(
+        f"language: {language!r} is not spoken by {entry.id}; it speaks {', '.join(languages_of(entry))}{hint}"
+    )
 
 
 def check_voice(services: Services, entry: ModelEntry, voice_id: str | None) -> None:
@@ -138,8 +149,10 @@ def check_voice(services: Services, entry: ModelEntry, voice_id: str | None) -> 
         return
     known = stock_voices(services, entry, exact=True)
     if known and voice_id not in known:
-        raise BadRequest(f"voiceId: {voice_id!r} is not a voice of {entry.id}; it has {', '.join(known)} "
-                         "(GET /api/voices lists every voice)")
+        raise BadRequest(
+            f"voiceId: {voice_id!r} is not a voice of {entry.id}; it has {', '.join(known)} "
+            "(GET /api/voices lists every voice)"
+        )
 
 
 def model_for(services: Services, voice_id: str | None, language: str | None) -> ModelEntry:
@@ -148,8 +161,9 @@ def model_for(services: Services, voice_id: str | None, language: str | None) ->
     default = default_voice_model(services)
     candidates = [default, *(m for m in voice_models(services) if m.id != default.id and available(services, m))]
     for entry in candidates:
-        if (voice_id is None or voice_id in stock_voices(services, entry)) and \
-                (language is None or speaks(entry, language)):
+        if (voice_id is None or voice_id in stock_voices(services, entry)) and (
+            language is None or speaks(entry, language)
+        ):
             return entry
     return default
 
@@ -158,8 +172,7 @@ def model_for(services: Services, voice_id: str | None, language: str | None) ->
 
 CHARS_PER_SECOND = 15.0  # English speech at speed 1, about; the measured figure is used once known
 # Compute seconds per second of audio, by engine and device kind, until this server has measured its own.
-REAL_TIME_FACTORS = {("piper-voice", "cpu"): 0.15, ("kokoro-voice", "cuda"): 0.03,
-                     ("kokoro-voice", "cpu"): 0.5}
+REAL_TIME_FACTORS = {("piper-voice", "cpu"): 0.15, ("kokoro-voice", "cuda"): 0.03, ("kokoro-voice", "cpu"): 0.5}
 LOAD_SECONDS = 10.0
 HISTORY = 20
 
@@ -182,9 +195,7 @@ def _measured(services: Services, model_id: str) -> tuple[float, float] | None:
     """(median real-time factor, median audio seconds per character at speed 1) of recent jobs."""
     import json
 
-    rows = services.db.all(
-        "SELECT params, metadata FROM jobs WHERE type = 'voice' AND model_id = ? AND status = 'completed' "
-        "AND queue = 'gpu' ORDER BY seq DESC LIMIT ?", (model_id, HISTORY))
+    rows = records.recent_completed(services.db, "voice", model_id, HISTORY)
     rtfs, per_chars = [], []
     for row in rows:
         meta, params = json.loads(row["metadata"] or "{}"), json.loads(row["params"])
