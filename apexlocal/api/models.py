@@ -33,6 +33,7 @@ class Model(Struct, rename="camel"):
     aliases: list[str]
     default_for: list[str]
     installed: bool
+    auto_pull: bool  # a job may download it when it is not installed (auto_pull, auto_pull_models)
     size_gb: float
     memory_gb: float
     license: str
@@ -55,6 +56,7 @@ def model_view(services: Services, m: ModelEntry) -> Model:
         aliases=list(m.aliases),
         default_for=list(m.default_for),
         installed=services.models.is_installed(m),
+        auto_pull=services.models.may_auto_pull(m),
         size_gb=m.size_gb,
         memory_gb=m.memory_gb,
         license=m.license,

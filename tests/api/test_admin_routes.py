@@ -95,6 +95,7 @@ def test_model_read_remove_and_pull_of_an_installed_model(app_client, admin, mon
     assert app_client.get("/api/models/no-such-model", headers=admin).status_code == 404
     listed = app_client.get("/api/models", headers=admin).json()["data"]
     assert all("pull" in m for m in listed)
+    assert all(m["autoPull"] for m in listed)  # tiny stand-ins are built here, never downloaded
     one = app_client.get("/api/models/flux2-klein-4b", headers=admin).json()["data"]
     assert one["id"] == "flux2-klein-4b" and one["pull"] is None and one["license"]
     monkeypatch.setattr(store, "is_installed", lambda model: True)

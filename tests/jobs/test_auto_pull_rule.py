@@ -25,6 +25,12 @@ def test_a_model_jobs_may_not_pull_is_unavailable_and_uncharged(app_client, sett
     assert credits.balance(app_client.services.db, user.id) == 1000
 
 
+def test_the_models_list_says_which_models_jobs_may_pull(app_client, settings):
+    admin = add_account(app_client.services.db, settings, "admin@example.com")
+    listed = {m["id"]: m for m in app_client.get("/api/models", headers=admin.headers).json()["data"]}
+    assert listed["flux2-klein-4b"]["autoPull"] is True and listed["flux2-dev"]["autoPull"] is False
+
+
 def test_the_default_model_may_still_be_pulled_by_its_job(app_client, settings):
     entry = app_client.services.manifest.default_for("image")
     assert app_client.services.models.may_auto_pull(entry)

@@ -60,7 +60,8 @@ function modelDetails(model, chosen, isDefault) {
   return [
     h('p', { class: 'picker-title' }, h('span', {}, lead), badges(model)),
     h('p', { class: 'small muted' }, facts,
-      model.installed ? '' : '. Not installed yet: the first job downloads it, or an admin pulls it on the Models page.'),
+      model.installed ? '' : model.autoPull ? '. Not installed yet: the first job downloads it.'
+        : '. Not installed, and jobs may not download it: an admin installs it on the Models page.'),
     model.commercialUse === false
       ? h('p', { class: 'small picker-warn' }, `Non-commercial license (${model.license}): its outputs may not be used commercially.`) : null,
     model.aliases.length ? h('p', { class: 'small muted' }, 'Stands in for ', model.aliases.join(', ')) : null,
