@@ -7,9 +7,10 @@ lets a worker on another machine run the same code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from apexlocal.errors import JobCancelled
 from apexlocal.models.manifest import Manifest, ModelEntry

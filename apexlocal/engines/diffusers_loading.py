@@ -32,13 +32,14 @@ def load_pipeline(model: ModelEntry, model_dir: Path, device: str) -> Any:
     dtype: Any = torch_dtype_for(device)
     keep = model.defaults.get("float32_components") or []
     if keep and dtype != torch.float32:
-        dtype = {"default": dtype, **{name: torch.float32 for name in keep}}
+        dtype = {"default": dtype, **dict.fromkeys(keep, torch.float32)}
     try:
         pipe = cls.from_pretrained(model_dir, local_files_only=True, dtype=dtype)
     except Exception as exc:  # corrupt or partial files surface as many exception types
         raise ModelError(
             f"{model.id}: cannot load from {model_dir} ({type(exc).__name__}: {exc}); "
-            f"run `apexlocal models verify {model.id}`") from exc
+            f"run `apexlocal models verify {model.id}`"
+        ) from exc
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
 
@@ -63,6 +64,7 @@ def warm_pipeline(model: ModelEntry, ctx: EngineContext) -> tuple[Any, str]:
 
 def step_end(steps: int, callback: Callable[[int, int], None] | None) -> Callable[..., dict[str, Any]]:
     """A diffusers `callback_on_step_end` that reports (steps done, total) and may raise to stop."""
+
     def on_step_end(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         if callback is not None:
             callback(step + 1, getattr(pipe, "_num_timesteps", None) or steps)

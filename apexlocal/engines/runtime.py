@@ -40,6 +40,7 @@ DEFAULT_BUDGET_SHARE = 0.9
 
 # Device and dtype -----------------------------------------------------------------------------
 
+
 def resolve_device(preference: str = "auto") -> str:
     """`auto`: CUDA, then MPS, then CPU. An explicit device that is not there is a config error,
     not a silent fallback: a user who asked for the GPU should hear that it is missing."""
@@ -80,6 +81,7 @@ def torch_dtype_for(device: str) -> torch.dtype:
 
 # Memory ---------------------------------------------------------------------------------------
 
+
 def device_memory_bytes(device: str) -> int | None:
     """Total memory of the device models run on; None when it cannot be told."""
     kind = device.split(":", 1)[0]
@@ -109,15 +111,21 @@ def _windows_memory_bytes() -> int | None:
     import ctypes
 
     class MemoryStatus(ctypes.Structure):
-        _fields_ = [("dwLength", ctypes.c_ulong), ("dwMemoryLoad", ctypes.c_ulong),
-                    ("ullTotalPhys", ctypes.c_ulonglong), ("ullAvailPhys", ctypes.c_ulonglong),
-                    ("ullTotalPageFile", ctypes.c_ulonglong), ("ullAvailPageFile", ctypes.c_ulonglong),
-                    ("ullTotalVirtual", ctypes.c_ulonglong), ("ullAvailVirtual", ctypes.c_ulonglong),
-                    ("ullAvailExtendedVirtual", ctypes.c_ulonglong)]
+        _fields_ = [
+            ("dwLength", ctypes.c_ulong),
+            ("dwMemoryLoad", ctypes.c_ulong),
+            ("ullTotalPhys", ctypes.c_ulonglong),
+            ("ullAvailPhys", ctypes.c_ulonglong),
+            ("ullTotalPageFile", ctypes.c_ulonglong),
+            ("ullAvailPageFile", ctypes.c_ulonglong),
+            ("ullTotalVirtual", ctypes.c_ulonglong),
+            ("ullAvailVirtual", ctypes.c_ulonglong),
+            ("ullAvailExtendedVirtual", ctypes.c_ulonglong),
+        ]
 
     status = MemoryStatus()
     status.dwLength = ctypes.sizeof(MemoryStatus)
-    if not ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined]
+    if not ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
         return None
     return int(status.ullTotalPhys)
 
@@ -171,6 +179,7 @@ def free_device_memory() -> None:
 
 
 # The warm cache --------------------------------------------------------------------------------
+
 
 @dataclass
 class _Entry:
@@ -273,8 +282,7 @@ class ModelRuntime:
             evicted.append(key)
         self._evictions += len(evicted)
         if incoming > self.budget_bytes:
-            log.warning("a model of %d bytes exceeds the memory budget of %d bytes",
-                        incoming, self.budget_bytes)
+            log.warning("a model of %d bytes exceeds the memory budget of %d bytes", incoming, self.budget_bytes)
         return evicted
 
     def _release(self, evicted: list[str]) -> None:

@@ -26,7 +26,11 @@ def seed_of(value: Any) -> int:
 def seconds_of(value: Any, low: float, high: float, default: float, name: str = "duration") -> float:
     if value is None:
         return float(default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not low <= value <= high:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
         raise JobError(f"{name}: must be a number of seconds from {low} to {high}")
     return float(value)

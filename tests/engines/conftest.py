@@ -61,11 +61,14 @@ class Recorder:
 
 
 @pytest.fixture
-def make_ctx(tmp_path: Path, tiny_dirs: dict[str, Path], runtime: Any, manifest: Manifest) -> Callable[..., tuple[EngineContext, Recorder]]:
+def make_ctx(
+    tmp_path: Path, tiny_dirs: dict[str, Path], runtime: Any, manifest: Manifest
+) -> Callable[..., tuple[EngineContext, Recorder]]:
     counter = iter(range(1_000_000))
 
-    def make(cancel_when: Callable[[list[tuple[str, float]]], bool] | None = None,
-             runtime_: Any = None) -> tuple[EngineContext, Recorder]:
+    def make(
+        cancel_when: Callable[[list[tuple[str, float]]], bool] | None = None, runtime_: Any = None
+    ) -> tuple[EngineContext, Recorder]:
         recorder = Recorder(cancel_when=cancel_when) if cancel_when else Recorder()
         scratch = tmp_path / f"job-{next(counter)}"
         scratch.mkdir()
@@ -74,9 +77,15 @@ def make_ctx(tmp_path: Path, tiny_dirs: dict[str, Path], runtime: Any, manifest:
             return tiny_dirs[entry.id]
 
         ctx = EngineContext(
-            job_id=scratch.name, device="cpu", scratch_dir=scratch, model_set="tiny",
-            progress=recorder.progress, cancelled=recorder.cancelled, model_dir=model_dir,
-            runtime=runtime_ or runtime, manifest=manifest,
+            job_id=scratch.name,
+            device="cpu",
+            scratch_dir=scratch,
+            model_set="tiny",
+            progress=recorder.progress,
+            cancelled=recorder.cancelled,
+            model_dir=model_dir,
+            runtime=runtime_ or runtime,
+            manifest=manifest,
         )
         return ctx, recorder
 
@@ -104,8 +113,9 @@ def voice_model_dirs(voice_manifest: Manifest, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture
-def voice_ctx(tmp_path: Path, voice_runtime: Any, voice_model_dirs: dict[str, Path],
-              voice_manifest: Manifest) -> Callable[..., EngineContext]:
+def voice_ctx(
+    tmp_path: Path, voice_runtime: Any, voice_model_dirs: dict[str, Path], voice_manifest: Manifest
+) -> Callable[..., EngineContext]:
     from apexlocal.models import tiny
     from apexlocal.models.packaged import check_package
 
@@ -121,15 +131,22 @@ def voice_ctx(tmp_path: Path, voice_runtime: Any, voice_model_dirs: dict[str, Pa
             voice_model_dirs[entry.id] = out
         return voice_model_dirs[entry.id]
 
-    def make(cancelled: Callable[[], bool] = lambda: False,
-             events: list[tuple[str, float]] | None = None) -> EngineContext:
+    def make(
+        cancelled: Callable[[], bool] = lambda: False, events: list[tuple[str, float]] | None = None
+    ) -> EngineContext:
         scratch = tmp_path / f"job-{next(counter)}"
         scratch.mkdir()
         sink = events if events is not None else []
         return EngineContext(
-            job_id=scratch.name, device="cpu", scratch_dir=scratch, model_set="tiny",
-            progress=lambda fraction, stage: sink.append((stage, fraction)), cancelled=cancelled,
-            model_dir=model_dir, runtime=voice_runtime, manifest=voice_manifest,
+            job_id=scratch.name,
+            device="cpu",
+            scratch_dir=scratch,
+            model_set="tiny",
+            progress=lambda fraction, stage: sink.append((stage, fraction)),
+            cancelled=cancelled,
+            model_dir=model_dir,
+            runtime=voice_runtime,
+            manifest=voice_manifest,
         )
 
     return make

@@ -63,10 +63,22 @@ def test_size_is_rounded_to_the_pipeline_multiple_and_reported(make_ctx: Any, kl
         assert image.size == (304, 256)
 
 
-@pytest.mark.parametrize(("value", "multiple", "expected"), [
-    (1024, 16, 1024), (1000, 16, 1008), (1001, 16, 1008), (999, 16, 992), (256, 16, 256),
-    (2048, 16, 2048), (257, 64, 256), (2047, 64, 2048), (300, 128, 256), (2000, 128, 2048), (1900, 128, 1920),
-])
+@pytest.mark.parametrize(
+    ("value", "multiple", "expected"),
+    [
+        (1024, 16, 1024),
+        (1000, 16, 1008),
+        (1001, 16, 1008),
+        (999, 16, 992),
+        (256, 16, 256),
+        (2048, 16, 2048),
+        (257, 64, 256),
+        (2047, 64, 2048),
+        (300, 128, 256),
+        (2000, 128, 2048),
+        (1900, 128, 1920),
+    ],
+)
 def test_fit_size(value: int, multiple: int, expected: int) -> None:
     assert fit_size(value, multiple) == expected
 
@@ -158,21 +170,24 @@ def test_cancel_before_loading_touches_no_model(make_ctx: Any, klein: ModelEntry
     assert rec.events == []
 
 
-@pytest.mark.parametrize(("spec", "field"), [
-    ({}, "prompt"),
-    ({"prompt": "   "}, "prompt"),
-    ({"prompt": 3}, "prompt"),
-    ({"prompt": "x", "width": 255}, "width"),
-    ({"prompt": "x", "width": 2049}, "width"),
-    ({"prompt": "x", "height": 512.0}, "height"),
-    ({"prompt": "x", "height": True}, "height"),
-    ({"prompt": "x", "steps": 0}, "steps"),
-    ({"prompt": "x", "steps": 51}, "steps"),
-    ({"prompt": "x", "seed": -1}, "seed"),
-    ({"prompt": "x", "seed": "7"}, "seed"),
-    ({"prompt": "x", "style": "watercolor"}, "style"),
-    ({"prompt": "x", "negativePrompt": ["a"]}, "negativePrompt"),
-])
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({}, "prompt"),
+        ({"prompt": "   "}, "prompt"),
+        ({"prompt": 3}, "prompt"),
+        ({"prompt": "x", "width": 255}, "width"),
+        ({"prompt": "x", "width": 2049}, "width"),
+        ({"prompt": "x", "height": 512.0}, "height"),
+        ({"prompt": "x", "height": True}, "height"),
+        ({"prompt": "x", "steps": 0}, "steps"),
+        ({"prompt": "x", "steps": 51}, "steps"),
+        ({"prompt": "x", "seed": -1}, "seed"),
+        ({"prompt": "x", "seed": "7"}, "seed"),
+        ({"prompt": "x", "style": "watercolor"}, "style"),
+        ({"prompt": "x", "negativePrompt": ["a"]}, "negativePrompt"),
+    ],
+)
 def test_invalid_spec_fails_before_any_model_work(
     make_ctx: Any, klein: ModelEntry, spec: dict[str, Any], field: str
 ) -> None:
@@ -192,8 +207,9 @@ def test_steps_default_to_the_model_defaults(manifest: Manifest) -> None:
             assert (request.width, request.height) == (1024, 1024)
 
 
-def test_generate_is_what_the_engine_runs(make_ctx: Any, klein: ModelEntry, tiny_dirs: dict[str, Path],
-                                          runtime: Any) -> None:
+def test_generate_is_what_the_engine_runs(
+    make_ctx: Any, klein: ModelEntry, tiny_dirs: dict[str, Path], runtime: Any
+) -> None:
     spec = {"prompt": "a kite", **SMALL, "seed": 77}
     out, _ = run(make_ctx, klein, spec)
     pipe = runtime.get(pipeline_key(klein, tiny_dirs[klein.id], "cpu"), _must_not_load)
@@ -216,9 +232,11 @@ def test_unloadable_model_dir_is_a_model_error(make_ctx: Any, klein: ModelEntry,
 
 
 def test_importing_the_engine_does_not_import_torch() -> None:
-    code = ("import sys, apexlocal.engines.image.diffusers_image, apexlocal.engines.runtime; "
-            "heavy = {'torch', 'diffusers', 'transformers', 'PIL'} & set(sys.modules); "
-            "assert not heavy, heavy")
+    code = (
+        "import sys, apexlocal.engines.image.diffusers_image, apexlocal.engines.runtime; "
+        "heavy = {'torch', 'diffusers', 'transformers', 'PIL'} & set(sys.modules); "
+        "assert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 

@@ -75,7 +75,12 @@ def test_known_size_evicts_before_loading() -> None:
     runtime = ModelRuntime("cpu", budget_bytes=100)
     runtime.get("a", lambda: "A", 80)
     seen: list[list[str]] = []
-    runtime.get("b", lambda: seen.append(keys(runtime)) or "B", 80)
+
+    def load_b() -> str:
+        seen.append(keys(runtime))
+        return "B"
+
+    runtime.get("b", load_b, 80)
     assert seen == [[]]  # "a" was gone before "b" started loading
 
 
@@ -98,8 +103,7 @@ def test_estimate_counts_pipeline_components_and_tied_weights_once() -> None:
             head = torch.nn.Linear(4, 4, bias=False)
             head.weight = shared.weight  # tied
             bn = torch.nn.BatchNorm1d(4)  # buffers count too
-            self.components = {"encoder": shared, "head": head, "norm": bn, "tokenizer": object(),
-                               "scheduler": None}
+            self.components = {"encoder": shared, "head": head, "norm": bn, "tokenizer": object(), "scheduler": None}
 
     # 16 shared weights + 8 affine params (float32) + running mean/var (float32) + step count (int64)
     assert estimate_size_bytes(Pipeline()) == 16 * 4 + 8 * 4 + 8 * 4 + 8
@@ -119,7 +123,7 @@ def test_failed_load_caches_nothing() -> None:
     def broken() -> object:
         raise OSError("disk on fire")
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk on fire"):
         runtime.get("a", broken, 10)
     assert keys(runtime) == [] and "a" not in runtime
     assert runtime.get("a", lambda: "ok", 10) == "ok"
@@ -174,6 +178,7 @@ def test_warm_hit_does_not_wait_for_another_load() -> None:
 
 # Devices ---------------------------------------------------------------------------------------
 
+
 def test_auto_device_on_this_machine() -> None:
     import torch
 
@@ -211,8 +216,7 @@ def test_budget_from_setting_or_ninety_percent_of_ram() -> None:
 
 
 def test_runtime_from_settings(tmp_path: Path) -> None:
-    settings = load_settings(environ={}, overrides={
-        "data_dir": tmp_path, "device": "cpu", "model_memory_budget_gb": 2})
+    settings = load_settings(environ={}, overrides={"data_dir": tmp_path, "device": "cpu", "model_memory_budget_gb": 2})
     runtime = ModelRuntime.from_settings(settings)
     assert (runtime.device, runtime.budget_bytes) == ("cpu", 2 * GIB)
     assert runtime.stats()["budgetBytes"] == 2 * GIB

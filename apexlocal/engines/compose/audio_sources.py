@@ -73,7 +73,7 @@ class AudioArray:
     def _pieces(self, first: int, loop: bool) -> Iterator[np.ndarray]:
         while True:
             for i in range(first, self.samples.shape[0], _CHUNK):
-                yield self.samples[i:i + _CHUNK]
+                yield self.samples[i : i + _CHUNK]
             if not loop:
                 return
 
@@ -83,8 +83,7 @@ class AudioArray:
 
         layout = "mono" if self.samples.ndim == 1 else "stereo"
         for piece in self._pieces(first, loop):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(piece).reshape(1, -1), format="flt",
-                                               layout=layout)
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(piece).reshape(1, -1), format="flt", layout=layout)
             frame.sample_rate = self.sample_rate
             yield frame
 
@@ -116,11 +115,14 @@ class AudioFile:
         try:
             with av.open(str(self.path)) as container:
                 stream = container.streams.audio[0]
-                origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+                time_base = stream.time_base
+                if time_base is None:
+                    raise JobError(f"{self.path.name}: the audio stream has no time base")
+                origin = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
                 turn = 0
                 while True:
                     if start > 0 or turn:  # a loop seeks back in the open file rather than reopening it
-                        container.seek(int((start + origin) / stream.time_base), stream=stream, backward=True)
+                        container.seek(int((start + origin) / time_base), stream=stream, backward=True)
                     produced = False
                     for chunk in _trim_before(_resampled(container.decode(stream), self.mono, origin), start):
                         produced = True
@@ -140,8 +142,7 @@ def _stream_duration(stream: Any, container: Any) -> float | None:
     return None
 
 
-def _resampled(frames: Iterator[Any], mono: bool,
-               origin: float = 0.0) -> Iterator[tuple[float | None, np.ndarray]]:
+def _resampled(frames: Iterator[Any], mono: bool, origin: float = 0.0) -> Iterator[tuple[float | None, np.ndarray]]:
     """Frames resampled to 48 kHz float32 stereo chunks, as (start time in seconds from `origin`
     or None when the frame has no timestamp, chunk) pairs."""
     import av
@@ -172,7 +173,7 @@ def _trim_before(chunks: Iterator[Any], start: float) -> Iterator[np.ndarray]:
         position += chunk.shape[0] / SAMPLE_RATE
         if skip >= chunk.shape[0]:
             continue
-        yield chunk[max(0, skip):]
+        yield chunk[max(0, skip) :]
 
 
 def to_stereo(x: np.ndarray) -> np.ndarray:
@@ -214,7 +215,7 @@ class Reader:
         while filled < n and self._queue:
             head = self._queue[0]
             take = min(n - filled, head.shape[0])
-            out[filled:filled + take] = head[:take]
+            out[filled : filled + take] = head[:take]
             filled += take
             if take == head.shape[0]:
                 self._queue.popleft()

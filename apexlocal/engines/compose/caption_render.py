@@ -66,8 +66,9 @@ def safe_area(size: tuple[int, int]) -> SafeArea:
     """Where captions may be drawn in a frame of `size` (w, h)."""
     width, height = size
     side, top, bottom = SAFE_MARGINS.get(aspect_of(width, height) or "", OTHER_MARGINS)
-    return SafeArea(round(width * side), round(height * top), width - round(width * side),
-                    height - round(height * bottom))
+    return SafeArea(
+        round(width * side), round(height * top), width - round(width * side), height - round(height * bottom)
+    )
 
 
 def font_px(size: tuple[int, int], style: CaptionStyle) -> int:
@@ -170,22 +171,31 @@ class CaptionRenderer:
         layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         if style.box_opacity > 0:
             ImageDraw.Draw(layer).rounded_rectangle(
-                (0, 0, width - 1, height - 1), radius=round(px * 0.3),
-                fill=(*style.box_color, round(255 * min(style.box_opacity, 1.0))))
+                (0, 0, width - 1, height - 1),
+                radius=round(px * 0.3),
+                fill=(*style.box_color, round(255 * min(style.box_opacity, 1.0))),
+            )
         text = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         draw = ImageDraw.Draw(text)
         x, y = (width - text_width) / 2 + stroke, pad_y + stroke
         space = font.getlength(" ")
         for i, word in enumerate(words):
             color = style.highlight_color if i == active and style.highlight_color else style.text_color
-            draw.text((x, y), word, font=font, fill=(*color, 255), stroke_width=stroke,
-                      stroke_fill=(*style.outline_color, 255))
+            draw.text(
+                (x, y),
+                word,
+                font=font,
+                fill=(*color, 255),
+                stroke_width=stroke,
+                stroke_fill=(*style.outline_color, 255),
+            )
             x += font.getlength(word) + space
         rgba = np.asarray(Image.alpha_composite(layer, text)).astype(np.uint16)
         alpha = rgba[:, :, 3:4]
         left = area.left + (area.width - width) // 2
-        top = {"bottom": area.bottom - height, "top": area.top,
-               "center": area.top + (area.height - height) // 2}[style.position]
+        top = {"bottom": area.bottom - height, "top": area.top, "center": area.top + (area.height - height) // 2}[
+            style.position
+        ]
         return _Patch(left, top, 255 - alpha, rgba[:, :, :3] * alpha)
 
     @staticmethod
@@ -196,7 +206,7 @@ class CaptionRenderer:
             return frame
         out = np.array(frame, copy=True)
         h, w = patch.inverse_alpha.shape[:2]
-        region = out[patch.y:patch.y + h, patch.x:patch.x + w]
+        region = out[patch.y : patch.y + h, patch.x : patch.x + w]
         mixed = region.astype(np.uint16) * patch.inverse_alpha
         mixed += patch.premultiplied
         mixed += 127

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from apexlocal.errors import JobError
 
@@ -73,9 +74,8 @@ def check_words(words: Iterable[Sequence[object]]) -> list[Word]:
             raise JobError(f"captions[{i}]: must be (word, start, end)") from None
         if not isinstance(text, str):
             raise JobError(f"captions[{i}]: the word must be a string")
-        for value in (start, end):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise JobError(f"captions[{i}]: start and end must be seconds >= 0")
+        if not (_is_seconds(start) and _is_seconds(end)):
+            raise JobError(f"captions[{i}]: start and end must be seconds >= 0")
         if end < start:
             raise JobError(f"captions[{i}]: ends before it starts")
         if text.strip():
@@ -83,8 +83,17 @@ def check_words(words: Iterable[Sequence[object]]) -> list[Word]:
     return sorted(out, key=lambda w: w[1])
 
 
-def group_words(words: Iterable[Sequence[object]], max_chars: int = 32, max_gap: float = 0.6,
-                max_duration: float = 3.5, linger: float = 0.4) -> list[CaptionLine]:
+def _is_seconds(value: object) -> TypeGuard[numbers.Real]:
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and not value < 0
+
+
+def group_words(
+    words: Iterable[Sequence[object]],
+    max_chars: int = 32,
+    max_gap: float = 0.6,
+    max_duration: float = 3.5,
+    linger: float = 0.4,
+) -> list[CaptionLine]:
     """Caption lines from [(word, start, end), ...] (see the module docstring)."""
     checked = check_words(words)
     groups: list[list[Word]] = []

@@ -17,7 +17,7 @@ never converted).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +51,7 @@ class Clip:
     def timed_frames(self, start: float = 0.0) -> Iterator[TimedFrame]:
         return self.open(start)
 
-    def frames(self, start: float = 0.0, fps: float | None = None) -> Iterator[np.ndarray]:
+    def frames(self, start: float = 0.0, fps: float | None = None) -> Generator[np.ndarray, None, None]:
         """RGB arrays from `start`: every frame of the clip, or with `fps` resampled to that rate
         (frames dropped or repeated) up to the clip's end."""
         if fps is None:
@@ -109,9 +109,12 @@ def _decode(path: Path, start: float) -> Iterator[TimedFrame]:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
-            origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+            time_base = stream.time_base
+            if time_base is None:
+                raise JobError(f"{path.name}: the video stream has no time base")
+            origin = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
             if start > 0:
-                container.seek(int((start + origin) / stream.time_base), stream=stream, backward=True)
+                container.seek(int((start + origin) / time_base), stream=stream, backward=True)
             step = 1 / float(stream.average_rate or 25)
             for index, frame in enumerate(container.decode(stream)):
                 time = frame.time - origin if frame.time is not None else index * step
@@ -131,9 +134,14 @@ def _upright(frame: Any) -> Any:
     return np.ascontiguousarray(np.rot90(frame.to_ndarray(format="rgb24"), quarter_turns))
 
 
-def from_frames(frames: Sequence[Any] | Callable[[], Iterable[Any]], fps: float,
-                duration: float | None = None, audio: AudioSource | None = None,
-                size: tuple[int, int] | None = None, name: str = "frames") -> Clip:
+def from_frames(
+    frames: Sequence[Any] | Callable[[], Iterable[Any]],
+    fps: float,
+    duration: float | None = None,
+    audio: AudioSource | None = None,
+    size: tuple[int, int] | None = None,
+    name: str = "frames",
+) -> Clip:
     """Frames already made: a sequence (list, 4-D array) or a zero-argument factory returning a
     fresh iterable each call (a generator function: nothing is held). A factory needs `duration`;
     a sequence's duration is its length over `fps`. Frames are uint8 RGB (gray and RGBA are
@@ -181,12 +189,14 @@ def still(image: Any, duration: float, audio: AudioSource | None = None, fps: fl
     else:
         picture = np.array(as_rgb(image))
     width, height = frame_size(picture)
-    return Clip(width, height, _check_fps(fps), _check_duration(duration),
-                lambda start: iter([(0.0, picture)]), audio, "still")
+    return Clip(
+        width, height, _check_fps(fps), _check_duration(duration), lambda start: iter([(0.0, picture)]), audio, "still"
+    )
 
 
-def solid(color: tuple[int, int, int], size: tuple[int, int], duration: float,
-          audio: AudioSource | None = None) -> Clip:
+def solid(
+    color: tuple[int, int, int], size: tuple[int, int], duration: float, audio: AudioSource | None = None
+) -> Clip:
     """A flat colour of `size` (w, h) for `duration` seconds."""
     import numpy as np
 

@@ -36,12 +36,20 @@ class ComposeResult:
     gain_db: float  # what normalisation applied
 
 
-def compose(timeline: Sequence[Segment], output_path: Path | str, size: tuple[int, int],
-            fps: float = 30.0, audio_tracks: Sequence[AudioTrack] = (),
-            captions: Captions | Sequence[Sequence[object]] | None = None,
-            progress: ProgressFn | None = None, cancelled: Callable[[], bool] | None = None, *,
-            encoding: EncodeSettings = EncodeSettings(), audio: AudioSettings = AudioSettings(),
-            check_every: int = 10) -> ComposeResult:
+def compose(
+    timeline: Sequence[Segment],
+    output_path: Path | str,
+    size: tuple[int, int],
+    fps: float = 30.0,
+    audio_tracks: Sequence[AudioTrack] = (),
+    captions: Captions | Sequence[Sequence[object]] | None = None,
+    progress: ProgressFn | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    *,
+    encoding: EncodeSettings = EncodeSettings(),
+    audio: AudioSettings = AudioSettings(),
+    check_every: int = 10,
+) -> ComposeResult:
     """Join `timeline`, mix its sound with `audio_tracks`, draw `captions`, encode to `output_path`.
 
     Every input is checked before any work (JobError). `progress(fraction, stage)` reports the
@@ -70,8 +78,10 @@ def compose(timeline: Sequence[Segment], output_path: Path | str, size: tuple[in
     reader = Reader(iter(mastered.blocks)) if mastered else None
     try:
         frames = timeline_frames(placements, (width, height), float(rate), count)
-        with Mp4Writer(output_path, (width, height), rate, with_audio, encoding, audio.bitrate) as writer, \
-                closing(frames):  # sources are closed at once, also on an error
+        with (
+            Mp4Writer(output_path, (width, height), rate, with_audio, encoding, audio.bitrate) as writer,
+            closing(frames),
+        ):  # sources are closed at once, also on an error
             written = 0
             for n, frame in enumerate(frames):
                 if n % check_every == 0:
@@ -91,12 +101,20 @@ def compose(timeline: Sequence[Segment], output_path: Path | str, size: tuple[in
             reader.close()
     if progress is not None:
         progress(1.0, "encoding")
-    return ComposeResult(path, width, height, float(rate), count, float(count / rate), with_audio,
-                         mastered.measured_lufs if mastered else None, mastered.gain_db if mastered else 0.0)
+    return ComposeResult(
+        path,
+        width,
+        height,
+        float(rate),
+        count,
+        float(count / rate),
+        with_audio,
+        mastered.measured_lufs if mastered else None,
+        mastered.gain_db if mastered else 0.0,
+    )
 
 
-def _captions(captions: Captions | Sequence[Sequence[object]] | None,
-              size: tuple[int, int]) -> CaptionRenderer | None:
+def _captions(captions: Captions | Sequence[Sequence[object]] | None, size: tuple[int, int]) -> CaptionRenderer | None:
     if captions is None:
         return None
     if not isinstance(captions, Captions):

@@ -12,6 +12,7 @@ downloads). `abort()` removes the partial file: a reader never sees half a video
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import secrets
@@ -60,8 +61,15 @@ class Mp4Writer:
     renames the file into place. Leaving the block without finish() (an error, a cancel) removes
     the partial file."""
 
-    def __init__(self, path: Path | str, size: tuple[int, int], fps: float | Fraction, audio: bool,
-                 settings: EncodeSettings = EncodeSettings(), audio_bitrate: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        size: tuple[int, int],
+        fps: float | Fraction,
+        audio: bool,
+        settings: EncodeSettings = EncodeSettings(),
+        audio_bitrate: int | None = None,
+    ) -> None:
         self.path = Path(path)
         self.size, self.rate, self.has_audio, self.settings = size, frame_rate(fps), audio, settings
         self.audio_bitrate = audio_bitrate or settings.audio_bitrate
@@ -87,8 +95,7 @@ class Mp4Writer:
         # usual permissions.
         self._tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(6)}.part")
         try:
-            self._muxer = _Muxer(self._tmp, self.size, self.rate, self.has_audio, self.settings,
-                                 self.audio_bitrate)
+            self._muxer = _Muxer(self._tmp, self.size, self.rate, self.has_audio, self.settings, self.audio_bitrate)
         except BaseException:
             self.abort()
             raise
@@ -106,8 +113,7 @@ class Mp4Writer:
         if self._reformatter is None:  # kept: its conversion context is set up once, not per frame
             self._reformatter = av.video.reformatter.VideoReformatter()
         source = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(rgb), format="rgb24")
-        frame = self._reformatter.reformat(source, format="yuv420p", dst_colorspace="ITU709",
-                                           dst_color_range="MPEG")
+        frame = self._reformatter.reformat(source, format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
         self._put("video", frame)
         self.frames += 1
 
@@ -192,13 +198,21 @@ class Mp4Writer:
 class _Muxer:
     """The container and its encoders; used by one thread at a time."""
 
-    def __init__(self, path: Path, size: tuple[int, int], rate: Fraction, audio: bool,
-                 settings: EncodeSettings, audio_bitrate: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        size: tuple[int, int],
+        rate: Fraction,
+        audio: bool,
+        settings: EncodeSettings,
+        audio_bitrate: int,
+    ) -> None:
         import av
 
         self.frames = self.samples = 0
         self._pending: list[np.ndarray] = []  # audio not yet a whole AAC frame
         self._pending_count = 0
+        self._closed = False
         self._container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
         try:
             self._video = self._add_video(size, rate, settings)
@@ -212,7 +226,8 @@ class _Muxer:
 
     def _add_video(self, size: tuple[int, int], rate: Fraction, settings: EncodeSettings) -> Any:
         stream = self._container.add_stream(
-            "libx264", rate=rate, options={"crf": str(settings.crf), "preset": settings.preset})
+            "libx264", rate=rate, options={"crf": str(settings.crf), "preset": settings.preset}
+        )
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         context = stream.codec_context
         # x264's frame-parallel threads, as the ffmpeg command line uses (PyAV defaults to slices).
@@ -238,15 +253,17 @@ class _Muxer:
         import av
         import numpy as np
 
+        audio = self._audio
+        assert audio is not None  # audio comes only for a file opened with an audio track
         data = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
         whole = data.shape[0] if final else data.shape[0] // AAC_FRAME * AAC_FRAME
         for i in range(0, whole, AAC_FRAME):
-            piece = np.ascontiguousarray(data[i:i + AAC_FRAME].T, dtype=np.float32)
+            piece = np.ascontiguousarray(data[i : i + AAC_FRAME].T, dtype=np.float32)
             frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout="stereo")
             frame.sample_rate = SAMPLE_RATE
             frame.pts = self.samples
             self.samples += piece.shape[1]
-            self._mux(self._audio.encode(frame))
+            self._mux(audio.encode(frame))
         rest = data[whole:]
         self._pending = [rest] if rest.shape[0] else []
         self._pending_count = rest.shape[0]
@@ -257,9 +274,9 @@ class _Muxer:
 
     def close(self, finished: bool) -> None:
         """Flush and write the index (`finished`), or just let go of the file."""
-        container = self._container
-        if container is None:
+        if self._closed:
             return
+        container = self._container
         try:
             if finished:
                 if self._audio is not None:
@@ -274,11 +291,9 @@ class _Muxer:
             _close_quietly(container)
             raise
         finally:
-            self._container = None
+            self._closed = True
 
 
 def _close_quietly(container: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):  # closing a half-written file may fail; it is deleted anyway
         container.close()
-    except Exception:  # closing a half-written file may fail; it is deleted anyway
-        pass

@@ -50,9 +50,14 @@ class FitPlan:
         return x, y, right - x, bottom - y
 
 
-def plan_fit(source: tuple[int, int], size: tuple[int, int], mode: str = "crop",
-             box: tuple[int, int, int, int] | None = None, color: Color = (0, 0, 0),
-             anchor: tuple[float, float] = (0.5, 0.5)) -> FitPlan:
+def plan_fit(
+    source: tuple[int, int],
+    size: tuple[int, int],
+    mode: str = "crop",
+    box: tuple[int, int, int, int] | None = None,
+    color: Color = (0, 0, 0),
+    anchor: tuple[float, float] = (0.5, 0.5),
+) -> FitPlan:
     """The plan that fits a `source` (w, h) frame to `size` (w, h); raises JobError for bad input."""
     if mode not in FIT_MODES:
         raise JobError(f"fit: must be one of {', '.join(FIT_MODES)}")
@@ -68,7 +73,7 @@ def plan_fit(source: tuple[int, int], size: tuple[int, int], mode: str = "crop",
         scaled = _scaled_dim(src_w, scale, out_w, mode), _scaled_dim(src_h, scale, out_h, mode)
     ax, ay = (min(max(float(a), 0.0), 1.0) for a in anchor)
     offset = round((out_w - scaled[0]) * ax), round((out_h - scaled[1]) * ay)
-    return FitPlan(tuple(source), box, scaled, offset, (out_w, out_h), _check_color(color))
+    return FitPlan((source[0], source[1]), box, scaled, offset, (out_w, out_h), _check_color(color))
 
 
 def _scaled_dim(src: int, scale: float, out: int, mode: str) -> int:
@@ -138,24 +143,30 @@ def apply_fit(frame: Any, plan: FitPlan, reformatter: Any = None) -> np.ndarray:
             import av
 
             reformatter = av.video.reformatter.VideoReformatter()
-        scaled = reformatter.reformat(frame, width=plan.scaled[0], height=plan.scaled[1], format="rgb24",
-                                      interpolation="BICUBIC").to_ndarray()
+        scaled = reformatter.reformat(
+            frame, width=plan.scaled[0], height=plan.scaled[1], format="rgb24", interpolation="BICUBIC"
+        ).to_ndarray()
     else:
         scaled = _resize(_cut(as_rgb(frame), plan.box), plan.scaled)
     out_w, out_h = plan.size
     ox, oy = plan.offset
     if ox <= 0 and oy <= 0 and plan.scaled[0] + ox >= out_w and plan.scaled[1] + oy >= out_h:
-        return np.ascontiguousarray(scaled[-oy:-oy + out_h, -ox:-ox + out_w])
+        return np.ascontiguousarray(scaled[-oy : -oy + out_h, -ox : -ox + out_w])
     canvas = np.empty((out_h, out_w, 3), dtype=np.uint8)
     canvas[:] = plan.color
     x, y, w, h = plan.content_box
-    canvas[y:y + h, x:x + w] = scaled[y - oy:y - oy + h, x - ox:x - ox + w]
+    canvas[y : y + h, x : x + w] = scaled[y - oy : y - oy + h, x - ox : x - ox + w]
     return canvas
 
 
-def fit_frame(frame: Any, size: tuple[int, int], mode: str = "crop",
-              box: tuple[int, int, int, int] | None = None, color: Color = (0, 0, 0),
-              anchor: tuple[float, float] = (0.5, 0.5)) -> np.ndarray:
+def fit_frame(
+    frame: Any,
+    size: tuple[int, int],
+    mode: str = "crop",
+    box: tuple[int, int, int, int] | None = None,
+    color: Color = (0, 0, 0),
+    anchor: tuple[float, float] = (0.5, 0.5),
+) -> np.ndarray:
     """One frame fitted to `size`: `plan_fit` and `apply_fit` in one call."""
     return apply_fit(frame, plan_fit(frame_size(frame), size, mode, box, color, anchor))
 
@@ -164,7 +175,7 @@ def _cut(array: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray
     if box is None:
         return array
     x, y, w, h = box
-    return array[y:y + h, x:x + w]
+    return array[y : y + h, x : x + w]
 
 
 def _resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:

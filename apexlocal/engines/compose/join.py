@@ -25,8 +25,9 @@ class _Cursor:
         segment = placement.segment
         clip = segment.clip
         self.placement = placement
-        self.plan: FitPlan = plan_fit((clip.width, clip.height), size, segment.fit, segment.box,
-                                      segment.pad_color, segment.anchor)
+        self.plan: FitPlan = plan_fit(
+            (clip.width, clip.height), size, segment.fit, segment.box, segment.pad_color, segment.anchor
+        )
         self._retimer = Retimer(clip.timed_frames(segment.start), clip.name)
         self._source: Any = None
         self._fitted: np.ndarray | None = None
@@ -38,8 +39,9 @@ class _Cursor:
             self._source, self._fitted = source, None
             if frame_size(source) != self.plan.source:  # a source that changes size mid-stream
                 segment = self.placement.segment
-                self.plan = plan_fit(frame_size(source), self.plan.size, segment.fit, segment.box,
-                                     segment.pad_color, segment.anchor)
+                self.plan = plan_fit(
+                    frame_size(source), self.plan.size, segment.fit, segment.box, segment.pad_color, segment.anchor
+                )
             if self._reformatter is None and hasattr(source, "reformat"):
                 import av
 
@@ -57,8 +59,9 @@ def frame_count(total_seconds: float, fps: float) -> int:
     return max(1, round(total_seconds * fps))
 
 
-def timeline_frames(placements: list[Placement], size: tuple[int, int], fps: float,
-                    count: int | None = None) -> Iterator[np.ndarray]:
+def timeline_frames(
+    placements: list[Placement], size: tuple[int, int], fps: float, count: int | None = None
+) -> Iterator[np.ndarray]:
     """`count` frames (default: the timeline's length at `fps`) of the joined timeline, each
     `size` (w, h). Frames may be shared with the sources: treat them as read-only."""
     total = placements[-1].end

@@ -52,7 +52,7 @@ def sample_true_peaks(x: np.ndarray) -> np.ndarray:
     between = np.zeros_like(peaks)
     for channel in range(x.shape[1]):
         # rows of 16 samples i-7 .. i+8; one product gives the value at i + 0.25, 0.5 and 0.75
-        windows = np.lib.stride_tricks.sliding_window_view(padded[:, channel], 2 * HALF_TAPS)[:x.shape[0]]
+        windows = np.lib.stride_tricks.sliding_window_view(padded[:, channel], 2 * HALF_TAPS)[: x.shape[0]]
         np.maximum(between, np.abs(windows @ kernels.T).max(axis=1), out=between)
     np.maximum(peaks, between, out=peaks)
     peaks[1:] = np.maximum(peaks[1:], between[:-1])  # the stretch before a sample counts too
@@ -111,10 +111,11 @@ class TruePeakLimiter:
         bound = np.minimum(per_knot[1:], per_knot[:-1])  # bound[k - 1] limits knot k
         bound = np.concatenate([[1.0], bound])
         ahead = np.lib.stride_tricks.sliding_window_view(
-            np.concatenate([bound, np.ones(LOOKAHEAD_KNOTS - 1)]), LOOKAHEAD_KNOTS).min(axis=1)
-        smooth = np.convolve(ahead, np.ones(LOOKAHEAD_KNOTS) / LOOKAHEAD_KNOTS, mode="full")[:ahead.size]
+            np.concatenate([bound, np.ones(LOOKAHEAD_KNOTS - 1)]), LOOKAHEAD_KNOTS
+        ).min(axis=1)
+        smooth = np.convolve(ahead, np.ones(LOOKAHEAD_KNOTS) / LOOKAHEAD_KNOTS, mode="full")[: ahead.size]
         first = MARGIN // KNOT
-        targets = smooth[first:first + n // KNOT + 1]
+        targets = smooth[first : first + n // KNOT + 1]
         gains = np.empty_like(targets)
         gain = min(targets[0], 1.0) if self._gain is None else min(targets[0], self._gain)
         gains[0] = gain
@@ -134,7 +135,7 @@ def _edge(block: np.ndarray | None, size: int, tail: bool) -> np.ndarray:
     if block is not None and block.shape[0]:
         part = block[-size:] if tail else block[:size]
         if tail:
-            out[size - part.shape[0]:] = part
+            out[size - part.shape[0] :] = part
         else:
-            out[:part.shape[0]] = part
+            out[: part.shape[0]] = part
     return out

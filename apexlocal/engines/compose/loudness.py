@@ -67,9 +67,9 @@ class FirFilter:
         spectrum = self._spectra.get(size)
         if spectrum is None:
             spectrum = self._spectra[size] = np.fft.rfft(self.taps, size)[:, None]
-        y = np.fft.irfft(np.fft.rfft(x, size, axis=0) * spectrum, size, axis=0)[:n + taps - 1]
+        y = np.fft.irfft(np.fft.rfft(x, size, axis=0) * spectrum, size, axis=0)[: n + taps - 1]
         if self._tail is not None:
-            y[:taps - 1] += self._tail
+            y[: taps - 1] += self._tail
         self._tail = y[n:].copy()
         return y[:n]
 
@@ -92,7 +92,7 @@ class LoudnessMeter:
         i = 0
         while i < energy.shape[0]:
             take = min(STEP - self._partial_count, energy.shape[0] - i)
-            self._partial += float(energy[i:i + take].sum())
+            self._partial += float(energy[i : i + take].sum())
             self._partial_count += take
             i += take
             if self._partial_count == STEP:

@@ -54,8 +54,9 @@ class Mastered:
     gain_db: float
 
 
-def master(mix: Mix, settings: AudioSettings, progress: ProgressFn | None = None,
-           cancelled: Callable[[], bool] | None = None) -> Mastered:
+def master(
+    mix: Mix, settings: AudioSettings, progress: ProgressFn | None = None, cancelled: Callable[[], bool] | None = None
+) -> Mastered:
     """Measure (a pass of its own, reported as the stage "audio") and return the finished blocks."""
     measured = None
     gain_db = 0.0

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 BLOCK = 4800  # 100 ms: a whole number of ducking windows and of limiter knots
 CUT_FADE = 0.005
 ROLES = ("narration", "music", "effects")
+# How a placed track mixes: a key (narration) ducks the beds under it; a plain track neither ducks nor is ducked.
+Kind = Literal["key", "bed", "plain"]
 
 
 @dataclass
@@ -56,11 +58,10 @@ class _Placed:
     fade_in: int
     fade_out: int
     loop: bool
-    kind: Literal["key", "bed", "plain"]
+    kind: Kind
 
 
-def place_tracks(placements: Sequence[Placement], tracks: Sequence[AudioTrack],
-                 total_samples: int) -> list[_Placed]:
+def place_tracks(placements: Sequence[Placement], tracks: Sequence[AudioTrack], total_samples: int) -> list[_Placed]:
     """The clips' sound and the caller's tracks, in samples; raises JobError for a bad track."""
     placed = []
     for p in placements:
@@ -68,10 +69,19 @@ def place_tracks(placements: Sequence[Placement], tracks: Sequence[AudioTrack],
         if not p.segment.audio or clip_audio is None:
             continue
         start, end = _samples(p.begin), min(_samples(p.end), total_samples)
-        placed.append(_Placed(
-            clip_audio, start, end, p.segment.start, _gain(p.segment.volume_db),
-            max(_samples(p.fade_in), _samples(CUT_FADE) if p.index else 0),
-            max(_samples(p.fade_out), _samples(CUT_FADE)), False, "bed"))
+        placed.append(
+            _Placed(
+                clip_audio,
+                start,
+                end,
+                p.segment.start,
+                _gain(p.segment.volume_db),
+                max(_samples(p.fade_in), _samples(CUT_FADE) if p.index else 0),
+                max(_samples(p.fade_out), _samples(CUT_FADE)),
+                False,
+                "bed",
+            )
+        )
     for i, track in enumerate(tracks):
         _check_track(i, track)
         start = _samples(track.start)
@@ -82,9 +92,20 @@ def place_tracks(placements: Sequence[Placement], tracks: Sequence[AudioTrack],
         if end <= start:
             continue
         duck = track.role == "music" if track.duck is None else track.duck
-        kind = "key" if track.role == "narration" else "bed" if duck else "plain"
-        placed.append(_Placed(track.source, start, end, float(track.offset), _gain(track.gain_db),
-                              _samples(track.fade_in), _samples(track.fade_out), track.loop, kind))
+        kind: Kind = "key" if track.role == "narration" else "bed" if duck else "plain"
+        placed.append(
+            _Placed(
+                track.source,
+                start,
+                end,
+                float(track.offset),
+                _gain(track.gain_db),
+                _samples(track.fade_in),
+                _samples(track.fade_out),
+                track.loop,
+                kind,
+            )
+        )
     return placed
 
 
@@ -142,7 +163,7 @@ class Mix:
                         readers[i] = Reader(_chunks(track, (lo - track.start) / SAMPLE_RATE))
                     piece = readers[i].read(hi - lo)
                     piece *= _envelope(track, lo - track.start, hi - lo)[:, None]
-                    sums[track.kind][lo - b0:hi - b0] += piece
+                    sums[track.kind][lo - b0 : hi - b0] += piece
                 out = sums["key"] + sums["plain"]
                 if ducker is not None and has_key:
                     out += sums["bed"] * ducker.gains(sums["key"])[:, None]

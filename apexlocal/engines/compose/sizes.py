@@ -21,7 +21,7 @@ ASPECTS: dict[str, Fraction] = {  # width / height
 RESOLUTIONS: dict[str, int] = {"480p": 480, "720p": 720, "1080p": 1080}  # the short side
 
 
-def even(value: float) -> int:
+def even(value: float | Fraction) -> int:
     """The nearest even integer, at least 2."""
     return max(2, int(round(value / 2)) * 2)
 

@@ -96,8 +96,11 @@ def _length(index: int, segment: Segment) -> float:
     name = f"timeline[{index}]"
     if segment.fit not in FIT_MODES:
         raise JobError(f"{name}: fit must be one of {', '.join(FIT_MODES)}")
-    if isinstance(segment.volume_db, bool) or not isinstance(segment.volume_db, numbers.Real) \
-            or not -60 <= segment.volume_db <= 24:
+    if (
+        isinstance(segment.volume_db, bool)
+        or not isinstance(segment.volume_db, numbers.Real)
+        or not -60 <= segment.volume_db <= 24
+    ):
         raise JobError(f"{name}: volume_db must be from -60 to 24")
     clip = segment.clip
     if not isinstance(segment.start, numbers.Real) or not 0 <= segment.start < clip.duration:

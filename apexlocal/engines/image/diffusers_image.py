@@ -4,8 +4,8 @@ One code path for every pipeline class: the request is validated up front (no mo
 a bad one), options a pipeline does not take are left out by reading its `__call__` signature, and
 each denoising step reports progress and gives a cancel a chance to stop the run.
 
-`parse_request` and `generate` (with `diffusers_loading.load_pipeline`) are the engine's own steps, public so a benchmark
-runs exactly the code a job runs.
+`parse_request` and `generate` (with `diffusers_loading.load_pipeline`) are the engine's own steps,
+public so a benchmark runs exactly the code a job runs.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class ImageRequest:
 
 # Validation -----------------------------------------------------------------------------------
 
+
 def parse_request(spec: dict[str, Any], model: ModelEntry) -> ImageRequest:
     """Check a job spec (the API's camelCase keys) and resolve its defaults; raises JobError."""
     prompt = spec.get("prompt")
@@ -88,6 +89,7 @@ def _int_in_range(spec: dict[str, Any], name: str, low: int, high: int, default:
 
 # Generation -----------------------------------------------------------------------------------
 
+
 def size_multiple(pipe: Any) -> int:
     """Latents are 1/vae_scale_factor of the image and then packed in 2x2 patches."""
     return int(getattr(pipe, "vae_scale_factor", 8)) * 2
@@ -101,8 +103,7 @@ def fit_size(value: int, multiple: int) -> int:
     return min(max(rounded, low), high)
 
 
-def generate(pipe: Any, request: ImageRequest, device: str,
-             callback: StepCallback | None = None) -> Image.Image:
+def generate(pipe: Any, request: ImageRequest, device: str, callback: StepCallback | None = None) -> Image.Image:
     """Run the pipeline once; `callback(done, total)` after every denoising step may raise to
     stop the run there. The image's size is the size actually made."""
     import torch

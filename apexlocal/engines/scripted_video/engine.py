@@ -26,9 +26,9 @@ from apexlocal.engines.scripted_video import progress
 from apexlocal.engines.scripted_video.narration import Narration, narrate
 from apexlocal.engines.scripted_video.plan import Shot, plan_shots
 from apexlocal.engines.scripted_video.request import ScriptRequest, parse_request
-from apexlocal.engines.spec_checks import MAX_SEED
 from apexlocal.engines.scripted_video.scenes import Scene, split_scenes, words_per_minute
 from apexlocal.engines.scripted_video.styles import scene_prompt
+from apexlocal.engines.spec_checks import MAX_SEED
 from apexlocal.engines.video.engine import FrameMaker, open_maker
 from apexlocal.engines.video.request import VideoRequest
 from apexlocal.errors import ModelError
@@ -54,20 +54,29 @@ def scripted_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) 
     request = parse_request(spec, model)
     voice = _voice_model(request, ctx)
     scenes = split_scenes(request.script, words_per_minute(voice))
-    narration = narrate(scenes, voice, request.voice_spec, request.max_duration_s, ctx,
-                        timing="speech" if request.captions else "none")
+    narration = narrate(
+        scenes, voice, request.voice_spec, request.max_duration_s, ctx, timing="speech" if request.captions else "none"
+    )
     shots, fade = plan_shots(narration.scene_spans, narration.duration)
     maker = open_maker(model, progress.renamed(ctx, "loading video model"), max(s.length for s in shots))
     tracker = progress.ComposeProgress(ctx, len(shots))
-    timeline = [_segment(maker, request, scene, shot, fade, ctx, tracker, len(shots))
-                for scene, shot in zip(scenes, shots)]
+    timeline = [
+        _segment(maker, request, scene, shot, fade, ctx, tracker, len(shots))
+        for scene, shot in zip(scenes, shots, strict=True)
+    ]
     size = c.resolve_size(request.resolution, ASPECT)
     narration_track = c.AudioTrack(c.AudioArray(narration.samples, narration.sample_rate), role="narration")
     with maker.locked():
-        result = c.compose(timeline, ctx.scratch_dir / OUTPUT_NAME, size, fps=maker.native.fps,
-                           audio_tracks=[narration_track],
-                           captions=c.Captions(narration.words) if request.captions else None,
-                           progress=tracker, cancelled=ctx.cancelled)
+        result = c.compose(
+            timeline,
+            ctx.scratch_dir / OUTPUT_NAME,
+            size,
+            fps=maker.native.fps,
+            audio_tracks=[narration_track],
+            captions=c.Captions(narration.words) if request.captions else None,
+            progress=tracker,
+            cancelled=ctx.cancelled,
+        )
     metadata = _metadata(request, model, voice, maker, scenes, shots, narration, result, started)
     return EngineOutput(files=[OutputFile(result.path, "video/mp4", OUTPUT_NAME)], metadata=metadata)
 
@@ -82,13 +91,26 @@ def _voice_model(request: ScriptRequest, ctx: EngineContext) -> ModelEntry:
     return entry
 
 
-def _segment(maker: FrameMaker, request: ScriptRequest, scene: Scene, shot: Shot, fade: float,
-             ctx: EngineContext, tracker: progress.ComposeProgress, count: int) -> c.Segment:
+def _segment(
+    maker: FrameMaker,
+    request: ScriptRequest,
+    scene: Scene,
+    shot: Shot,
+    fade: float,
+    ctx: EngineContext,
+    tracker: progress.ComposeProgress,
+    count: int,
+) -> c.Segment:
     """The scene's picture as a clip whose frames the video engine makes when it is read."""
     prompt, negative = scene_prompt(scene.text, request.style)
-    video = VideoRequest(prompt=prompt, negative_prompt=negative, duration_s=shot.length,
-                         resolution=request.resolution, model_name=request.model_name,
-                         seed=(request.seed + SCENE_SEED_STEP * (scene.index - 1)) % (MAX_SEED + 1))
+    video = VideoRequest(
+        prompt=prompt,
+        negative_prompt=negative,
+        duration_s=shot.length,
+        resolution=request.resolution,
+        model_name=request.model_name,
+        seed=(request.seed + SCENE_SEED_STEP * (scene.index - 1)) % (MAX_SEED + 1),
+    )
     scene_ctx = progress.picturing(ctx, scene.index, count)
     fps = maker.native.fps
 
@@ -98,15 +120,24 @@ def _segment(maker: FrameMaker, request: ScriptRequest, scene: Scene, shot: Shot
         finally:
             tracker.scene_done()
 
-    clip = c.from_frames(frames, fps, duration=video.frame_count(fps) / fps, size=maker.size,
-                         name=f"scene {scene.index}")
+    clip = c.from_frames(
+        frames, fps, duration=video.frame_count(fps) / fps, size=maker.size, name=f"scene {scene.index}"
+    )
     transition = c.crossfade(fade) if scene.index > 1 and fade > 0 else c.CUT
     return c.Segment(clip, duration=shot.length, transition=transition, fit="crop")
 
 
-def _metadata(request: ScriptRequest, model: ModelEntry, voice: ModelEntry, maker: FrameMaker,
-              scenes: list[Scene], shots: list[Shot], narration: Narration, result: c.ComposeResult,
-              started: float) -> dict[str, Any]:
+def _metadata(
+    request: ScriptRequest,
+    model: ModelEntry,
+    voice: ModelEntry,
+    maker: FrameMaker,
+    scenes: list[Scene],
+    shots: list[Shot],
+    narration: Narration,
+    result: c.ComposeResult,
+    started: float,
+) -> dict[str, Any]:
     native_w, native_h = maker.size
     return {
         "model": request.model_name,
@@ -118,8 +149,10 @@ def _metadata(request: ScriptRequest, model: ModelEntry, voice: ModelEntry, make
         "fps": result.fps,
         "frames": result.frames,
         "scenes": len(scenes),
-        "sceneTimings": [{"scene": shot.index, "start": round(shot.start, 3), "end": round(shot.end, 3),
-                          "text": scene.text} for scene, shot in zip(scenes, shots)],
+        "sceneTimings": [
+            {"scene": shot.index, "start": round(shot.start, 3), "end": round(shot.end, 3), "text": scene.text}
+            for scene, shot in zip(scenes, shots, strict=True)
+        ],
         "style": request.style,
         "captions": request.captions,
         **({"captionTiming": narration.timing} if request.captions else {}),

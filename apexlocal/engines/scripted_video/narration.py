@@ -67,8 +67,14 @@ class Narration:
         return self.samples.shape[0] / self.sample_rate
 
 
-def narrate(scenes: list[Scene], voice: ModelEntry, voice_spec: dict[str, Any], max_s: float,
-            ctx: EngineContext, timing: str = "speech") -> Narration:
+def narrate(
+    scenes: list[Scene],
+    voice: ModelEntry,
+    voice_spec: dict[str, Any],
+    max_s: float,
+    ctx: EngineContext,
+    timing: str = "speech",
+) -> Narration:
     """`timing` (one of word_timing.MODES) decides how caption words are timed; "none" leaves
     `words` empty."""
     if timing not in MODES:
@@ -83,8 +89,9 @@ def narrate(scenes: list[Scene], voice: ModelEntry, voice_spec: dict[str, Any], 
     return narration
 
 
-def _speak(scenes: list[Scene], voice: ModelEntry, voice_spec: dict[str, Any], ctx: EngineContext,
-           timed: bool) -> tuple[list[list[Spoken]], int, str, str]:
+def _speak(
+    scenes: list[Scene], voice: ModelEntry, voice_spec: dict[str, Any], ctx: EngineContext, timed: bool
+) -> tuple[list[list[Spoken]], int, str, str]:
     import numpy as np
 
     engine: Any = get_engine(voice.engine)
@@ -108,8 +115,9 @@ def _speak(scenes: list[Scene], voice: ModelEntry, voice_spec: dict[str, Any], c
     return spoken, rate, voice_id, language
 
 
-def _fit(scenes: list[Scene], spoken: list[list[Spoken]], rate: int,
-         max_s: float) -> tuple[list[list[Spoken]], float, float]:
+def _fit(
+    scenes: list[Scene], spoken: list[list[Spoken]], rate: int, max_s: float
+) -> tuple[list[list[Spoken]], float, float]:
     """(speech, pause scale, speed) that fit `max_s`; raises JobError when nothing does."""
     speech = sum(part.samples.shape[0] for parts in spoken for part in parts) / rate
     pauses = pauses_seconds(scenes)
@@ -120,8 +128,10 @@ def _fit(scenes: list[Scene], spoken: list[list[Spoken]], rate: int,
     room = max_s - pauses * MIN_PAUSE_SCALE
     speed = speech / room if room > 0 else math.inf
     if speed > MAX_SPEEDUP:
-        raise JobError(f"script: the narration runs {math.ceil(speech + pauses)} s, more than duration "
-                       f"{max_s:g}; shorten the script or raise duration")
+        raise JobError(
+            f"script: the narration runs {math.ceil(speech + pauses)} s, more than duration "
+            f"{max_s:g}; shorten the script or raise duration"
+        )
     # A hair faster than needed: stretched lengths are rounded down, never up.
     return [[_stretch(part, speed * 1.001, rate) for part in parts] for parts in spoken], MIN_PAUSE_SCALE, speed
 
@@ -134,8 +144,7 @@ def _stretch(part: Spoken, factor: float, rate: int) -> Spoken:
     return Spoken(part.text, samples, shifted(part.words, 0.0, scale) if part.words is not None else None)
 
 
-def _lay_out(spoken: list[list[Spoken]], rate: int, pause_scale: float,
-             max_s: float) -> Narration:
+def _lay_out(spoken: list[list[Spoken]], rate: int, pause_scale: float, max_s: float) -> Narration:
     import numpy as np
 
     placed: list[tuple[int, np.ndarray]] = []
@@ -158,7 +167,7 @@ def _lay_out(spoken: list[list[Spoken]], rate: int, pause_scale: float,
     total = max(t, min(t + TAIL_S * pause_scale, max_s))
     track = np.zeros(round(total * rate), np.float32)
     for offset, samples in placed:
-        track[offset:offset + samples.shape[0]] = samples[:max(0, track.shape[0] - offset)]
+        track[offset : offset + samples.shape[0]] = samples[: max(0, track.shape[0] - offset)]
     return Narration(rate, track, spans, sentences=sentences)
 
 
@@ -170,7 +179,7 @@ def speech_span(samples: np.ndarray, rate: int) -> tuple[float, float]:
     count = samples.shape[0] // frame
     if count == 0:
         return 0.0, samples.shape[0] / rate
-    rms = np.sqrt(np.mean(samples[:count * frame].reshape(count, frame) ** 2, axis=1))
+    rms = np.sqrt(np.mean(samples[: count * frame].reshape(count, frame) ** 2, axis=1))
     loud = np.flatnonzero(rms > max(float(rms.max()) * SILENCE_RATIO, 1e-4))
     if loud.size == 0:
         return 0.0, samples.shape[0] / rate

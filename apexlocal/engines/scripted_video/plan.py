@@ -9,6 +9,7 @@ exactly the narration's length.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from apexlocal.errors import JobError
@@ -24,14 +25,15 @@ class Shot:
     length: float  # seconds of picture, the crossfades' overlap included
 
 
-def plan_shots(spans: list[tuple[float, float]], total: float,
-               crossfade: float = CROSSFADE_S) -> tuple[list[Shot], float]:
+def plan_shots(
+    spans: list[tuple[float, float]], total: float, crossfade: float = CROSSFADE_S
+) -> tuple[list[Shot], float]:
     """The shots of scenes whose voices span `spans`, in a video of `total` seconds, and the
     crossfade between them (shortened to half the shortest shot)."""
     if not spans:
         raise JobError("script: has no scenes")
     cuts = [0.0] + [(spans[i - 1][1] + spans[i][0]) / 2 for i in range(1, len(spans))] + [total]
-    widths = [b - a for a, b in zip(cuts, cuts[1:])]
+    widths = [b - a for a, b in itertools.pairwise(cuts)]
     if min(widths) <= 0:
         raise JobError("script: a scene has no speech")
     fade = min(crossfade, min(widths) / 2) if len(spans) > 1 else 0.0

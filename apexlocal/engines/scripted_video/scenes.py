@@ -56,7 +56,7 @@ def split_scenes(script: str, wpm: float) -> list[Scene]:
     share = total / count
     groups: dict[int, list[str]] = {}
     elapsed = 0.0
-    for sentence, length in zip(sentences, lengths):
+    for sentence, length in zip(sentences, lengths, strict=True):
         slot = min(count - 1, int((elapsed + length / 2) / share))
         groups.setdefault(slot, []).append(sentence)
         elapsed += length

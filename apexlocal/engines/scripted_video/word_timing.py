@@ -44,8 +44,7 @@ class Timing:
     source: str  # "voice", "whisper", "length", or several joined by "+"
 
 
-def time_captions(sentences: list[Sentence], track: np.ndarray, rate: int, language: str,
-                  ctx: EngineContext) -> Timing:
+def time_captions(sentences: list[Sentence], track: np.ndarray, rate: int, language: str, ctx: EngineContext) -> Timing:
     """Every sentence's words timed: by the voice where it reported them, else by Whisper."""
     untimed = [s for s in sentences if s.words is None]
     aligned = _whisper_times(untimed, track, rate, language, ctx) if untimed else None
@@ -65,8 +64,9 @@ def time_captions(sentences: list[Sentence], track: np.ndarray, rate: int, langu
     return Timing(words, "+".join(s for s in SOURCES if s in used))
 
 
-def _whisper_times(sentences: list[Sentence], track: np.ndarray, rate: int, language: str,
-                   ctx: EngineContext) -> list[Timed] | None:
+def _whisper_times(
+    sentences: list[Sentence], track: np.ndarray, rate: int, language: str, ctx: EngineContext
+) -> list[Timed] | None:
     """The sentences' words in order, aligned to Whisper's words in `track`; None when the
     speech-to-text model does not transcribe `language`."""
     from apexlocal.engines.speech_to_text.whisper import FasterWhisperEngine, speaks, transcribe_samples

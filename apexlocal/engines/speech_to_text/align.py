@@ -49,21 +49,27 @@ def match(keys: Sequence[str], heard: Sequence[str]) -> list[int | None]:
     return pairs
 
 
-def align(words: Sequence[str], heard: Sequence[Timed], bounds: Sequence[tuple[float, float]],
-          key: Callable[[str], str] = word_key, heard_key: Callable[[str], str] | None = None) -> list[Timed]:
+def align(
+    words: Sequence[str],
+    heard: Sequence[Timed],
+    bounds: Sequence[tuple[float, float]],
+    key: Callable[[str], str] = word_key,
+    heard_key: Callable[[str], str] | None = None,
+) -> list[Timed]:
     """`words` timed by `heard`. `bounds[i]` is where word i may be (its sentence's voiced
     stretch): unpaired words are spread by length between their paired neighbours within it."""
     heard_key = heard_key or key
     pairs = match([key(w) for w in words], [heard_key(h[0]) for h in heard])
     times: list[tuple[float, float] | None] = [
         (heard[p][1], heard[p][2]) if p is not None and _within(heard[p], bounds[i]) else None
-        for i, p in enumerate(pairs)]
+        for i, p in enumerate(pairs)
+    ]
     for first, last in _unpaired_runs(times, bounds):
         start = max(_end_before(times, first), bounds[first][0])
         end = min(_start_after(times, last), bounds[last][1])
-        for i, (_, a, b) in enumerate(spread(words[first:last + 1], start, max(start, end)), start=first):
+        for i, (_, a, b) in enumerate(spread(words[first : last + 1], start, max(start, end)), start=first):
             times[i] = (a, b)
-    return [(w, round(t[0], 3), round(t[1], 3)) for w, t in zip(words, times) if t is not None]
+    return [(w, round(t[0], 3), round(t[1], 3)) for w, t in zip(words, times, strict=True) if t is not None]
 
 
 def spread(words: Sequence[str], start: float, end: float) -> list[Timed]:
@@ -72,7 +78,7 @@ def spread(words: Sequence[str], start: float, end: float) -> list[Timed]:
     weights = [len(word) + 1 for word in words]
     total = sum(weights) or 1
     out, elapsed = [], 0
-    for word, weight in zip(words, weights):
+    for word, weight in zip(words, weights, strict=True):
         a = start + (end - start) * elapsed / total
         elapsed += weight
         b = start + (end - start) * (elapsed - 1) / total
@@ -87,8 +93,9 @@ def _within(word: Timed, bound: tuple[float, float]) -> bool:
     return bound[0] - BOUND_SLACK_S <= middle <= bound[1] + BOUND_SLACK_S
 
 
-def _unpaired_runs(times: list[tuple[float, float] | None],
-                   bounds: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
+def _unpaired_runs(
+    times: list[tuple[float, float] | None], bounds: Sequence[tuple[float, float]]
+) -> list[tuple[int, int]]:
     """(first, last) of each run of untimed words within one bound (one sentence)."""
     runs: list[tuple[int, int]] = []
     for i, t in enumerate(times):
@@ -106,4 +113,4 @@ def _end_before(times: list[tuple[float, float] | None], i: int) -> float:
 
 
 def _start_after(times: list[tuple[float, float] | None], i: int) -> float:
-    return next((t[0] for t in times[i + 1:] if t is not None), float("inf"))
+    return next((t[0] for t in times[i + 1 :] if t is not None), float("inf"))

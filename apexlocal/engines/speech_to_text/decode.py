@@ -41,12 +41,17 @@ def encode_audio(path: Path, samples: np.ndarray, sample_rate: int, codec: str) 
 
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=sample_rate, layout="mono")
+        if not isinstance(stream, av.AudioStream):
+            raise ValueError(f"{codec} is not an audio encoder")
         # Encoders such as Opus take frames of exactly their frame size; a resampler to the
         # encoder's sample format hands them over in that size.
-        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono",
-                                      rate=sample_rate, frame_size=stream.codec_context.frame_size or None)
-        frame = av.AudioFrame.from_ndarray(np.asarray(samples, np.float32).reshape(1, -1),
-                                           format="flt", layout="mono")
+        resampler = av.AudioResampler(
+            format=stream.codec_context.format.name,
+            layout="mono",
+            rate=sample_rate,
+            frame_size=stream.codec_context.frame_size or None,
+        )
+        frame = av.AudioFrame.from_ndarray(np.asarray(samples, np.float32).reshape(1, -1), format="flt", layout="mono")
         frame.sample_rate = sample_rate
         for out in [*resampler.resample(frame), *resampler.resample(None)]:
             for packet in stream.encode(out):

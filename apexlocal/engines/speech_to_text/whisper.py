@@ -63,41 +63,47 @@ def load_model(model_dir: Path, device: str) -> Any:
     if kind not in ("cuda", "cpu"):
         kind = "cpu"  # CTranslate2 has no MPS backend
     try:
-        return WhisperModel(str(model_dir), device=kind, device_index=int(index or 0),
-                            compute_type=compute_type_for(kind), cpu_threads=min(os.cpu_count() or 1, 8),
-                            local_files_only=True)
+        return WhisperModel(
+            str(model_dir),
+            device=kind,
+            device_index=int(index or 0),
+            compute_type=compute_type_for(kind),
+            cpu_threads=min(os.cpu_count() or 1, 8),
+            local_files_only=True,
+        )
     except Exception as exc:  # CTranslate2 reports a damaged model as RuntimeError or ValueError
         raise ModelError(f"cannot load the Whisper model in {model_dir} ({type(exc).__name__}: {exc})") from exc
 
 
-def transcribe_with(model: Any, path: Path, language: str | None = None,
-                    on_segment: Any = None) -> Transcript:
+def transcribe_with(model: Any, path: Path, language: str | None = None, on_segment: Any = None) -> Transcript:
     """Decode `path` (any container), run Whisper with the VAD filter and word timestamps.
     `on_segment(fraction)` after each segment may raise to stop."""
     return transcribe_audio(model, decode_audio(path), language, on_segment)
 
 
-def transcribe_samples(model: Any, samples: np.ndarray, sample_rate: int,
-                       language: str | None = None) -> Transcript:
+def transcribe_samples(model: Any, samples: np.ndarray, sample_rate: int, language: str | None = None) -> Transcript:
     """Mono float32 `samples` at any rate, transcribed as `transcribe_with` does a file."""
     return transcribe_audio(model, resample(samples, sample_rate, SAMPLE_RATE), language)
 
 
-def transcribe_audio(model: Any, audio: np.ndarray, language: str | None = None,
-                     on_segment: Any = None) -> Transcript:
+def transcribe_audio(model: Any, audio: np.ndarray, language: str | None = None, on_segment: Any = None) -> Transcript:
     """16 kHz mono float32 `audio` transcribed with the VAD filter and word timestamps."""
     duration = audio.size / SAMPLE_RATE
     if language and not speaks(model, language):
         raise JobError(f"language: this Whisper model transcribes English only, not {language!r}")
     segments_iter, info = model.transcribe(
-        audio, language=language.split("-", 1)[0] if language else None, word_timestamps=True,
-        vad_filter=True, beam_size=5, condition_on_previous_text=False)
+        audio,
+        language=language.split("-", 1)[0] if language else None,
+        word_timestamps=True,
+        vad_filter=True,
+        beam_size=5,
+        condition_on_previous_text=False,
+    )
     words: list[Word] = []
     segments: list[Segment] = []
     for seg in segments_iter:
         segments.append(Segment(seg.text.strip(), _r(seg.start), _r(seg.end)))
-        words += [(w.word.strip(), _r(w.start), _r(w.end), _r(w.probability, 4))
-                  for w in seg.words or []]
+        words += [(w.word.strip(), _r(w.start), _r(w.end), _r(w.probability, 4)) for w in seg.words or []]
         if on_segment is not None and duration:
             on_segment(min(seg.end / duration, 1.0))
     text = " ".join(s.text for s in segments).strip()
@@ -153,9 +159,13 @@ class FasterWhisperEngine:
         import json
 
         out.write_text(json.dumps(transcript.to_dict(), ensure_ascii=False), encoding="utf-8")
-        metadata = {"model": str(spec.get("model") or model.id), "modelId": model.id,
-                    "language": transcript.language, "durationSeconds": transcript.duration,
-                    "durationMs": round((time.monotonic() - started) * 1000)}
+        metadata = {
+            "model": str(spec.get("model") or model.id),
+            "modelId": model.id,
+            "language": transcript.language,
+            "durationSeconds": transcript.duration,
+            "durationMs": round((time.monotonic() - started) * 1000),
+        }
         return EngineOutput([OutputFile(out, "application/json", OUTPUT_NAME)], metadata)
 
     @staticmethod
@@ -164,8 +174,9 @@ class FasterWhisperEngine:
         ctx.check_cancelled()
         ctx.progress(0.0, "loading")
         size = sum(f.stat().st_size for f in Path(model_dir).glob("*") if f.is_file())
-        whisper = ctx.runtime.get(f"whisper:{Path(model_dir).resolve()}:{ctx.device}",
-                                  lambda: load_model(model_dir, ctx.device), size)
+        whisper = ctx.runtime.get(
+            f"whisper:{Path(model_dir).resolve()}:{ctx.device}", lambda: load_model(model_dir, ctx.device), size
+        )
         ctx.progress(1.0, "loading")
         return whisper
 

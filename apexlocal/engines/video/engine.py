@@ -100,11 +100,13 @@ class FrameMaker:
         return pipelines.made_size(self.loaded.t2v, self.native)
 
     def plan(self, request: VideoRequest) -> list[ClipPlan]:
-        plan = plan_clips(request.frame_count(self.native.fps), self.native.frames,
-                          pipelines.frame_step(self.loaded.t2v))
+        plan = plan_clips(
+            request.frame_count(self.native.fps), self.native.frames, pipelines.frame_step(self.loaded.t2v)
+        )
         if len(plan) > 1 and self.loaded.i2v is None:
-            raise ModelError(f"{self.model.id}: the image-to-video companion was not loaded for a "
-                             f"video of {request.duration_s:g} s")
+            raise ModelError(
+                f"{self.model.id}: the image-to-video companion was not loaded for a video of {request.duration_s:g} s"
+            )
         return plan
 
     @contextmanager
@@ -146,6 +148,7 @@ class DiffusersVideoEngine:
 
 # Loading --------------------------------------------------------------------------------------
 
+
 def _with_companion(loaded: Loaded, model: ModelEntry, ctx: EngineContext, plan: list[ClipPlan]) -> Loaded:
     """Adds the companion when the video needs more than one clip; loaded before any denoising,
     so a missing companion fails the job at once."""
@@ -167,8 +170,16 @@ def _manifest(ctx: EngineContext) -> Manifest:
 
 # Generation -----------------------------------------------------------------------------------
 
-def _frames(loaded: Loaded, model: ModelEntry, request: VideoRequest, native: NativeGeometry,
-            plan: list[ClipPlan], ctx: EngineContext, sound: _Sound | None) -> Iterator[np.ndarray]:
+
+def _frames(
+    loaded: Loaded,
+    model: ModelEntry,
+    request: VideoRequest,
+    native: NativeGeometry,
+    plan: list[ClipPlan],
+    ctx: EngineContext,
+    sound: _Sound | None,
+) -> Iterator[np.ndarray]:
     """Native-size frames of the whole video, clip by clip; each clip after the first continues
     from the last frame of the one before."""
     from PIL import Image
@@ -181,8 +192,9 @@ def _frames(loaded: Loaded, model: ModelEntry, request: VideoRequest, native: Na
             # Same size, rate and clip length as the first clip; the companion's own steps.
             pipe, entry = loaded.i2v, loaded.i2v_model
             geometry = replace(native, steps=native_geometry(entry, ctx.model_set).steps)
-        made = pipelines.run_clip(pipe, request, geometry, clip, entry, ctx.device, image=last,
-                                  callback=_on_step(ctx, clip))
+        made = pipelines.run_clip(
+            pipe, request, geometry, clip, entry, ctx.device, image=last, callback=_on_step(ctx, clip)
+        )
         kept = _fit(made.frames, clip)
         if sound is not None and made.audio is not None:
             sound.parts.append((made.audio, clip.keep_from / native.fps, clip.keep / native.fps))
@@ -194,7 +206,7 @@ def _fit(frames: np.ndarray, clip: ClipPlan) -> np.ndarray:
     """The clip's kept frames; should a pipeline give fewer than asked, its last frame is held."""
     import numpy as np
 
-    kept = frames[clip.keep_from:clip.keep_from + clip.keep]
+    kept = frames[clip.keep_from : clip.keep_from + clip.keep]
     if len(kept) < clip.keep:
         missing = clip.keep - len(kept)
         kept = np.concatenate([kept, np.repeat(frames[-1:], missing, axis=0)])
@@ -223,13 +235,23 @@ def _sound_of(pipe: Any) -> _Sound | None:
 def _audio_track(sound: _Sound | None, duration_s: float) -> AudioTrack | None:
     if sound is None or not sound.sample_rate:
         return None
-    return AudioTrack(sound.sample_rate, sound.channels,
-                      lambda: join_audio(sound.parts, sound.sample_rate, sound.channels, duration_s))
+    return AudioTrack(
+        sound.sample_rate,
+        sound.channels,
+        lambda: join_audio(sound.parts, sound.sample_rate, sound.channels, duration_s),
+    )
 
 
-def _metadata(request: VideoRequest, model: ModelEntry, native: NativeGeometry,
-              native_size: tuple[int, int], plan: list[ClipPlan], frames: int, has_audio: bool,
-              started: float) -> dict[str, Any]:
+def _metadata(
+    request: VideoRequest,
+    model: ModelEntry,
+    native: NativeGeometry,
+    native_size: tuple[int, int],
+    plan: list[ClipPlan],
+    frames: int,
+    has_audio: bool,
+    started: float,
+) -> dict[str, Any]:
     width, height = request.size
     return {
         "model": request.model_name,

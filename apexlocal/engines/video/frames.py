@@ -53,8 +53,9 @@ def scaled(frames: Iterable[np.ndarray], size: tuple[int, int]) -> Iterator[np.n
         yield np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.LANCZOS, box=box))
 
 
-def join_audio(parts: list[tuple[np.ndarray, float, float]], sample_rate: int, channels: int,
-               duration_s: float) -> np.ndarray:
+def join_audio(
+    parts: list[tuple[np.ndarray, float, float]], sample_rate: int, channels: int, duration_s: float
+) -> np.ndarray:
     """One track from (samples, start s, length s) slices of each clip's sound, cut or padded
     with silence to `duration_s`, so sound and picture end together."""
     import numpy as np
@@ -62,7 +63,7 @@ def join_audio(parts: list[tuple[np.ndarray, float, float]], sample_rate: int, c
     pieces = []
     for samples, start, length in parts:
         first = int(round(start * sample_rate))
-        piece = samples[:, first:first + int(round(length * sample_rate))]
+        piece = samples[:, first : first + int(round(length * sample_rate))]
         if piece.shape[0] != channels:  # mono sound for a stereo track, or the other way round
             piece = np.repeat(piece.mean(axis=0, keepdims=True), channels, axis=0)
         pieces.append(piece)

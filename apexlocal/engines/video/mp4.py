@@ -27,8 +27,9 @@ AAC_BIT_RATE = 128_000
 AUDIO_CHUNK = 16 * 1024  # samples per frame handed to the encoder, which regroups them
 
 
-def write_mp4(frames: Iterable[np.ndarray], fps: int | Fraction, size: tuple[int, int],
-              audio: AudioTrack | None, path: Path) -> int:
+def write_mp4(
+    frames: Iterable[np.ndarray], fps: int | Fraction, size: tuple[int, int], audio: AudioTrack | None, path: Path
+) -> int:
     """Encode RGB uint8 frames of `size` (width, height; both even) at `fps`; returns the frame
     count. `frames` may be a generator that makes them as it goes: an exception from it (a
     cancel) propagates after the partial file is removed."""
@@ -99,7 +100,7 @@ def _encode_audio(container: Any, stream: Any, audio: AudioTrack) -> None:
     layout = _layout(audio.channels)
     samples = samples[:2]
     for start in range(0, samples.shape[1], AUDIO_CHUNK):
-        chunk = np.ascontiguousarray(samples[:, start:start + AUDIO_CHUNK])
+        chunk = np.ascontiguousarray(samples[:, start : start + AUDIO_CHUNK])
         frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
         frame.sample_rate, frame.pts = audio.sample_rate, start
         frame.time_base = Fraction(1, audio.sample_rate)

@@ -44,11 +44,14 @@ class Clip:
 
 # Loading --------------------------------------------------------------------------------------
 
+
 def companion_of(model: ModelEntry, entries: dict[str, ModelEntry]) -> ModelEntry:
     """The manifest entry that continues this model's clips; raises ModelError when none."""
     if not model.companion:
-        raise ModelError(f"{model.id}: models_manifest.toml names no image-to-video companion, "
-                         "so it cannot make videos longer than one clip")
+        raise ModelError(
+            f"{model.id}: models_manifest.toml names no image-to-video companion, "
+            "so it cannot make videos longer than one clip"
+        )
     entry = entries.get(model.companion)
     if entry is None:
         raise ModelError(f"{model.id}: its companion {model.companion!r} is not in models_manifest.toml")
@@ -77,10 +80,12 @@ def is_image_to_video(model: ModelEntry) -> bool:
 
 # Geometry the pipeline takes ------------------------------------------------------------------
 
+
 def size_multiple(pipe: Any) -> int:
     """Sizes must be whole latents of whole transformer patches."""
-    spatial = (getattr(pipe, "vae_scale_factor_spatial", None)
-               or getattr(pipe, "vae_spatial_compression_ratio", None) or 8)
+    spatial = (
+        getattr(pipe, "vae_scale_factor_spatial", None) or getattr(pipe, "vae_spatial_compression_ratio", None) or 8
+    )
     config = getattr(getattr(pipe, "transformer", None), "config", None)
     patch = getattr(config, "patch_size", 1) if config is not None else 1
     if isinstance(patch, (list, tuple)):
@@ -90,8 +95,9 @@ def size_multiple(pipe: Any) -> int:
 
 def frame_step(pipe: Any) -> int:
     """Frames per latent after the first: clips have step*k + 1 frames."""
-    return int(getattr(pipe, "vae_scale_factor_temporal", None)
-               or getattr(pipe, "vae_temporal_compression_ratio", None) or 4)
+    return int(
+        getattr(pipe, "vae_scale_factor_temporal", None) or getattr(pipe, "vae_temporal_compression_ratio", None) or 4
+    )
 
 
 def fit(value: int, multiple: int) -> int:
@@ -106,9 +112,17 @@ def made_size(pipe: Any, native: NativeGeometry) -> tuple[int, int]:
 
 # One clip -------------------------------------------------------------------------------------
 
-def run_clip(pipe: Any, request: VideoRequest, native: NativeGeometry, clip: ClipPlan,
-             model: ModelEntry, device: str, image: Image.Image | None = None,
-             callback: StepCallback | None = None) -> Clip:
+
+def run_clip(
+    pipe: Any,
+    request: VideoRequest,
+    native: NativeGeometry,
+    clip: ClipPlan,
+    model: ModelEntry,
+    device: str,
+    image: Image.Image | None = None,
+    callback: StepCallback | None = None,
+) -> Clip:
     """Denoise and decode one clip; `image` makes it continue from that frame. `callback(done,
     total)` runs after every denoising step and may raise to stop the run there."""
     import numpy as np
@@ -125,15 +139,22 @@ def run_clip(pipe: Any, request: VideoRequest, native: NativeGeometry, clip: Cli
     return Clip(frames, _audio(result), sample_rate(pipe))
 
 
-def _call_kwargs(pipe: Any, model: ModelEntry, request: VideoRequest, native: NativeGeometry,
-                 clip: ClipPlan) -> dict[str, Any]:
+def _call_kwargs(
+    pipe: Any, model: ModelEntry, request: VideoRequest, native: NativeGeometry, clip: ClipPlan
+) -> dict[str, Any]:
     accepted = inspect.signature(pipe.__call__).parameters
     options = {k: v for k, v in model.defaults.items() if k not in NOT_CALL_OPTIONS}
     kwargs = {k: v for k, v in options.items() if k in accepted}
     width, height = made_size(pipe, native)
-    kwargs.update(prompt=request.prompt, negative_prompt=request.negative_prompt, width=width,
-                  height=height, num_frames=clip.generate, num_inference_steps=native.steps,
-                  output_type="np")
+    kwargs.update(
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt,
+        width=width,
+        height=height,
+        num_frames=clip.generate,
+        num_inference_steps=native.steps,
+        output_type="np",
+    )
     if "frame_rate" in accepted:  # LTX conditions on the frame rate and sizes its sound by it
         kwargs["frame_rate"] = float(native.fps)
     return kwargs

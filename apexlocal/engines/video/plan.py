@@ -53,8 +53,7 @@ def native_geometry(model: ModelEntry, model_set: str) -> NativeGeometry:
     for key in GEOMETRY_KEYS:
         value = source.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ModelError(
-                f"{model.id}: models_manifest.toml must give defaults.{key} as a positive integer")
+            raise ModelError(f"{model.id}: models_manifest.toml must give defaults.{key} as a positive integer")
         values[key] = value
     return NativeGeometry(**values)
 

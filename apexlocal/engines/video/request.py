@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from apexlocal.engines.video.styles import STYLES, apply_style
 from apexlocal.engines.spec_checks import seconds_of, seed_of
+from apexlocal.engines.video.styles import STYLES, apply_style
 from apexlocal.errors import JobError
 from apexlocal.models.manifest import ModelEntry
 
@@ -69,5 +69,3 @@ def _prompt(spec: dict[str, Any]) -> str:
     if len(text) > MAX_PROMPT_CHARS:
         raise JobError(f"{name}: must be at most {MAX_PROMPT_CHARS} characters")
     return " ".join(text.split())
-
-

@@ -39,8 +39,8 @@ class Joiner:
         elif chunk.size:
             chunk = _fade_in(chunk, self.fade)
         keep = min(self.fade, chunk.size)
-        self._tail = chunk[chunk.size - keep:]
-        return chunk[:chunk.size - keep]
+        self._tail = chunk[chunk.size - keep :]
+        return chunk[: chunk.size - keep]
 
     def finish(self) -> np.ndarray:
         import numpy as np
@@ -57,8 +57,8 @@ def _trim_to_zero_crossings(x: np.ndarray, search: int) -> np.ndarray:
     if x.size < 4 * search:
         return x
     signs = np.signbit(x)
-    head = np.nonzero(signs[:search] != signs[1:search + 1])[0]
-    tail = np.nonzero(signs[-search - 1:-1] != signs[-search:])[0]
+    head = np.nonzero(signs[:search] != signs[1 : search + 1])[0]
+    tail = np.nonzero(signs[-search - 1 : -1] != signs[-search:])[0]
     start = int(head[0]) + 1 if head.size else 0
     end = x.size - search + int(tail[-1]) if tail.size else x.size
     return x[start:end]
@@ -78,8 +78,8 @@ def _crossfade(tail: np.ndarray, head: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.concatenate([tail, head])
     out_gain, in_gain = _gains(n)
-    mixed = tail[tail.size - n:] * out_gain + head[:n] * in_gain
-    return np.concatenate([tail[:tail.size - n], mixed, head[n:]])
+    mixed = tail[tail.size - n :] * out_gain + head[:n] * in_gain
+    return np.concatenate([tail[: tail.size - n], mixed, head[n:]])
 
 
 def _fade_in(x: np.ndarray, n: int) -> np.ndarray:
@@ -93,7 +93,7 @@ def _fade_out(x: np.ndarray, n: int) -> np.ndarray:
     n = min(n, x.size)
     x = x.copy()
     if n:
-        x[x.size - n:] *= _gains(n)[0]
+        x[x.size - n :] *= _gains(n)[0]
     return x
 
 
@@ -149,16 +149,16 @@ def time_stretch(x: np.ndarray, factor: float, sample_rate: int) -> np.ndarray:
     for k in range(count):
         nominal = int(k * hop * factor) + tol
         start = nominal if k == 0 else _best_offset(padded, previous + hop, nominal, frame, tol, step)
-        out[k * hop:k * hop + frame] += padded[start:start + frame] * window
-        norm[k * hop:k * hop + frame] += window
+        out[k * hop : k * hop + frame] += padded[start : start + frame] * window
+        norm[k * hop : k * hop + frame] += window
         previous = start
-    return out[:int(x.size / factor)] / np.maximum(norm[:int(x.size / factor)], 1e-3)
+    return out[: int(x.size / factor)] / np.maximum(norm[: int(x.size / factor)], 1e-3)
 
 
 def _best_offset(x: np.ndarray, natural: int, nominal: int, frame: int, tol: int, step: int) -> int:
     import numpy as np
 
-    template = x[natural:natural + frame:step]
-    region = x[nominal - tol:nominal + tol + frame:step]
+    template = x[natural : natural + frame : step]
+    region = x[nominal - tol : nominal + tol + frame : step]
     scores = np.correlate(region, template, mode="valid")
     return nominal - tol + int(np.argmax(scores)) * step

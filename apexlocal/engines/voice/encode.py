@@ -10,6 +10,7 @@ read as unknown), and packets are flushed to the sink as soon as they are muxed.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from dataclasses import dataclass
 from fractions import Fraction
@@ -36,8 +37,7 @@ FORMATS: dict[str, AudioFormat] = {
     "pcm": AudioFormat("pcm", "audio/pcm"),
     "mp3": AudioFormat("mp3", "audio/mpeg", "mp3", "libmp3lame"),
     # Ogg pages every 100 ms instead of every second: the first audio leaves sooner.
-    "opus": AudioFormat("opus", "audio/ogg; codecs=opus", "ogg", "libopus", 48_000,
-                        (("page_duration", "100000"),)),
+    "opus": AudioFormat("opus", "audio/ogg; codecs=opus", "ogg", "libopus", 48_000, (("page_duration", "100000"),)),
     "flac": AudioFormat("flac", "audio/flac", "flac", "flac"),
     "aac": AudioFormat("aac", "audio/aac", "adts", "aac"),
 }
@@ -64,9 +64,15 @@ def make_encoder(name: str, sample_rate: int) -> StreamEncoder:
 def wav_header(sample_rate: int, data_size: int = UNKNOWN_SIZE) -> bytes:
     """A 44-byte RIFF/WAVE header for 16-bit mono PCM; UNKNOWN_SIZE for a stream of unknown length."""
     riff_size = UNKNOWN_SIZE if data_size == UNKNOWN_SIZE else 36 + data_size
-    return (b"RIFF" + struct.pack("<I", riff_size) + b"WAVE"
-            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
-            + b"data" + struct.pack("<I", data_size))
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff_size)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", data_size)
+    )
 
 
 class PcmEncoder:
@@ -122,17 +128,23 @@ class AvEncoder:
     def __init__(self, fmt: AudioFormat, sample_rate: int) -> None:
         import av
 
+        if fmt.codec is None:  # wav and pcm are written here, without an encoder
+            raise ValueError(f"{fmt.name} has no encoder")
         self.sample_rate = sample_rate
         self.sink = _Sink()
         options = {"flush_packets": "1", **dict(fmt.options)}
         self.container = av.open(self.sink, "w", format=fmt.container, container_options=options)
         out_rate = fmt.rate or sample_rate
-        self.stream = self.container.add_stream(fmt.codec, rate=out_rate, layout="mono")
+        stream = self.container.add_stream(fmt.codec, rate=out_rate, layout="mono")
+        if not isinstance(stream, av.AudioStream):
+            raise ValueError(f"{fmt.codec} is not an audio encoder")
+        self.stream = stream
         codec = self.stream.codec_context
         # Encoders such as Opus and AAC take frames of exactly their frame size; the resampler
         # hands them over in that size, in the encoder's sample format and rate.
-        self.resampler = av.AudioResampler(format=codec.format.name, layout="mono", rate=out_rate,
-                                           frame_size=codec.frame_size or None)
+        self.resampler = av.AudioResampler(
+            format=codec.format.name, layout="mono", rate=out_rate, frame_size=codec.frame_size or None
+        )
         self.pts = 0
 
     def push(self, samples: np.ndarray) -> bytes:
@@ -157,10 +169,8 @@ class AvEncoder:
         return self.sink.take()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # an encoder abandoned half way may refuse to write its trailer
             self.container.close()
-        except Exception:  # an encoder abandoned half way may refuse to write its trailer
-            pass
 
     def _encode(self, frames: list[Any]) -> None:
         for frame in frames:

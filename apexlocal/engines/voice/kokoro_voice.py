@@ -41,11 +41,27 @@ FRAME_SAMPLES = 600  # audio samples per `pred_dur` frame (KPipeline.join_timest
 WEIGHTS_NAME = "kokoro-v1_0.pth"
 # Kokoro's languages, the letter its voices start with, and the espeak-ng voice for each.
 LANGUAGES: dict[str, tuple[str, str]] = {
-    "en-us": ("a", "en-us"), "en-gb": ("b", "en-gb"), "es": ("e", "es"), "fr": ("f", "fr-fr"),
-    "hi": ("h", "hi"), "it": ("i", "it"), "ja": ("j", "ja"), "pt-br": ("p", "pt-br"), "zh": ("z", "cmn"),
+    "en-us": ("a", "en-us"),
+    "en-gb": ("b", "en-gb"),
+    "es": ("e", "es"),
+    "fr": ("f", "fr-fr"),
+    "hi": ("h", "hi"),
+    "it": ("i", "it"),
+    "ja": ("j", "ja"),
+    "pt-br": ("p", "pt-br"),
+    "zh": ("z", "cmn"),
 }
-DEFAULT_VOICES = {"en-us": "af_heart", "en-gb": "bf_emma", "es": "ef_dora", "fr": "ff_siwis",
-                  "hi": "hf_alpha", "it": "if_sara", "ja": "jf_alpha", "pt-br": "pf_dora", "zh": "zf_xiaobei"}
+DEFAULT_VOICES = {
+    "en-us": "af_heart",
+    "en-gb": "bf_emma",
+    "es": "ef_dora",
+    "fr": "ff_siwis",
+    "hi": "hf_alpha",
+    "it": "if_sara",
+    "ja": "jf_alpha",
+    "pt-br": "pf_dora",
+    "zh": "zf_xiaobei",
+}
 
 
 def voice_language(voice: str) -> str | None:
@@ -112,8 +128,7 @@ class KokoroSynthesizer:
     def synthesize(self, text: str, speed: float) -> np.ndarray:
         return self.synthesize_timed(text, speed, timed=False)[0]
 
-    def synthesize_timed(self, text: str, speed: float,
-                         timed: bool = True) -> tuple[np.ndarray, list[Timed] | None]:
+    def synthesize_timed(self, text: str, speed: float, timed: bool = True) -> tuple[np.ndarray, list[Timed] | None]:
         """The audio and, when `timed`, each word's time in it from the model's `pred_dur`."""
         import numpy as np
 
@@ -146,7 +161,7 @@ def duration_phones(phonemes: str, pred_dur: Any, vocab: dict[str, int], samples
         return []
     seconds = [f * FRAME_SAMPLES / SAMPLE_RATE for f in frames]
     seconds[-1] = max(0.0, seconds[-1] + samples / SAMPLE_RATE - sum(seconds))
-    return list(zip(symbols, seconds))
+    return list(zip(symbols, seconds, strict=True))
 
 
 class KokoroVoiceEngine(VoiceEngineBase):
@@ -160,8 +175,7 @@ class KokoroVoiceEngine(VoiceEngineBase):
     def languages(self, model: ModelEntry) -> list[str]:
         return list(LANGUAGES)
 
-    def voices(self, model: ModelEntry, ctx: EngineContext | None = None,
-               model_dir: Path | None = None) -> list[str]:
+    def voices(self, model: ModelEntry, ctx: EngineContext | None = None, model_dir: Path | None = None) -> list[str]:
         if model_dir is None and ctx is not None:
             model_dir = ctx.model_dir(model)
         if model_dir is None:
@@ -180,15 +194,17 @@ class KokoroVoiceEngine(VoiceEngineBase):
         model_dir = ctx.model_dir(model)
         voice_path = Path(model_dir) / "voices" / f"{voice}.pt"
         if "/" in voice or not voice_path.is_file():
-            raise JobError(f"voiceId: {voice!r} is not a voice of {model.id}; it has "
-                           f"{', '.join(self.voices(model, model_dir=model_dir))}")
+            raise JobError(
+                f"voiceId: {voice!r} is not a voice of {model.id}; it has "
+                f"{', '.join(self.voices(model, model_dir=model_dir))}"
+            )
         size = int(model.memory_gb * GIB) if ctx.model_set == "full" and model.memory_gb else None
-        kmodel = loaded(ctx, f"kokoro:{Path(model_dir).resolve()}:{ctx.device}",
-                        lambda: load_kmodel(model_dir, ctx.device), size)
+        kmodel = loaded(
+            ctx, f"kokoro:{Path(model_dir).resolve()}:{ctx.device}", lambda: load_kmodel(model_dir, ctx.device), size
+        )
         pack = _load_pack(voice_path)
         g2p = make_g2p(language, ctx.model_set)
-        return VoiceStream(request, KokoroSynthesizer(kmodel, pack, g2p, self._lock), language, voice,
-                           model.id, ctx)
+        return VoiceStream(request, KokoroSynthesizer(kmodel, pack, g2p, self._lock), language, voice, model.id, ctx)
 
     @staticmethod
     def _alias_voice(model: ModelEntry, requested: str) -> str | None:

@@ -46,7 +46,7 @@ def _config(path: Path) -> dict[str, Any]:
 
 
 def config_languages(config: dict[str, Any]) -> list[str]:
-    """"en_US" in the config speaks "en-us"; "en" is accepted for it by `pick_language`."""
+    """ "en_US" in the config speaks "en-us"; "en" is accepted for it by `pick_language`."""
     code = (config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice")
     return [normalise_language(code)] if code else []
 
@@ -71,8 +71,7 @@ class PiperSynthesizer:
     def synthesize(self, text: str, speed: float) -> np.ndarray:
         return self.synthesize_timed(text, speed, timed=False)[0]
 
-    def synthesize_timed(self, text: str, speed: float,
-                         timed: bool = True) -> tuple[np.ndarray, list[Timed] | None]:
+    def synthesize_timed(self, text: str, speed: float, timed: bool = True) -> tuple[np.ndarray, list[Timed] | None]:
         """The audio and, when `timed` and the voice reports alignments, each word's time in it.
 
         Piper's own speed first (its prosody at that pace), then a pitch-keeping stretch by what
@@ -99,8 +98,9 @@ class PiperSynthesizer:
         # Fixed noise scales (the voice's own) and no randomness in phoneme lengths between the
         # two passes: their durations must be comparable.
         config = SynthesisConfig(speaker_id=self.speaker_id, length_scale=length_scale, noise_w_scale=0.0)
-        parts, phones = [], []
-        extra = {"include_alignments": True} if self.aligned else {}
+        parts: list[np.ndarray] = []
+        phones: list[Phone] | None = []
+        extra: dict[str, Any] = {"include_alignments": True} if self.aligned else {}
         for chunk in self.voice.synthesize(text, syn_config=config, **extra):
             parts.append(chunk.audio_float_array)
             alignments = getattr(chunk, "phoneme_alignments", None)
@@ -134,7 +134,7 @@ def load_voice(model_dir: Path) -> Any:
     from piper import PiperVoice
 
     onnx, config = voice_files(model_dir)
-    extra = {"include_alignments": True} if _takes(PiperVoice.load, "include_alignments") else {}
+    extra: dict[str, Any] = {"include_alignments": True} if _takes(PiperVoice.load, "include_alignments") else {}
     try:
         return PiperVoice.load(onnx, config_path=config, **extra)
     except Exception as exc:  # a damaged file surfaces as onnx's or onnxruntime's own exception types
@@ -159,8 +159,7 @@ class PiperVoiceEngine(VoiceEngineBase):
             return config_languages(_config(voice_files(model_dir)[1]))
         return list(model.defaults.get("languages", []))
 
-    def voices(self, model: ModelEntry, ctx: EngineContext | None = None,
-               model_dir: Path | None = None) -> list[str]:
+    def voices(self, model: ModelEntry, ctx: EngineContext | None = None, model_dir: Path | None = None) -> list[str]:
         if model_dir is None:
             model_dir = ctx.model_dir(model) if ctx is not None else _package_dir(model)
         if model_dir is None:

@@ -80,8 +80,8 @@ def _frame_db(x: np.ndarray, frame: int) -> np.ndarray:
     count = x.size // frame
     if count == 0:
         return np.zeros(0, np.float32)
-    frames = x[:count * frame].reshape(count, frame).astype(np.float64)
-    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+    frames = x[: count * frame].reshape(count, frame).astype(np.float64)
+    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
 
 
 def _voiced(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
@@ -117,7 +117,7 @@ def normalise(x: np.ndarray, sample_rate: int) -> np.ndarray:
     voiced, frame = _voiced(x, sample_rate)
     if not voiced.any():
         return x.astype(np.float32)
-    frames = x[:voiced.size * frame].reshape(voiced.size, frame)[voiced]
+    frames = x[: voiced.size * frame].reshape(voiced.size, frame)[voiced]
     rms = float(np.sqrt(np.mean(frames.astype(np.float64) ** 2)))
     gain = 10 ** (TARGET_RMS_DBFS / 20) / max(rms, 1e-9)
     peak = float(np.max(np.abs(x))) * gain

@@ -81,8 +81,8 @@ class VoiceStream:
             yield rest
 
     def _speak(self, chunk: str, offset: float) -> np.ndarray:
-        timed = getattr(self.synthesizer, "synthesize_timed", None) if self.words is not None else None
-        if timed is None:
+        timed = getattr(self.synthesizer, "synthesize_timed", None)
+        if timed is None or self.words is None:
             self.words = None
             return self.synthesizer.synthesize(chunk, self.request.speed)
         audio, words = timed(chunk, self.request.speed)
@@ -115,8 +115,7 @@ class VoiceEngineBase:
     def stream(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> VoiceStream:
         """Validated and loaded; iterate it for PCM (its `sample_rate` says at what rate)."""
         prepared = self.prepare(spec, model, ctx)
-        prepared.chunks = chunk_text(prepared.request.text, prepared.synthesizer.max_chunk_chars,
-                                     FIRST_CHUNK_CHARS)
+        prepared.chunks = chunk_text(prepared.request.text, prepared.synthesizer.max_chunk_chars, FIRST_CHUNK_CHARS)
         return prepared
 
     def run(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> EngineOutput:

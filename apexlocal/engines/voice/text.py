@@ -71,8 +71,7 @@ def pick_language(requested: str | None, supported: list[str], default: str) -> 
     for code in supported:
         if code.split("-", 1)[0] == base and (requested == base or code == base):
             return code
-    raise JobError(f"language: {requested!r} is not spoken by this model; "
-                   f"it speaks {', '.join(supported)}")
+    raise JobError(f"language: {requested!r} is not spoken by this model; it speaks {', '.join(supported)}")
 
 
 def split_sentences(text: str) -> list[str]:

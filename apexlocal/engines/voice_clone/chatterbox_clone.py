@@ -61,8 +61,14 @@ MIN_REFERENCE_SECONDS = 3.0
 CONDITIONALS_CACHE = 16
 REQUIRED_FILES = ("ve.safetensors", "t3_cfg.safetensors", "s3gen.safetensors", "tokenizer.json")
 # ChatterboxTTS.generate's defaults; the manifest's `defaults` may override them per model.
-GENERATION_DEFAULTS = {"exaggeration": 0.5, "cfg_weight": 0.5, "temperature": 0.8,
-                       "repetition_penalty": 1.2, "min_p": 0.05, "top_p": 1.0}
+GENERATION_DEFAULTS = {
+    "exaggeration": 0.5,
+    "cfg_weight": 0.5,
+    "temperature": 0.8,
+    "repetition_penalty": 1.2,
+    "min_p": 0.05,
+    "top_p": 1.0,
+}
 
 
 def token_budget(text: str) -> int:
@@ -87,9 +93,19 @@ def load_chatterbox(model_dir: Path, device: str) -> Any:
         raise ModelError(f"cannot load Chatterbox from {model_dir} ({type(exc).__name__}: {exc})") from exc
 
 
-def generate(model: Any, conds: Any, text: str, *, max_new_tokens: int, exaggeration: float,
-             cfg_weight: float, temperature: float, repetition_penalty: float, min_p: float,
-             top_p: float) -> np.ndarray:
+def generate(
+    model: Any,
+    conds: Any,
+    text: str,
+    *,
+    max_new_tokens: int,
+    exaggeration: float,
+    cfg_weight: float,
+    temperature: float,
+    repetition_penalty: float,
+    min_p: float,
+    top_p: float,
+) -> np.ndarray:
     """One chunk: ChatterboxTTS.generate's steps with explicit conditionals and token budget."""
     import torch
     import torch.nn.functional as F
@@ -99,17 +115,25 @@ def generate(model: Any, conds: Any, text: str, *, max_new_tokens: int, exaggera
 
     t3_cond = conds.t3
     if not math.isclose(float(t3_cond.emotion_adv[0, 0, 0]), exaggeration, abs_tol=1e-6):
-        t3_cond = T3Cond(speaker_emb=t3_cond.speaker_emb,
-                         cond_prompt_speech_tokens=t3_cond.cond_prompt_speech_tokens,
-                         emotion_adv=exaggeration * torch.ones(1, 1, 1)).to(device=model.device)
+        t3_cond = T3Cond(
+            speaker_emb=t3_cond.speaker_emb,
+            cond_prompt_speech_tokens=t3_cond.cond_prompt_speech_tokens,
+            emotion_adv=exaggeration * torch.ones(1, 1, 1),
+        ).to(device=model.device)
     tokens = model.tokenizer.text_to_tokens(punc_norm(text)).to(model.device)
     tokens = torch.cat([tokens, tokens], dim=0)  # the second row is the unconditioned one (CFG)
-    tokens = F.pad(F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token), (0, 1),
-                   value=model.t3.hp.stop_text_token)
+    tokens = F.pad(F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token), (0, 1), value=model.t3.hp.stop_text_token)
     with torch.inference_mode():
-        speech = model.t3.inference(t3_cond=t3_cond, text_tokens=tokens, max_new_tokens=max_new_tokens,
-                                    temperature=temperature, cfg_weight=cfg_weight,
-                                    repetition_penalty=repetition_penalty, min_p=min_p, top_p=top_p)
+        speech = model.t3.inference(
+            t3_cond=t3_cond,
+            text_tokens=tokens,
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            cfg_weight=cfg_weight,
+            repetition_penalty=repetition_penalty,
+            min_p=min_p,
+            top_p=top_p,
+        )
         speech = drop_invalid_tokens(speech[0])
         speech = speech[speech < SPEECH_VOCAB_SIZE].to(model.device)
         if speech.numel() == 0:
@@ -129,8 +153,9 @@ class ChatterboxSynthesizer:
     """One loaded Chatterbox with one voice's conditionals. `seed` makes sampling repeatable:
     chunk i samples from seed + i, with the process's random state restored afterwards."""
 
-    def __init__(self, model: Any, conds: Any, lock: threading.Lock, options: dict[str, float],
-                 seed: int | None) -> None:
+    def __init__(
+        self, model: Any, conds: Any, lock: threading.Lock, options: dict[str, float], seed: int | None
+    ) -> None:
         self.model, self.conds, self.lock, self.options, self.seed = model, conds, lock, options, seed
         self.sample_rate = SAMPLE_RATE
         self.max_chunk_chars = MAX_CHUNK_CHARS
@@ -170,16 +195,29 @@ class VoiceCloneEngine(VoiceEngineBase):
     def voices(self, model: ModelEntry, ctx: EngineContext | None = None) -> list[str]:
         return []  # every voice is a cloned one, kept by the voice store
 
-    def synthesize(self, text: str, reference_wav: Path, speed: float, language: str | None,
-                   ctx: EngineContext, *, model: ModelEntry | None = None, transcript: str = "",
-                   seed: int | None = None) -> Iterator[np.ndarray]:
+    def synthesize(
+        self,
+        text: str,
+        reference_wav: Path,
+        speed: float,
+        language: str | None,
+        ctx: EngineContext,
+        *,
+        model: ModelEntry | None = None,
+        transcript: str = "",
+        seed: int | None = None,
+    ) -> Iterator[np.ndarray]:
         """Joined float32 PCM at `sample_rate`, chunk by chunk, in the voice of `reference_wav`
         (any container PyAV decodes); validation and loading happen on the first `next()`,
         cancellation is checked between chunks. `model` defaults to the manifest's voice-clone model."""
         if model is None:
             model = ctx.manifest.default_for("voice-clone")
-        spec: dict[str, Any] = {"text": text, "speed": speed, "language": language,
-                                "clonedVoice": {"clipPath": str(reference_wav), "transcript": transcript}}
+        spec: dict[str, Any] = {
+            "text": text,
+            "speed": speed,
+            "language": language,
+            "clonedVoice": {"clipPath": str(reference_wav), "transcript": transcript},
+        }
         if seed is not None:
             spec["seed"] = seed
         yield from self.stream(spec, model, ctx)
@@ -196,8 +234,9 @@ class VoiceCloneEngine(VoiceEngineBase):
         tts, model_dir = self._load(model, ctx)
         conds, source = self._voice_conditionals(tts, model_dir, voice, options["exaggeration"], ctx)
         synthesizer = ChatterboxSynthesizer(tts, conds, self._lock, options, seed)
-        return ClonedVoiceStream(request, synthesizer, language, request.voice_id or "cloned", model.id, ctx,
-                                 conditionals_source=source)
+        return ClonedVoiceStream(
+            request, synthesizer, language, request.voice_id or "cloned", model.id, ctx, conditionals_source=source
+        )
 
     def save_conditionals(self, model: ModelEntry, ctx: EngineContext, clip: Path, dest: Path) -> str:
         """Computes the conditionals of `clip` (the cloned voice's stored clip) with `model` and writes
@@ -216,12 +255,17 @@ class VoiceCloneEngine(VoiceEngineBase):
             size = int(model.memory_gb * GIB)
         else:  # float32 weights take in memory what they take on disk
             size = sum((model_dir / n).stat().st_size for n in REQUIRED_FILES if (model_dir / n).is_file())
-        tts = loaded(ctx, f"chatterbox:{_model_key(model_dir, ctx)}",
-                     lambda: load_chatterbox(model_dir, ctx.device), size or None)
+        tts = loaded(
+            ctx,
+            f"chatterbox:{_model_key(model_dir, ctx)}",
+            lambda: load_chatterbox(model_dir, ctx.device),
+            size or None,
+        )
         return tts, model_dir
 
-    def _voice_conditionals(self, tts: Any, model_dir: Path, voice: ClonedVoice, exaggeration: float,
-                            ctx: EngineContext) -> tuple[Any, str]:
+    def _voice_conditionals(
+        self, tts: Any, model_dir: Path, voice: ClonedVoice, exaggeration: float, ctx: EngineContext
+    ) -> tuple[Any, str]:
         """The voice's stored conditionals where they were made by these weights, else the clip's
         (computed or cached); with "stored" or "computed" saying which."""
         if voice.conditionals is not None:
@@ -232,8 +276,7 @@ class VoiceCloneEngine(VoiceEngineBase):
                 log.warning("stored conditionals of the cloned voice not used, computing them from its clip: %s", exc)
         return self._conditionals(tts, voice.clip, exaggeration, _model_key(model_dir, ctx), ctx), "computed"
 
-    def _conditionals(self, tts: Any, clip: Path, exaggeration: float, model_key: str,
-                      ctx: EngineContext) -> Any:
+    def _conditionals(self, tts: Any, clip: Path, exaggeration: float, model_key: str, ctx: EngineContext) -> Any:
         """The clip's conditionals, from the cache or made as a stage of their own."""
         from apexlocal.engines.speech_to_text.decode import decode_audio
         from apexlocal.engines.voice.audio import write_wav
@@ -247,8 +290,10 @@ class VoiceCloneEngine(VoiceEngineBase):
         ctx.progress(0.0, "conditioning")
         audio = decode_audio(clip, SAMPLE_RATE)
         if audio.size < MIN_REFERENCE_SECONDS * SAMPLE_RATE:
-            raise JobError(f"clonedVoice.clipPath: the reference clip holds {audio.size / SAMPLE_RATE:.1f} s "
-                           f"of audio; at least {MIN_REFERENCE_SECONDS:.0f} s are needed")
+            raise JobError(
+                f"clonedVoice.clipPath: the reference clip holds {audio.size / SAMPLE_RATE:.1f} s "
+                f"of audio; at least {MIN_REFERENCE_SECONDS:.0f} s are needed"
+            )
         wav = ctx.scratch_dir / "reference-24k.wav"
         write_wav(wav, audio, SAMPLE_RATE)
         with self._lock:
@@ -307,8 +352,7 @@ def _stored_conditionals(value: Any) -> Path | None:
 
 
 def _generation_options(model: ModelEntry) -> dict[str, float]:
-    return {**GENERATION_DEFAULTS,
-            **{k: float(v) for k, v in model.defaults.items() if k in GENERATION_DEFAULTS}}
+    return {**GENERATION_DEFAULTS, **{k: float(v) for k, v in model.defaults.items() if k in GENERATION_DEFAULTS}}
 
 
 def _model_key(model_dir: Path, ctx: EngineContext) -> str:

@@ -71,9 +71,12 @@ def save(conds: Any, path: Path, fingerprint: str) -> None:
     """Writes `conds` (a chatterbox `Conditionals`) to `path`, on the CPU, atomically."""
     import torch
 
-    payload = {"format": FORMAT, "model": fingerprint,
-               "t3": {k: _cpu(v) for k, v in conds.t3.__dict__.items()},
-               "gen": {k: _cpu(v) for k, v in conds.gen.items()}}
+    payload = {
+        "format": FORMAT,
+        "model": fingerprint,
+        "t3": {k: _cpu(v) for k, v in conds.t3.__dict__.items()},
+        "gen": {k: _cpu(v) for k, v in conds.gen.items()},
+    }
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     torch.save(payload, partial)
@@ -103,8 +106,12 @@ def load(path: Path, fingerprint: str, device: str) -> Any:
     if payload.get("model") != fingerprint:
         raise UnusableConditionals("made with other Chatterbox weights")
     t3, gen = payload.get("t3"), payload.get("gen")
-    if not isinstance(t3, dict) or not torch.is_tensor(t3.get("speaker_emb")) \
-            or not isinstance(gen, dict) or set(GEN_KEYS) - set(gen):
+    if (
+        not isinstance(t3, dict)
+        or not torch.is_tensor(t3.get("speaker_emb"))
+        or not isinstance(gen, dict)
+        or set(GEN_KEYS) - set(gen)
+    ):
         raise UnusableConditionals("incomplete")
     try:
         return Conditionals(T3Cond(**t3), dict(gen)).to(device)

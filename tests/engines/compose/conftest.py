@@ -16,6 +16,7 @@ import pytest
 @pytest.fixture(scope="session")
 def ffmpeg_exe() -> str:
     import imageio_ffmpeg
+
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
@@ -24,12 +25,29 @@ def ebur128(ffmpeg_exe: str) -> Callable[[Path], dict[str, float]]:
     """FFmpeg's EBU R128 meter on a file: integrated loudness (LUFS) and true peak (dBTP)."""
 
     def measure(path: Path) -> dict[str, float]:
-        out = subprocess.run([ffmpeg_exe, "-hide_banner", "-nostats", "-i", str(path), "-vn",
-                              "-af", "ebur128=peak=true", "-f", "null", "-"],
-                             capture_output=True, text=True, check=True).stderr
-        summary = out[out.rindex("Summary:"):]
-        return {"I": float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1)),
-                "peak": float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))}
+        out = subprocess.run(
+            [
+                ffmpeg_exe,
+                "-hide_banner",
+                "-nostats",
+                "-i",
+                str(path),
+                "-vn",
+                "-af",
+                "ebur128=peak=true",
+                "-f",
+                "null",
+                "-",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+        summary = out[out.rindex("Summary:") :]
+        loudness = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+        peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+        assert loudness and peak, summary
+        return {"I": float(loudness.group(1)), "peak": float(peak.group(1))}
 
     return measure
 
@@ -51,8 +69,15 @@ def write_video(tmp_path: Path) -> Callable[..., Path]:
     whose frame i is flat `frame_color(i)`, with a stereo tone when `tone_hz`."""
     import av
 
-    def write(name: str = "in.mp4", size: tuple[int, int] = (160, 90), fps: int = 25, seconds: float = 2.0,
-              tone_hz: float | None = None, rotation: int | None = None, amplitude: float = 0.3) -> Path:
+    def write(
+        name: str = "in.mp4",
+        size: tuple[int, int] = (160, 90),
+        fps: int = 25,
+        seconds: float = 2.0,
+        tone_hz: float | None = None,
+        rotation: int | None = None,
+        amplitude: float = 0.3,
+    ) -> Path:
         path = tmp_path / name
         with av.open(str(path), "w") as container:
             video = container.add_stream("libx264", rate=fps, options={"crf": "10", "preset": "ultrafast"})
@@ -69,11 +94,11 @@ def write_video(tmp_path: Path) -> Callable[..., Path]:
                     container.mux(packet)
             for packet in video.encode():
                 container.mux(packet)
-            if audio is not None:
+            if audio is not None and tone_hz:
                 t = np.arange(round(seconds * 48000)) / 48000
                 tone = (amplitude * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
                 for start in range(0, tone.size, 1024):
-                    piece = np.ascontiguousarray(np.stack([tone[start:start + 1024]] * 2))
+                    piece = np.ascontiguousarray(np.stack([tone[start : start + 1024]] * 2))
                     frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout="stereo")
                     frame.sample_rate, frame.pts = 48000, start
                     for packet in audio.encode(frame):
@@ -98,8 +123,9 @@ def decode_audio(path: Path) -> np.ndarray:
 
     with av.open(str(path)) as container:
         resampler = av.AudioResampler(format="flt", layout="stereo", rate=48000)
-        pieces = [f.to_ndarray().reshape(-1, 2) for frame in container.decode(audio=0)
-                  for f in resampler.resample(frame)]
+        pieces = [
+            f.to_ndarray().reshape(-1, 2) for frame in container.decode(audio=0) for f in resampler.resample(frame)
+        ]
         pieces += [f.to_ndarray().reshape(-1, 2) for f in resampler.resample(None)]
     return np.concatenate(pieces)
 

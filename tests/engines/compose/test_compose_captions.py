@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -9,9 +11,18 @@ from apexlocal.engines.compose import CaptionRenderer, CaptionStyle, group_words
 from apexlocal.engines.compose.caption_render import default_max_chars, load_font
 from apexlocal.errors import JobError
 
-WORDS = [("Make", 0.0, 0.3), ("videos", 0.35, 0.7), ("on", 0.75, 0.85), ("your", 0.9, 1.1),
-         ("own", 1.15, 1.4), ("machine.", 1.45, 1.9), ("Then", 2.0, 2.2), ("share", 2.25, 2.5),
-         ("them", 2.55, 2.8), ("later", 4.0, 4.4)]
+WORDS = [
+    ("Make", 0.0, 0.3),
+    ("videos", 0.35, 0.7),
+    ("on", 0.75, 0.85),
+    ("your", 0.9, 1.1),
+    ("own", 1.15, 1.4),
+    ("machine.", 1.45, 1.9),
+    ("Then", 2.0, 2.2),
+    ("share", 2.25, 2.5),
+    ("them", 2.55, 2.8),
+    ("later", 4.0, 4.4),
+]
 SIZES = {"16:9": (320, 180), "9:16": (180, 320), "1:1": (240, 240), "4:5": (240, 300)}
 
 
@@ -19,7 +30,7 @@ def test_words_group_by_length_sentence_and_pause() -> None:
     lines = group_words(WORDS, max_chars=16, max_gap=0.6)
     assert [line.text for line in lines] == ["Make videos on", "your own", "machine.", "Then share them", "later"]
     assert all(len(line.text) <= 16 for line in lines)
-    for a, b in zip(lines, lines[1:]):
+    for a, b in itertools.pairwise(lines):
         assert a.end <= b.start  # never two lines on screen
     assert lines[-2].end == pytest.approx(2.8 + 0.4)  # lingers a little before the pause
     assert lines[0].active_word(0.5) == 1 and lines[0].active_word(-1) is None
@@ -32,8 +43,9 @@ def test_bad_word_timings_are_refused() -> None:
         group_words([("hi", 0.0, 0.5), ("there",)])
 
 
-def _changed(size: tuple[int, int], words: list, t: float, style: CaptionStyle = CaptionStyle(),
-             background: int = 90) -> tuple[np.ndarray, np.ndarray]:
+def _changed(
+    size: tuple[int, int], words: list, t: float, style: CaptionStyle = CaptionStyle(), background: int = 90
+) -> tuple[np.ndarray, np.ndarray]:
     frame = np.full((size[1], size[0], 3), background, np.uint8)
     lines = group_words(words, max_chars=default_max_chars(size, style))
     out = CaptionRenderer(lines, size, style).draw(frame, t)
@@ -49,7 +61,7 @@ def test_captions_change_pixels_inside_the_safe_area_only(aspect: str) -> None:
         _, changed = _changed(size, words, t)
         assert changed.any()
         outside = changed.copy()
-        outside[area.top:area.bottom, area.left:area.right] = False
+        outside[area.top : area.bottom, area.left : area.right] = False
         assert not outside.any(), aspect
 
 

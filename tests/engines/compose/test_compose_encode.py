@@ -36,14 +36,16 @@ def _narration(seconds: float) -> AudioTrack:
     return AudioTrack(AudioArray((0.2 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), 22_050), role="narration")
 
 
-@pytest.mark.parametrize(("size", "fps", "seconds"), [((854, 480), 24, 1.5), ((180, 320), 30, 2.0),
-                                                      ((200, 250), 25, 1.0)])
+@pytest.mark.parametrize(
+    ("size", "fps", "seconds"), [((854, 480), 24, 1.5), ((180, 320), 30, 2.0), ((200, 250), 25, 1.0)]
+)
 def test_output_is_h264_yuv420p_with_aac_and_the_index_first(
-        tmp_path: Path, write_video: Callable[..., Path], ffmpeg_exe: str,
-        size: tuple[int, int], fps: int, seconds: float) -> None:
+    tmp_path: Path, write_video: Callable[..., Path], ffmpeg_exe: str, size: tuple[int, int], fps: int, seconds: float
+) -> None:
     source = open_video(write_video(size=(160, 90), fps=25, seconds=seconds, tone_hz=440))
-    result = compose([Segment(source, fit="pad")], tmp_path / "out.mp4", size, fps,
-                     encoding=EncodeSettings(preset="ultrafast"))
+    result = compose(
+        [Segment(source, fit="pad")], tmp_path / "out.mp4", size, fps, encoding=EncodeSettings(preset="ultrafast")
+    )
     info = probe(result.path)
     assert (info.video_codec, info.pix_fmt) == ("h264", "yuv420p")
     assert (info.width, info.height) == size
@@ -54,16 +56,23 @@ def test_output_is_h264_yuv420p_with_aac_and_the_index_first(
     assert kinds.index("moov") < kinds.index("mdat")
     assert is_faststart(result.path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "out.mp4"]  # no temp files left
-    decoded = subprocess.run([ffmpeg_exe, "-v", "error", "-i", str(result.path), "-f", "null", "-"],
-                             capture_output=True, text=True)
+    decoded = subprocess.run(
+        [ffmpeg_exe, "-v", "error", "-i", str(result.path), "-f", "null", "-"], capture_output=True, text=True
+    )
     assert decoded.returncode == 0 and decoded.stderr == ""  # FFmpeg reads it back without a complaint
 
 
 def test_a_timeline_with_narration_captions_and_crossfades(tmp_path: Path, helpers: Any) -> None:
     red, blue = solid((220, 0, 0), (64, 64), 2.0), solid((0, 0, 220), (64, 64), 2.0)
-    result = compose([Segment(red), Segment(blue, transition=crossfade(1.0))], tmp_path / "v.mp4", (96, 54), 10,
-                     audio_tracks=[_narration(3.0)], captions=[("Hi", 0.1, 0.4), ("there", 0.5, 0.9)],
-                     encoding=EncodeSettings(preset="ultrafast", crf=10))
+    result = compose(
+        [Segment(red), Segment(blue, transition=crossfade(1.0))],
+        tmp_path / "v.mp4",
+        (96, 54),
+        10,
+        audio_tracks=[_narration(3.0)],
+        captions=[("Hi", 0.1, 0.4), ("there", 0.5, 0.9)],
+        encoding=EncodeSettings(preset="ultrafast", crf=10),
+    )
     assert result.duration == pytest.approx(3.0) and result.has_audio
     frames = helpers.decode_frames(result.path)
     assert len(frames) == 30
@@ -85,8 +94,15 @@ def test_no_sound_means_no_audio_stream_unless_asked(tmp_path: Path) -> None:
 
 def test_progress_is_reported_by_stage_and_reaches_one(tmp_path: Path) -> None:
     calls: list[tuple[float, str]] = []
-    compose([Segment(solid((9, 9, 9), (16, 16), 3.0))], tmp_path / "p.mp4", (32, 32), 10,
-            audio_tracks=[_narration(3.0)], progress=lambda f, s: calls.append((f, s)), check_every=5)
+    compose(
+        [Segment(solid((9, 9, 9), (16, 16), 3.0))],
+        tmp_path / "p.mp4",
+        (32, 32),
+        10,
+        audio_tracks=[_narration(3.0)],
+        progress=lambda f, s: calls.append((f, s)),
+        check_every=5,
+    )
     stages = [s for _, s in calls]
     assert stages[0] == "audio" and stages[-1] == "encoding" and set(stages) == {"audio", "encoding"}
     encoding = [f for f, s in calls if s == "encoding"]
@@ -102,15 +118,22 @@ def test_cancel_stops_the_run_and_leaves_no_file(tmp_path: Path) -> None:
         return len(seen) > 3
 
     with pytest.raises(JobCancelled):
-        compose([Segment(solid((9, 9, 9), (16, 16), 10.0))], out, (64, 64), 10,
-                 audio_tracks=[_narration(10.0)], cancelled=cancelled, check_every=10)
+        compose(
+            [Segment(solid((9, 9, 9), (16, 16), 10.0))],
+            out,
+            (64, 64),
+            10,
+            audio_tracks=[_narration(10.0)],
+            cancelled=cancelled,
+            check_every=10,
+        )
     assert not any(seen)  # never visible under its name while being written
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_failing_source_leaves_no_file(tmp_path: Path) -> None:
     def frames() -> Any:
-        for i in range(5):
+        for _i in range(5):
             yield np.zeros((16, 16, 3), np.uint8)
         raise JobError("the model ran out of memory")
 
@@ -139,16 +162,20 @@ def test_bad_settings_are_refused_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(JobError, match="preset"):
         EncodeSettings(preset="warp")
     with pytest.raises(JobError, match="role"):
-        compose([Segment(clip)], tmp_path / "x.mp4", (32, 32), 10,
-                audio_tracks=[AudioTrack(AudioArray(np.zeros(10), SR), role="voice")])  # type: ignore[arg-type]
+        compose(
+            [Segment(clip)],
+            tmp_path / "x.mp4",
+            (32, 32),
+            10,
+            audio_tracks=[AudioTrack(AudioArray(np.zeros(10), SR), role="voice")],  # type: ignore[arg-type]
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_compose_does_not_import_heavy_libraries_until_used() -> None:
     import sys
 
-    code = ("import sys, apexlocal.engines.compose; "
-            "print(sorted(m for m in ('av', 'numpy', 'PIL') if m in sys.modules))")
+    code = "import sys, apexlocal.engines.compose; print(sorted(m for m in ('av', 'numpy', 'PIL') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -161,8 +188,9 @@ def test_a_source_reusing_its_buffer_still_gets_every_frame_encoded(tmp_path: Pa
             yield buffer
 
     clip = from_frames(frames, 10, duration=2.0)
-    result = compose([Segment(clip)], tmp_path / "reuse.mp4", (64, 36), 10,
-                     encoding=EncodeSettings(preset="ultrafast", crf=5))
+    result = compose(
+        [Segment(clip)], tmp_path / "reuse.mp4", (64, 36), 10, encoding=EncodeSettings(preset="ultrafast", crf=5)
+    )
     assert [helpers.index_of(f) for f in helpers.decode_frames(result.path)] == list(range(20))
 
 

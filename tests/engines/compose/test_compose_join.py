@@ -37,9 +37,8 @@ def test_a_hard_cut_switches_on_the_boundary() -> None:
 
 
 def test_crossfade_frames_are_blends_and_shorten_the_timeline() -> None:
-    segments = [Segment(solid(RED, (32, 18), 2.0)),
-                Segment(solid(BLUE, (32, 18), 2.0), transition=crossfade(1.0))]
-    placements, total = layout(segments)
+    segments = [Segment(solid(RED, (32, 18), 2.0)), Segment(solid(BLUE, (32, 18), 2.0), transition=crossfade(1.0))]
+    _placements, total = layout(segments)
     assert total == pytest.approx(3.0)
     frames = _frames(segments)
     assert len(frames) == 30
@@ -53,8 +52,9 @@ def test_crossfade_frames_are_blends_and_shorten_the_timeline() -> None:
 
 
 def test_crossfade_longer_than_half_a_clip_is_shortened() -> None:
-    placements, total = layout([Segment(solid(RED, (8, 8), 1.0)),
-                                Segment(solid(BLUE, (8, 8), 4.0), transition=crossfade(3.0))])
+    placements, total = layout(
+        [Segment(solid(RED, (8, 8), 1.0)), Segment(solid(BLUE, (8, 8), 4.0), transition=crossfade(3.0))]
+    )
     assert placements[1].fade_in == pytest.approx(0.5)
     assert total == pytest.approx(4.5)
 
@@ -76,11 +76,14 @@ def _counting_clip(fps: float, seconds: float) -> Any:
     return from_frames(frames, fps, duration=seconds)
 
 
-@pytest.mark.parametrize(("source_fps", "expected"), [
-    (24, [0, 1, 2, 2, 3, 4, 5, 6, 6, 7]),  # 24 -> 30: every fourth frame repeats
-    (60, [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]),  # 60 -> 30: every other frame dropped
-    (30, list(range(10))),
-])
+@pytest.mark.parametrize(
+    ("source_fps", "expected"),
+    [
+        (24, [0, 1, 2, 2, 3, 4, 5, 6, 6, 7]),  # 24 -> 30: every fourth frame repeats
+        (60, [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]),  # 60 -> 30: every other frame dropped
+        (30, list(range(10))),
+    ],
+)
 def test_frame_rate_is_normalised_by_nearest_timestamp(source_fps: int, expected: list[int]) -> None:
     clip = _counting_clip(source_fps, 2.0)
     frames = list(timeline_frames(layout([Segment(clip)])[0], (4, 4), 30))
@@ -132,7 +135,7 @@ def test_bad_segments_are_refused_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(JobError, match="fit"):
         layout([Segment(clip, fit="zoom")])
     (tmp_path / "junk.mp4").write_bytes(b"not a video")
-    with pytest.raises(JobError, match="junk.mp4"):
+    with pytest.raises(JobError, match=r"junk\.mp4"):
         open_video(tmp_path / "junk.mp4")
 
 

@@ -31,7 +31,7 @@ def prepare(workdir: Path, seconds: int) -> None:
     t = np.arange(seconds * 48_000, dtype=np.float32) / 48_000
     _write_wav(workdir / f"narration-{seconds}.wav", 0.2 * np.sin(2 * np.pi * 200 * t) * (np.sin(t) > 0))
     if not (workdir / "music.wav").exists():
-        _write_wav(workdir / "music.wav", 0.2 * np.sin(2 * np.pi * 440 * t[:3 * 48_000]))
+        _write_wav(workdir / "music.wav", 0.2 * np.sin(2 * np.pi * 440 * t[: 3 * 48_000]))
 
 
 def scenario(workdir: Path, seconds: int) -> Any:
@@ -51,10 +51,19 @@ def scenario(workdir: Path, seconds: int) -> Any:
     segments = [c.Segment(clip(i), transition=c.crossfade(0.5) if i else c.CUT) for i in range(count)]
     segments[-1].duration = 4.0 - (4.0 + (count - 1) * 3.5 - seconds)  # exactly `seconds` in all
     words = [(f"w{i}", i * 0.4, i * 0.4 + 0.3) for i in range(int(seconds / 0.4))]
-    tracks = [c.AudioTrack(c.AudioFile(workdir / f"narration-{seconds}.wav"), role="narration"),
-              c.AudioTrack(c.AudioFile(workdir / "music.wav"), role="music", loop=True)]
-    return c.compose(segments, workdir / f"out-{seconds}.mp4", SIZE, FPS, tracks, words,
-                     encoding=c.EncodeSettings(preset="ultrafast"))
+    tracks = [
+        c.AudioTrack(c.AudioFile(workdir / f"narration-{seconds}.wav"), role="narration"),
+        c.AudioTrack(c.AudioFile(workdir / "music.wav"), role="music", loop=True),
+    ]
+    return c.compose(
+        segments,
+        workdir / f"out-{seconds}.mp4",
+        SIZE,
+        FPS,
+        tracks,
+        words,
+        encoding=c.EncodeSettings(preset="ultrafast"),
+    )
 
 
 def _traced_peak(workdir: Path, seconds: int) -> int:
@@ -97,9 +106,11 @@ def test_peak_rss_does_not_grow_with_the_length(tmp_path: Path) -> None:
     peaks = {}
     for seconds in (10, 60):
         prepare(tmp_path, seconds)
-        code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-                f"import test_compose_memory as m; from pathlib import Path; "
-                f"m.scenario(Path({str(tmp_path)!r}), {seconds}); print(m.peak_rss_kib())")
+        code = (
+            f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"import test_compose_memory as m; from pathlib import Path; "
+            f"m.scenario(Path({str(tmp_path)!r}), {seconds}); print(m.peak_rss_kib())"
+        )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         peaks[seconds] = json.loads(out.stdout.strip().splitlines()[-1])
     assert peaks[60] < peaks[10] * 1.15 + 8 * 1024, peaks  # KiB: loosely flat

@@ -10,6 +10,7 @@ against the waveform (a sentence's first sound) the voice's durations are the cl
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import replace
 from typing import Any
@@ -21,9 +22,11 @@ from apexlocal.engines.scripted_video.scenes import split_scenes, words_per_minu
 from apexlocal.engines.scripted_video.word_timing import Timing, by_length, time_captions
 from apexlocal.engines.speech_to_text.align import Timed, match, word_key
 
-SCRIPT = ("The harbor wakes before the town. Fishing boats slide out past the lighthouse into the fog. "
-          "By noon the market is full of voices and the smell of salt. In the evening the lights come "
-          "on one by one, and the water turns gold.")
+SCRIPT = (
+    "The harbor wakes before the town. Fishing boats slide out past the lighthouse into the fog. "
+    "By noon the market is full of voices and the smell of salt. In the evening the lights come "
+    "on one by one, and the water turns gold."
+)
 BOUND_S = 0.15
 
 
@@ -35,24 +38,35 @@ def narrated(voice_manifest: Any, voice_runtime: Any, tmp_path_factory: pytest.T
     from apexlocal.models.packaged import check_package
 
     events: list[tuple[str, float]] = []
-    ctx = EngineContext("captions", "cpu", tmp_path_factory.mktemp("captions"), "tiny",
-                        lambda f, s: events.append((s, f)), lambda: False, check_package, voice_runtime,
-                        manifest=voice_manifest)
+    ctx = EngineContext(
+        "captions",
+        "cpu",
+        tmp_path_factory.mktemp("captions"),
+        "tiny",
+        lambda f, s: events.append((s, f)),
+        lambda: False,
+        check_package,
+        voice_runtime,
+        manifest=voice_manifest,
+    )
     voice = voice_manifest.default_for("voice")
     narration = narrate(split_scenes(SCRIPT, words_per_minute(voice)), voice, {"voiceId": None}, 60, ctx)
     untimed = [replace(s, words=None) for s in narration.sentences]
     aligned = time_captions(untimed, narration.samples, narration.sample_rate, "en-us", ctx)
     whisper = FasterWhisperEngine.load(voice_manifest.default_for("speech-to-text"), ctx)
     heard = transcribe_samples(whisper, narration.samples, narration.sample_rate, "en").words
-    return {"narration": narration, "aligned": aligned, "events": events,
-            "heard": [(w, a, b) for w, a, b, _ in heard]}
+    return {"narration": narration, "aligned": aligned, "events": events, "heard": [(w, a, b) for w, a, b, _ in heard]}
 
 
 def deviations(words: list[Timed], heard: list[Timed]) -> list[float]:
     """|start - Whisper's start| and |end - Whisper's end| of every word paired with a heard one."""
     pairs = match([word_key(w) for w, _, _ in words], [word_key(h[0]) for h in heard])
-    return [abs(x - y) for (_, a, b), p in zip(words, pairs) if p is not None
-            for x, y in ((a, heard[p][1]), (b, heard[p][2]))]
+    return [
+        abs(x - y)
+        for (_, a, b), p in zip(words, pairs, strict=True)
+        if p is not None
+        for x, y in ((a, heard[p][1]), (b, heard[p][2]))
+    ]
 
 
 def by_length_words(narration: Narration) -> list[Timed]:
@@ -65,7 +79,7 @@ def test_every_script_word_is_timed_in_order_inside_its_sentence(narrated: dict[
     assert narration.timing == "voice"
     assert [w for w, _, _ in narration.words] == SCRIPT.split()
     assert all(a < b for _, a, b in narration.words)
-    assert all(p[2] <= n[1] + 1e-3 for p, n in zip(narration.words, narration.words[1:]))
+    assert all(p[2] <= n[1] + 1e-3 for p, n in itertools.pairwise(narration.words))
     for sentence in narration.sentences:
         assert sentence.words is not None
         start, end = sentence.span

@@ -4,6 +4,8 @@ timing kept for speech nothing else can time."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from apexlocal.engines.scripted_video.narration import speech_span
@@ -39,8 +41,10 @@ def test_the_estimate_counts_words_at_the_voices_pace_and_the_pauses() -> None:
     script = " ".join([SENTENCE] * 6)  # 60 words: 24 s at 150 words a minute
     assert 24 < estimate_seconds(script, 150) < 24 + 6
     assert estimate_message(script, 150, 60) is None
-    assert estimate_message(script, 150, 20) == \
-        f"script: needs about {-(-estimate_seconds(script, 150) // 1):.0f} s of narration, more than duration 20"
+    assert (
+        estimate_message(script, 150, 20)
+        == f"script: needs about {-(-estimate_seconds(script, 150) // 1):.0f} s of narration, more than duration 20"
+    )
 
 
 def test_shots_cover_the_narration_and_overlap_by_their_crossfades() -> None:
@@ -49,11 +53,11 @@ def test_shots_cover_the_narration_and_overlap_by_their_crossfades() -> None:
     assert fade == 0.5
     assert [round(s.start, 3) for s in shots] == [0.0, 4.3, 9.5] and shots[-1].end == 12.6
     assert sum(s.length for s in shots) - fade * (len(shots) - 1) == pytest.approx(12.6)
-    for shot, (a, b) in zip(shots, spans):  # every scene's picture is on screen while it is spoken
+    for shot, (a, b) in zip(shots, spans, strict=True):  # every scene's picture is on screen while it is spoken
         assert shot.start <= a and b <= shot.end
     one, no_fade = plan_shots([(0.3, 2.0)], 2.6)
     assert no_fade == 0.0 and one[0].length == 2.6
-    short, fade = plan_shots([(0.1, 0.2), (0.3, 0.5)], 0.6)
+    _short, fade = plan_shots([(0.1, 0.2), (0.3, 0.5)], 0.6)
     assert fade == pytest.approx(0.125)  # half the shortest shot
     with pytest.raises(JobError):
         plan_shots([], 1.0)
@@ -71,7 +75,7 @@ def test_words_nothing_times_are_spread_across_the_voiced_stretch() -> None:
     assert [w for w, _, _ in words] == ["Hello", "there,", "big", "world."]
     assert words[0][1] == pytest.approx(start, abs=1e-3) and words[-1][2] <= end + 1e-3
     assert all(a < b for _, a, b in words)
-    assert all(prev[2] <= nxt[1] for prev, nxt in zip(words, words[1:]))
+    assert all(prev[2] <= nxt[1] for prev, nxt in itertools.pairwise(words))
 
 
 def test_a_narration_sped_up_to_fit_moves_its_word_times_with_it() -> None:
@@ -89,5 +93,7 @@ def test_a_narration_sped_up_to_fit_moves_its_word_times_with_it() -> None:
     part = fitted[0][0]
     scale = part.samples.size / speech.size
     assert speed == pytest.approx(1.2, rel=0.01) and scale == pytest.approx(1 / 1.2, rel=0.01)
-    assert part.words == [("One", round(0.5 * scale, 3), round(1.5 * scale, 3)),
-                          ("two.", round(2.0 * scale, 3), round(3.5 * scale, 3))]
+    assert part.words == [
+        ("One", round(0.5 * scale, 3), round(1.5 * scale, 3)),
+        ("two.", round(2.0 * scale, 3), round(3.5 * scale, 3)),
+    ]

@@ -16,8 +16,17 @@ def piper_clip(voice_manifest, tmp_path_factory, voice_runtime):
 
     model = voice_manifest.default_for("voice")
     scratch = tmp_path_factory.mktemp("clip")
-    ctx = EngineContext("clip", "cpu", scratch, "tiny", lambda f, s: None, lambda: False,
-                        check_package, voice_runtime, manifest=voice_manifest)
+    ctx = EngineContext(
+        "clip",
+        "cpu",
+        scratch,
+        "tiny",
+        lambda f, s: None,
+        lambda: False,
+        check_package,
+        voice_runtime,
+        manifest=voice_manifest,
+    )
     text = "Good morning. The meeting starts at nine and ends before lunch."
     return get_engine(model.engine).run({"text": text}, model, ctx).files[0].path
 
@@ -52,9 +61,14 @@ def test_a_path_outside_the_scratch_dir_is_not_read(voice_manifest, voice_ctx, p
         get_engine(model.engine).run({"audio": str(piper_clip)}, model, voice_ctx())
 
 
-@pytest.mark.parametrize("suffix, codec, rate", [
-    ("mp3", "libmp3lame", 22050), ("ogg", "libopus", 48000), ("m4a", "aac", 44100),
-])
+@pytest.mark.parametrize(
+    ("suffix", "codec", "rate"),
+    [
+        ("mp3", "libmp3lame", 22050),
+        ("ogg", "libopus", 48000),
+        ("m4a", "aac", 44100),
+    ],
+)
 def test_pyav_decodes_what_it_wrote(tmp_path, suffix, codec, rate):
     import numpy as np
 

@@ -65,12 +65,14 @@ class Events:
 
 
 @pytest.fixture
-def video_ctx(tmp_path: Path, video_models: Callable[[ModelEntry], Path], video_runtime: Any,
-              video_manifest: Manifest) -> Callable[..., tuple[EngineContext, Events]]:
+def video_ctx(
+    tmp_path: Path, video_models: Callable[[ModelEntry], Path], video_runtime: Any, video_manifest: Manifest
+) -> Callable[..., tuple[EngineContext, Events]]:
     counter = iter(range(1_000_000))
 
-    def make(cancel_when: Callable[[list[tuple[str, float]]], bool] | None = None,
-             ) -> tuple[EngineContext, Events]:
+    def make(
+        cancel_when: Callable[[list[tuple[str, float]]], bool] | None = None,
+    ) -> tuple[EngineContext, Events]:
         events = Events(cancel_when=cancel_when) if cancel_when else Events()
         scratch = tmp_path / f"job-{next(counter)}"
         scratch.mkdir()
@@ -80,9 +82,15 @@ def video_ctx(tmp_path: Path, video_models: Callable[[ModelEntry], Path], video_
             return video_models(entry)
 
         ctx = EngineContext(
-            job_id=scratch.name, device="cpu", scratch_dir=scratch, model_set="tiny",
-            progress=events.progress, cancelled=events.cancelled, model_dir=model_dir,
-            runtime=video_runtime, manifest=video_manifest,
+            job_id=scratch.name,
+            device="cpu",
+            scratch_dir=scratch,
+            model_set="tiny",
+            progress=events.progress,
+            cancelled=events.cancelled,
+            model_dir=model_dir,
+            runtime=video_runtime,
+            manifest=video_manifest,
         )
         return ctx, events
 
@@ -113,8 +121,9 @@ def pipeline_calls(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
             result = original(self, *args, **kwargs)
             last = np.asarray(result.frames[0][-1], dtype=np.float32)
             last = (np.clip(last, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-            calls.append(Call(cls.__name__, kwargs.get("image"),
-                              getattr(self, "image_encoder", None) is not None, last))
+            calls.append(
+                Call(cls.__name__, kwargs.get("image"), getattr(self, "image_encoder", None) is not None, last)
+            )
             return result
 
         monkeypatch.setattr(cls, "__call__", call)

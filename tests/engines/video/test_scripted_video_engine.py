@@ -15,9 +15,11 @@ from apexlocal.engines.scripted_video.engine import ScriptedVideoEngine
 from apexlocal.errors import JobCancelled, JobError
 from apexlocal.models.manifest import Manifest, ModelEntry
 
-SCRIPT = ("The harbor wakes before the town. Fishing boats slide out past the lighthouse into the fog. "
-          "By noon the market is full of voices and the smell of salt. In the evening the lights come "
-          "on one by one, and the water turns gold.")
+SCRIPT = (
+    "The harbor wakes before the town. Fishing boats slide out past the lighthouse into the fog. "
+    "By noon the market is full of voices and the smell of salt. In the evening the lights come "
+    "on one by one, and the water turns gold."
+)
 
 
 @pytest.fixture
@@ -48,6 +50,7 @@ def test_cancel_stops_within_one_denoising_step_of_scene_2(narrated_ctx: Any, vi
 
     ctx, events = narrated_ctx(cancel_when=scene_2_denoising)
     model = video_manifest.resolve("wan-2.6", "video")
+    assert model is not None
     with pytest.raises(JobCancelled):
         ScriptedVideoEngine().run({"script": SCRIPT, "duration": 30, "style": "casual", "seed": 2}, model, ctx)
     stages = events.stages()
@@ -65,6 +68,7 @@ def test_cancel_stops_within_one_denoising_step_of_scene_2(narrated_ctx: Any, vi
 def test_a_script_that_cannot_fit_fails_before_any_denoising(narrated_ctx: Any, video_manifest: Manifest) -> None:
     ctx, events = narrated_ctx()
     model = video_manifest.resolve("wan-2.6", "video")
+    assert model is not None
     with pytest.raises(JobError, match=r"^script: the narration runs \d+ s, more than duration 3"):
         ScriptedVideoEngine().run({"script": SCRIPT, "duration": 3}, model, ctx)
     assert not any("denoising" in stage for stage in events.stages())

@@ -3,6 +3,7 @@ sizes and durations, clips continued from the last frame, sound kept, progress, 
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,16 @@ import pytest
 from apexlocal.engines.registry import get_engine
 from apexlocal.engines.video.engine import DiffusersVideoEngine, text_to_video
 from apexlocal.errors import JobCancelled, JobError, ModelError
-from apexlocal.models.manifest import Manifest
+from apexlocal.models.manifest import Manifest, ModelEntry
 
 TOLERANCE_S = 0.5
+
+
+def wan(manifest: Manifest) -> ModelEntry:
+    """What the hosted name wan-2.6 runs here."""
+    entry = manifest.resolve("wan-2.6")
+    assert entry is not None
+    return entry
 
 
 def probe(path: Path) -> dict[str, Any]:
@@ -24,6 +32,11 @@ def probe(path: Path) -> dict[str, Any]:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
+        assert container.duration is not None
+        audio_duration = None
+        if audio is not None:
+            assert audio.duration is not None and audio.time_base is not None
+            audio_duration = float(audio.duration * audio.time_base)
         return {
             "codec": video.codec_context.name,
             "pix_fmt": video.codec_context.pix_fmt,
@@ -31,7 +44,7 @@ def probe(path: Path) -> dict[str, Any]:
             "frames": video.frames,
             "duration": container.duration / 1_000_000,
             "audio": audio.codec_context.name if audio else None,
-            "audio_duration": float(audio.duration * audio.time_base) if audio else None,
+            "audio_duration": audio_duration,
         }
 
 
@@ -41,8 +54,9 @@ def moov_before_mdat(path: Path) -> bool:
     return 0 <= data.find(b"moov") < data.find(b"mdat")
 
 
-def generate(video_ctx: Any, manifest: Manifest, name: str, spec: dict[str, Any],
-             task: str = "text2video") -> tuple[Any, Any, Any]:
+def generate(
+    video_ctx: Any, manifest: Manifest, name: str, spec: dict[str, Any], task: str = "text2video"
+) -> tuple[Any, Any, Any]:
     model = manifest.resolve(name, task)
     assert model is not None, name
     ctx, events = video_ctx()
@@ -54,9 +68,12 @@ def test_registry_names_the_engine() -> None:
 
 
 def test_text2video_720p_4s_is_h264_1280x720_lasting_4s(video_ctx: Any, video_manifest: Manifest) -> None:
-    out, ctx, events = generate(video_ctx, video_manifest, "wan-2.6",
-                                {"script": "a lighthouse at dusk, waves", "duration": 4,
-                                 "resolution": "720p", "style": "cinematic", "seed": 7})
+    out, ctx, _events = generate(
+        video_ctx,
+        video_manifest,
+        "wan-2.6",
+        {"script": "a lighthouse at dusk, waves", "duration": 4, "resolution": "720p", "style": "cinematic", "seed": 7},
+    )
     [file] = out.files
     assert (file.name, file.content_type, file.path.parent) == ("output.mp4", "video/mp4", ctx.scratch_dir)
     info = probe(file.path)
@@ -73,17 +90,21 @@ def test_text2video_720p_4s_is_h264_1280x720_lasting_4s(video_ctx: Any, video_ma
 
 
 def test_20s_is_clips_each_continuing_from_the_last_frame_before(
-        video_ctx: Any, video_manifest: Manifest, pipeline_calls: list[Any]) -> None:
-    out, _, events = generate(video_ctx, video_manifest, "wan-2.6",
-                              {"script": "a drone flight along a coastline", "duration": 20,
-                               "resolution": "480p", "seed": 3})
+    video_ctx: Any, video_manifest: Manifest, pipeline_calls: list[Any]
+) -> None:
+    out, _, events = generate(
+        video_ctx,
+        video_manifest,
+        "wan-2.6",
+        {"script": "a drone flight along a coastline", "duration": 20, "resolution": "480p", "seed": 3},
+    )
     info = probe(out.files[0].path)
     assert abs(info["duration"] - 20) <= TOLERANCE_S and info["size"] == (854, 480)
     clips = out.metadata["clips"]
     assert clips >= 3 and len(pipeline_calls) == clips
     assert [c.pipeline for c in pipeline_calls] == ["WanPipeline"] + ["WanImageToVideoPipeline"] * (clips - 1)
     assert pipeline_calls[0].image is None
-    for before, after in zip(pipeline_calls, pipeline_calls[1:]):
+    for before, after in itertools.pairwise(pipeline_calls):
         assert after.image is not None
         assert np.array_equal(np.asarray(after.image), before.last_frame)
     stages = events.stages()
@@ -92,11 +113,16 @@ def test_20s_is_clips_each_continuing_from_the_last_frame_before(
 
 
 def test_companion_with_its_own_weights_continues_a_wan21_clip(
-        video_ctx: Any, video_manifest: Manifest, pipeline_calls: list[Any]) -> None:
+    video_ctx: Any, video_manifest: Manifest, pipeline_calls: list[Any]
+) -> None:
     # kling-2.6-pro is Wan2.1 T2V 1.3B; past one clip its companion is the I2V 14B model.
-    out, _, events = generate(video_ctx, video_manifest, "kling-2.6-pro",
-                              {"prompt": "rain on a city street", "duration": 6, "resolution": "480p",
-                               "seed": 5}, task="b-roll")
+    out, _, events = generate(
+        video_ctx,
+        video_manifest,
+        "kling-2.6-pro",
+        {"prompt": "rain on a city street", "duration": 6, "resolution": "480p", "seed": 5},
+        task="b-roll",
+    )
     assert out.metadata["clips"] == 2 and abs(probe(out.files[0].path)["duration"] - 6) <= TOLERANCE_S
     assert events.models_asked == ["wan2.1-t2v-1.3b", "wan2.1-i2v-14b-480p"]
     first, second = pipeline_calls
@@ -106,9 +132,13 @@ def test_companion_with_its_own_weights_continues_a_wan21_clip(
 
 
 def test_b_roll_480p_3s_is_854x480_lasting_3s(video_ctx: Any, video_manifest: Manifest) -> None:
-    out, _, _ = generate(video_ctx, video_manifest, "kling-2.6-pro",
-                         {"prompt": "steam rising from a coffee cup", "duration": 3, "resolution": "480p"},
-                         task="b-roll")
+    out, _, _ = generate(
+        video_ctx,
+        video_manifest,
+        "kling-2.6-pro",
+        {"prompt": "steam rising from a coffee cup", "duration": 3, "resolution": "480p"},
+        task="b-roll",
+    )
     info = probe(out.files[0].path)
     assert (info["codec"], info["size"]) == ("h264", (854, 480))
     assert abs(info["duration"] - 3) <= TOLERANCE_S
@@ -116,10 +146,14 @@ def test_b_roll_480p_3s_is_854x480_lasting_3s(video_ctx: Any, video_manifest: Ma
 
 
 def test_a_model_that_makes_sound_keeps_it_across_clips(
-        video_ctx: Any, video_manifest: Manifest, pipeline_calls: list[Any]) -> None:
-    out, _, _ = generate(video_ctx, video_manifest, "veo-3.1",
-                         {"script": "a street band playing at night", "duration": 6, "resolution": "480p",
-                          "seed": 11})
+    video_ctx: Any, video_manifest: Manifest, pipeline_calls: list[Any]
+) -> None:
+    out, _, _ = generate(
+        video_ctx,
+        video_manifest,
+        "veo-3.1",
+        {"script": "a street band playing at night", "duration": 6, "resolution": "480p", "seed": 11},
+    )
     info = probe(out.files[0].path)
     assert info["audio"] == "aac" and out.metadata["audio"] is True
     assert abs(info["duration"] - 6) <= TOLERANCE_S and abs(info["audio_duration"] - 6) <= TOLERANCE_S
@@ -128,9 +162,10 @@ def test_a_model_that_makes_sound_keeps_it_across_clips(
 
 
 def test_progress_names_clip_and_step(video_ctx: Any, video_manifest: Manifest) -> None:
-    model = video_manifest.resolve("wan-2.6")
-    out, _, events = generate(video_ctx, video_manifest, "wan-2.6",
-                              {"script": "a paper boat on a pond", "duration": 2, "resolution": "480p"})
+    model = wan(video_manifest)
+    out, _, events = generate(
+        video_ctx, video_manifest, "wan-2.6", {"script": "a paper boat on a pond", "duration": 2, "resolution": "480p"}
+    )
     steps = model.defaults["tiny_native"]["steps"]
     denoising = [f for s, f in events.items if s == "clip 1/1: denoising"]
     assert denoising == [pytest.approx((i + 1) / steps) for i in range(steps)]
@@ -139,7 +174,7 @@ def test_progress_names_clip_and_step(video_ctx: Any, video_manifest: Manifest) 
 
 
 def test_cancel_stops_within_one_step_and_leaves_no_file(video_ctx: Any, video_manifest: Manifest) -> None:
-    model = video_manifest.resolve("wan-2.6")
+    model = wan(video_manifest)
     ctx, events = video_ctx(cancel_when=lambda items: any(s.startswith("clip 2/") for s, _ in items))
     with pytest.raises(JobCancelled):
         text_to_video({"script": "a long winding road", "duration": 20, "resolution": "480p"}, model, ctx)
@@ -148,23 +183,27 @@ def test_cancel_stops_within_one_step_and_leaves_no_file(video_ctx: Any, video_m
     assert list(ctx.scratch_dir.iterdir()) == []
 
 
-@pytest.mark.parametrize(("spec", "field"), [
-    ({"script": "  "}, "script"),
-    ({"prompt": 3}, "prompt"),
-    ({"script": "x" * 5001}, "script"),
-    ({"script": "ok", "duration": 0}, "duration"),
-    ({"script": "ok", "duration": 121}, "duration"),
-    ({"script": "ok", "duration": True}, "duration"),
-    ({"script": "ok", "duration": "5"}, "duration"),
-    ({"script": "ok", "resolution": "4k"}, "resolution"),
-    ({"script": "ok", "style": "noir"}, "style"),
-    ({"script": "ok", "seed": -1}, "seed"),
-])
-def test_bad_specs_fail_before_any_model_is_touched(video_ctx: Any, video_manifest: Manifest,
-                                                    spec: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"script": "  "}, "script"),
+        ({"prompt": 3}, "prompt"),
+        ({"script": "x" * 5001}, "script"),
+        ({"script": "ok", "duration": 0}, "duration"),
+        ({"script": "ok", "duration": 121}, "duration"),
+        ({"script": "ok", "duration": True}, "duration"),
+        ({"script": "ok", "duration": "5"}, "duration"),
+        ({"script": "ok", "resolution": "4k"}, "resolution"),
+        ({"script": "ok", "style": "noir"}, "style"),
+        ({"script": "ok", "seed": -1}, "seed"),
+    ],
+)
+def test_bad_specs_fail_before_any_model_is_touched(
+    video_ctx: Any, video_manifest: Manifest, spec: dict[str, Any], field: str
+) -> None:
     ctx, events = video_ctx()
     with pytest.raises(JobError, match=f"^{field}:"):
-        text_to_video(spec, video_manifest.resolve("wan-2.6"), ctx)
+        text_to_video(spec, wan(video_manifest), ctx)
     assert events.models_asked == [] and events.items == []
 
 
@@ -176,7 +215,7 @@ def test_image_to_video_model_cannot_start_a_video(video_ctx: Any, video_manifes
 
 
 def test_a_missing_companion_fails_before_denoising(video_ctx: Any, video_manifest: Manifest) -> None:
-    model = msgspec.structs.replace(video_manifest.resolve("wan-2.6"), companion="")
+    model = msgspec.structs.replace(wan(video_manifest), companion="")
     ctx, events = video_ctx()
     with pytest.raises(ModelError, match="companion"):
         text_to_video({"script": "ok", "duration": 20, "resolution": "480p"}, model, ctx)

@@ -33,7 +33,7 @@ def test_writes_video_and_late_audio(tmp_path: Path) -> None:
         assert (video.codec_context.name, video.codec_context.pix_fmt) == ("h264", "yuv420p")
         assert (video.width, video.height, video.frames) == (64, 48, 48)
         assert audio.codec_context.name == "aac" and audio.codec_context.sample_rate == 16000
-        assert container.duration / 1e6 == pytest.approx(2.0, abs=0.05)
+        assert container.duration is not None and container.duration / 1e6 == pytest.approx(2.0, abs=0.05)
     data = path.read_bytes()
     assert data.find(b"moov") < data.find(b"mdat")
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
@@ -49,8 +49,13 @@ def test_an_error_midway_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("size", "frame_size"), [((63, 48), (63, 48)), ((64, 48), (32, 48))])
-def test_bad_sizes_are_refused(tmp_path: Path, size: tuple[int, int], frame_size: tuple[int, int]) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("size", "frame_size", "message"),
+    [((63, 48), (63, 48), "needs even sizes, got 63x48"), ((64, 48), (32, 48), "frame 0 is 32x48, not 64x48")],
+)
+def test_bad_sizes_are_refused(
+    tmp_path: Path, size: tuple[int, int], frame_size: tuple[int, int], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
         write_mp4(iter(frames(2, frame_size)), 8, size, None, tmp_path / "out.mp4")
     assert list(tmp_path.iterdir()) == []

@@ -12,12 +12,24 @@ from apexlocal.errors import ModelError
 from apexlocal.models.manifest import Manifest
 
 
-@pytest.mark.parametrize(("total", "clip_frames", "step"), [
-    (1, 41, 4), (32, 41, 4), (41, 41, 4), (42, 41, 4), (160, 41, 4), (82, 81, 4),
-    (480, 121, 4), (2880, 121, 4), (96, 41, 8), (2880, 121, 8), (50, 9, 8), (121, 80, 4),
-])
-def test_plans_give_exactly_the_frames_and_continue_from_real_frames(total: int, clip_frames: int,
-                                                                     step: int) -> None:
+@pytest.mark.parametrize(
+    ("total", "clip_frames", "step"),
+    [
+        (1, 41, 4),
+        (32, 41, 4),
+        (41, 41, 4),
+        (42, 41, 4),
+        (160, 41, 4),
+        (82, 81, 4),
+        (480, 121, 4),
+        (2880, 121, 4),
+        (96, 41, 8),
+        (2880, 121, 8),
+        (50, 9, 8),
+        (121, 80, 4),
+    ],
+)
+def test_plans_give_exactly_the_frames_and_continue_from_real_frames(total: int, clip_frames: int, step: int) -> None:
     plans = plan_clips(total, clip_frames, step)
     assert sum(p.keep for p in plans) == total
     assert [p.index for p in plans] == list(range(1, len(plans) + 1))
@@ -42,6 +54,7 @@ def test_resolutions_are_16_9_and_even() -> None:
 
 def test_request_defaults_and_style(video_manifest: Manifest) -> None:
     model = video_manifest.resolve("wan-2.6")
+    assert model is not None
     request = parse_request({"prompt": "  a  cat  ", "style": "aerial"}, model)
     assert request.prompt.startswith("a cat, aerial drone shot") and "ground level" in request.negative_prompt
     assert (request.duration_s, request.resolution, request.model_name) == (5.0, "720p", model.id)
@@ -54,7 +67,7 @@ def test_native_geometry_of_each_set(video_manifest: Manifest) -> None:
     full, tiny = native_geometry(model, "full"), native_geometry(model, "tiny")
     assert (full.width, full.height, full.fps, full.frames) == (1280, 704, 24, 121)
     assert (tiny.width, tiny.height, tiny.fps) == (160, 96, 8)
-    with pytest.raises(ModelError, match="defaults.width"):
+    with pytest.raises(ModelError, match=r"defaults\.width"):
         native_geometry(video_manifest.by_id()["flux2-klein-4b"], "full")
 
 

@@ -28,7 +28,7 @@ def test_each_format_streams_and_decodes_to_the_same_length(fmt):
     pieces = [encoder.push(chunk) for chunk in np.array_split(tone(3.0), 10)]
     data = b"".join(pieces) + encoder.finish()
     assert sum(1 for p in pieces[:5] if p) >= 2  # bytes come out before the end
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         stream = container.streams.audio[0]
         seconds = sum(f.samples for f in container.decode(stream)) / stream.rate
     assert seconds == pytest.approx(3.0, abs=0.1)
@@ -60,7 +60,7 @@ def test_a_sample_is_trimmed_normalised_and_measured(tmp_path):
     assert sample.seconds == pytest.approx(5.0 + 2 * KEEP_SECONDS, abs=0.05)
     out, rate = read_wav(sample.path)
     assert rate == 24_000 and out.size / rate == pytest.approx(sample.seconds, abs=0.01)
-    rms_db = 20 * np.log10(np.sqrt(np.mean(out[int(0.2 * rate):-int(0.2 * rate)] ** 2)))
+    rms_db = 20 * np.log10(np.sqrt(np.mean(out[int(0.2 * rate) : -int(0.2 * rate)] ** 2)))
     assert rms_db == pytest.approx(-20.0, abs=0.5) and np.max(np.abs(out)) <= 10 ** (-1 / 20) + 1e-3
 
 

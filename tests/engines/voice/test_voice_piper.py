@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from apexlocal.engines.registry import get_engine
@@ -64,10 +63,15 @@ def test_unsupported_language_names_the_languages(piper, voice_ctx):
     assert engine.run({"text": "Hello.", "language": "en"}, model, voice_ctx()).metadata["language"] == "en-us"
 
 
-@pytest.mark.parametrize("spec, field", [
-    ({"text": ""}, "text"), ({"text": "x" * 10_001}, "text"), ({"text": "Hi.", "speed": 2.5}, "speed"),
-    ({"text": "Hi.", "voiceId": "nobody"}, "voiceId"),
-])
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"text": ""}, "text"),
+        ({"text": "x" * 10_001}, "text"),
+        ({"text": "Hi.", "speed": 2.5}, "speed"),
+        ({"text": "Hi.", "voiceId": "nobody"}, "voiceId"),
+    ],
+)
 def test_invalid_requests_name_the_field(piper, voice_ctx, spec, field):
     engine, model = piper
     with pytest.raises(JobError, match=field):

@@ -37,8 +37,10 @@ def test_joins_have_no_click():
     rate = 22050
     t = np.arange(rate // 2) / rate
     # Chunks that start and end mid-waveform and at different levels: plain concatenation clicks.
-    chunks = [0.6 * np.sin(2 * np.pi * 220 * t + phase).astype(np.float32) + offset
-              for phase, offset in [(0.3, 0.0), (2.0, 0.1), (4.0, -0.1)]]
+    chunks = [
+        0.6 * np.sin(2 * np.pi * 220 * t + phase).astype(np.float32) + offset
+        for phase, offset in [(0.3, 0.0), (2.0, 0.1), (4.0, -0.1)]
+    ]
     natural = max(float(np.abs(np.diff(c)).max()) for c in chunks)
     naive = np.concatenate(chunks)
     joiner = Joiner(rate)

@@ -4,19 +4,35 @@ speaking is in test_voice_kokoro)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
 
 from apexlocal.engines.registry import get_engine
+from apexlocal.engines.voice.synth import VoiceEngineBase
 from apexlocal.engines.voice.timing import phoneme_words, time_text
+from apexlocal.models.manifest import ModelEntry
 
 TEXT = "The quick brown fox jumps over the lazy dog. Please call me back before noon tomorrow."
 
 
 def test_phoneme_words_split_at_spaces_and_leave_pauses_out() -> None:
-    phones = [("^", 0.1), ("ð", 0.1), ("ə", 0.1), (" ", 0.2), ("k", 0.1), ("ˈ", 0.1), ("æ", 0.1), ("t", 0.1),
-              (",", 0.3), (" ", 0.2), ("s", 0.2), (".", 0.2), ("$", 0.1)]
+    phones = [
+        ("^", 0.1),
+        ("ð", 0.1),
+        ("ə", 0.1),
+        (" ", 0.2),
+        ("k", 0.1),
+        ("ˈ", 0.1),
+        ("æ", 0.1),
+        ("t", 0.1),
+        (",", 0.3),
+        (" ", 0.2),
+        ("s", 0.2),
+        (".", 0.2),
+        ("$", 0.1),
+    ]
     words = phoneme_words(phones)
     assert [w for w, _, _ in words] == ["ðə", "kˈæt", "s"]
     assert words[0][1:] == pytest.approx((0.1, 0.4))  # to the middle of the space after it
@@ -27,8 +43,17 @@ def test_phoneme_words_split_at_spaces_and_leave_pauses_out() -> None:
 def test_merged_and_split_phoneme_words_still_time_every_word() -> None:
     lexicon = {"out": "ˈaʊt", "of": "ʌv", "the": "ðə", "fog.": "fˈɑːɡ.", "1990": "nˈaɪntiːn nˈaɪnti"}
     # espeak speaks "of the" as one phoneme word and "1990" as two.
-    phones = [("aʊt", 0.3), (" ", 0.1), ("ʌvðə", 0.4), (" ", 0.1), ("fɑːɡ", 0.4), (" ", 0.1),
-              ("naɪntiːn", 0.4), (" ", 0.1), ("naɪnti", 0.3)]
+    phones = [
+        ("aʊt", 0.3),
+        (" ", 0.1),
+        ("ʌvðə", 0.4),
+        (" ", 0.1),
+        ("fɑːɡ", 0.4),
+        (" ", 0.1),
+        ("naɪntiːn", 0.4),
+        (" ", 0.1),
+        ("naɪnti", 0.3),
+    ]
     timed = time_text("out of the fog. 1990", phones, lexicon.__getitem__)
     assert timed is not None and [w for w, _, _ in timed] == ["out", "of", "the", "fog.", "1990"]
     assert timed[0][1:] == pytest.approx((0.0, 0.35))
@@ -39,11 +64,17 @@ def test_merged_and_split_phoneme_words_still_time_every_word() -> None:
     assert time_text("", phones, lexicon.__getitem__) is None
 
 
+def _voice_engine(model: ModelEntry) -> VoiceEngineBase:
+    engine = get_engine(model.engine)
+    assert isinstance(engine, VoiceEngineBase)
+    return engine
+
+
 def _stream(voice_manifest: Any, voice_ctx: Any, model_name: str, text: str, **spec: Any) -> tuple[Any, Any]:
     import numpy as np
 
     model = voice_manifest.resolve(model_name, "voice")
-    stream = get_engine(model.engine).stream({"text": text, **spec}, model, voice_ctx())
+    stream = _voice_engine(model).stream({"text": text, **spec}, model, voice_ctx())
     stream.timed = True
     samples = np.concatenate(list(stream))
     return stream, samples
@@ -56,7 +87,7 @@ def test_piper_times_every_word_of_a_multi_chunk_stream(voice_manifest: Any, voi
     assert len(stream.chunks) == 2  # the first chunk is kept short: two chunks to join
     words = stream.words
     assert words is not None and [w for w, _, _ in words] == TEXT.split()
-    assert all(a < b for _, a, b in words) and all(p[2] <= n[1] for p, n in zip(words, words[1:]))
+    assert all(a < b for _, a, b in words) and all(p[2] <= n[1] for p, n in itertools.pairwise(words))
     start, end = speech_span(samples, stream.sample_rate)
     assert words[0][1] == pytest.approx(start, abs=0.06) and words[-1][2] <= end + 0.2
     second = next(i for i, (w, _, _) in enumerate(words) if w == "Please")
@@ -86,6 +117,6 @@ def test_kokoro_durations_are_its_vocabulary_phonemes_in_frames() -> None:
 
 def test_a_stream_not_asked_for_times_has_none(voice_manifest: Any, voice_ctx: Any) -> None:
     model = voice_manifest.resolve("piper-joe-medium", "voice")
-    stream = get_engine(model.engine).stream({"text": "Hello."}, model, voice_ctx())
+    stream = _voice_engine(model).stream({"text": "Hello."}, model, voice_ctx())
     list(stream)
     assert stream.words is None

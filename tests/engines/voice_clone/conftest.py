@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-
 import pytest
 
 from apexlocal.engines.base import EngineContext
 from apexlocal.models.manifest import Manifest
 
-REFERENCE_TEXT = ("The quick brown fox jumps over the lazy dog. "
-                  "A reference clip gives the cloning model the sound of a voice.")
+REFERENCE_TEXT = (
+    "The quick brown fox jumps over the lazy dog. A reference clip gives the cloning model the sound of a voice."
+)
 
 
 @pytest.fixture(scope="session")
@@ -48,9 +48,16 @@ def piper_reference(clone_manifest: Manifest, tmp_path_factory: pytest.TempPathF
 
     piper = clone_manifest.default_for("voice")
     assert piper.source.kind == "pypi"
-    ctx = EngineContext(job_id="reference", device="cpu", scratch_dir=tmp_path_factory.mktemp("piper-reference"),
-                        model_set="tiny", progress=lambda fraction, stage: None, cancelled=lambda: False,
-                        model_dir=check_package, runtime=ModelRuntime("cpu", budget_bytes=None),
-                        manifest=clone_manifest)
+    ctx = EngineContext(
+        job_id="reference",
+        device="cpu",
+        scratch_dir=tmp_path_factory.mktemp("piper-reference"),
+        model_set="tiny",
+        progress=lambda fraction, stage: None,
+        cancelled=lambda: False,
+        model_dir=check_package,
+        runtime=ModelRuntime("cpu", budget_bytes=None),
+        manifest=clone_manifest,
+    )
     out = get_engine(piper.engine).run({"text": REFERENCE_TEXT}, piper, ctx)
     return out.files[0].path

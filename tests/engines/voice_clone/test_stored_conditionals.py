@@ -92,11 +92,10 @@ def test_stored_conditionals_are_what_the_voice_is_spoken_with(clone, clone_ctx,
 
 
 def test_conditionals_of_other_weights_or_damaged_are_computed_from_the_clip(
-        clone, clone_ctx, piper_reference, stored, tmp_path, caplog):
+    clone, clone_ctx, piper_reference, stored, tmp_path, caplog
+):
     import numpy as np
     import torch
-
-    from apexlocal.engines.voice_clone import conditionals
 
     engine, model = clone
     from_clip, _ = speak(engine, model, clone_ctx(), spec(piper_reference))
@@ -107,16 +106,23 @@ def test_conditionals_of_other_weights_or_damaged_are_computed_from_the_clip(
     damaged.write_bytes(stored.read_bytes()[:100])
     incomplete = tmp_path / "incomplete.pt"
     torch.save({**payload, "gen": {"embedding": payload["gen"]["embedding"]}}, incomplete)
-    for bad, reason in [(foreign, "other Chatterbox weights"), (damaged, "unreadable"), (incomplete, "incomplete"),
-                        (tmp_path / "missing.pt", "missing")]:
+    for bad, reason in [
+        (foreign, "other Chatterbox weights"),
+        (damaged, "unreadable"),
+        (incomplete, "incomplete"),
+        (tmp_path / "missing.pt", "missing"),
+    ]:
         caplog.clear()
         with caplog.at_level(logging.WARNING):
             audio, meta = speak(engine, model, clone_ctx(), spec(piper_reference, bad))
         assert meta["voiceConditionals"] == "computed" and np.array_equal(audio, from_clip)
         assert reason in caplog.text
-    with pytest.raises(JobError, match="clonedVoice.conditionalsPath"):
-        engine.run({**spec(piper_reference), "clonedVoice": {"clipPath": str(piper_reference),
-                                                             "conditionalsPath": 3}}, model, clone_ctx())
+    with pytest.raises(JobError, match=r"clonedVoice\.conditionalsPath"):
+        engine.run(
+            {**spec(piper_reference), "clonedVoice": {"clipPath": str(piper_reference), "conditionalsPath": 3}},
+            model,
+            clone_ctx(),
+        )
 
 
 def test_the_fingerprint_follows_the_voice_encoder_and_s3gen_weights(tmp_path):

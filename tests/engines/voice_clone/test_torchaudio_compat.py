@@ -40,6 +40,7 @@ def substitute(name: str):
 
 # STFT / iSTFT ----------------------------------------------------------------------------------
 
+
 def numpy_stft(x, n_fft: int, win_length: int, hop_length: int):
     """Centred STFT: reflect-padded by n_fft / 2, a periodic Hann window centred in the FFT frame."""
     import numpy as np
@@ -47,9 +48,9 @@ def numpy_stft(x, n_fft: int, win_length: int, hop_length: int):
     padded = np.pad(x, n_fft // 2, mode="reflect")
     window = np.zeros(n_fft)
     left = (n_fft - win_length) // 2
-    window[left:left + win_length] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win_length) / win_length)
+    window[left : left + win_length] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win_length) / win_length)
     count = 1 + (padded.size - n_fft) // hop_length
-    frames = [padded[i * hop_length:i * hop_length + n_fft] * window for i in range(count)]
+    frames = [padded[i * hop_length : i * hop_length + n_fft] * window for i in range(count)]
     return np.fft.rfft(np.stack(frames), axis=1).T  # [freq, frames], as torch.stft
 
 
@@ -62,8 +63,16 @@ def test_spectrogram_is_torch_stft_and_matches_a_numpy_stft(settings):
     batch = torch.stack([x, 0.5 * x])[None]  # [1, 2, n]: leading dimensions are kept
     spec = substitute("Spectrogram")(**settings, power=None)(batch)
     window = torch.hann_window(settings["win_length"])
-    expected = torch.stft(batch.reshape(2, -1), settings["n_fft"], settings["hop_length"], settings["win_length"],
-                          window, center=True, pad_mode="reflect", return_complex=True)
+    expected = torch.stft(
+        batch.reshape(2, -1),
+        settings["n_fft"],
+        settings["hop_length"],
+        settings["win_length"],
+        window,
+        center=True,
+        pad_mode="reflect",
+        return_complex=True,
+    )
     assert spec.shape == (1, 2, *expected.shape[1:]) and spec.is_complex()
     assert torch.equal(spec[0], expected)
     reference = numpy_stft(x.double().numpy(), **settings)
@@ -80,8 +89,15 @@ def test_inverse_spectrogram_is_torch_istft_and_inverts_the_spectrogram(settings
     x = torch.from_numpy(noisy_tones(16_000)).float()[None]
     spec = substitute("Spectrogram")(**settings, power=None)(x)
     inverse = substitute("InverseSpectrogram")(**settings)
-    expected = torch.istft(spec, settings["n_fft"], settings["hop_length"], settings["win_length"],
-                           torch.hann_window(settings["win_length"]), center=True, length=x.shape[-1])
+    expected = torch.istft(
+        spec,
+        settings["n_fft"],
+        settings["hop_length"],
+        settings["win_length"],
+        torch.hann_window(settings["win_length"]),
+        center=True,
+        length=x.shape[-1],
+    )
     back = inverse(spec, length=x.shape[-1])
     assert torch.equal(back, expected)
     assert (back - x).abs().max() < 1e-5  # a Hann window at these hops overlap-adds to a constant
@@ -102,6 +118,7 @@ def test_spectrogram_keeps_torchaudios_window_buffer_and_refuses_what_it_lacks()
 
 
 # Resampling -----------------------------------------------------------------------------------
+
 
 def sinc_resample(x, orig_freq: int, new_freq: int, zeros: int = 6, rolloff: float = 0.99):
     """torchaudio's sinc_interp_hann resampling written out sample by sample (float64): output m
@@ -139,7 +156,7 @@ def test_resample_matches_the_windowed_sinc_formula_and_librosa(rates):
     inner = slice(new // 100, -new // 100)
     for res_type in ("soxr_vhq", "polyphase"):
         other = librosa.resample(clean[0].double().numpy(), orig_sr=orig, target_sr=new, res_type=res_type)
-        assert np.abs(got[inner] - other[:got.size][inner]).max() < 1e-3, res_type
+        assert np.abs(got[inner] - other[: got.size][inner]).max() < 1e-3, res_type
 
 
 def test_resample_matches_values_torchaudio_computes():
@@ -166,6 +183,7 @@ def test_resample_keeps_shape_and_passes_equal_rates_through():
 
 
 # Kaldi fbank -----------------------------------------------------------------------------------
+
 
 def kaldi_mel(hz):
     import numpy as np
@@ -203,11 +221,11 @@ def numpy_fbank(wave, bins: int, rate: int = 16_000):
     povey = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(size) / (size - 1))) ** 0.85
     rows = []
     for start in range(0, wave.size - size + 1, shift):
-        frame = wave[start:start + size].astype(np.float64)
+        frame = wave[start : start + size].astype(np.float64)
         frame = frame - frame.mean()
         frame = frame - 0.97 * np.concatenate([frame[:1], frame[:-1]])
         power = np.abs(np.fft.rfft(frame * povey, fft)) ** 2
-        rows.append(np.log(np.maximum(banks @ power[:fft // 2], np.finfo(np.float32).eps)))
+        rows.append(np.log(np.maximum(banks @ power[: fft // 2], np.finfo(np.float32).eps)))
     return np.array(rows)
 
 
@@ -216,8 +234,11 @@ def test_kaldi_mel_banks_match_kaldis_formula():
 
     from apexlocal.models.torchaudio_compat import kaldi_mel_banks
 
-    for bins, fft, rate, low, high in [(80, 512, 16_000, 20.0, 0.0), (23, 512, 16_000, 20.0, -400.0),
-                                       (40, 1024, 24_000, 60.0, 7600.0)]:
+    for bins, fft, rate, low, high in [
+        (80, 512, 16_000, 20.0, 0.0),
+        (23, 512, 16_000, 20.0, -400.0),
+        (40, 1024, 24_000, 60.0, 7600.0),
+    ]:
         got = kaldi_mel_banks(bins, fft, rate, low, high).double().numpy()
         # torchaudio (and so the substitute) places the bins' mels in float32.
         assert np.abs(got - numpy_mel_banks(bins, fft, rate, low, high)).max() < 5e-5
@@ -262,6 +283,7 @@ def test_kaldi_fbank_refuses_options_it_lacks_and_returns_no_frames_for_a_short_
 
 # TimeStretch, pkg_resources --------------------------------------------------------------------
 
+
 def test_time_stretch_keeps_torchaudios_buffer_and_refuses_to_run():
     import torch
 
@@ -283,6 +305,7 @@ def test_resource_filename_is_the_file_beside_the_package():
 
 
 # In use ------------------------------------------------------------------------------------------
+
 
 def test_perth_finds_the_watermark_it_made_through_the_substitutes(piper_reference):
     """Perth's packaged, trained network writes its watermark into the magnitude of the
@@ -307,7 +330,7 @@ def test_perth_finds_the_watermark_it_made_through_the_substitutes(piper_referen
     watermarker = perth.PerthImplicitWatermarker()
     marked = watermarker.apply_watermark(speech, sample_rate=24_000)
     n = min(speech.size, marked.size)
-    change = np.sqrt(np.mean((marked[:n] - speech[:n]) ** 2) / np.mean(speech ** 2))
+    change = np.sqrt(np.mean((marked[:n] - speech[:n]) ** 2) / np.mean(speech**2))
     assert 0.0 < change < 0.5  # changed, and still the same speech
     assert watermarker.get_watermark(marked, 24_000).mean() > 0.9
     assert watermarker.get_watermark(speech, 24_000).mean() < 0.1

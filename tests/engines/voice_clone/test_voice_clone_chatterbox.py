@@ -48,7 +48,7 @@ def test_tiny_is_saved_in_the_real_layout_and_reloaded_by_from_local(clone, clon
     from apexlocal.engines.voice_clone.chatterbox_clone import REQUIRED_FILES, load_chatterbox
     from apexlocal.models.tiny_clone import TINY_SIZES_FILE
 
-    engine, model = clone
+    _engine, model = clone
     model_dir = clone_ctx().model_dir(model)
     assert {*REQUIRED_FILES, TINY_SIZES_FILE} <= {p.name for p in model_dir.iterdir()}
     tts = load_chatterbox(model_dir, "cpu")
@@ -124,10 +124,9 @@ def test_cancel_between_chunks(clone, clone_ctx, piper_reference):
 def test_synthesize_streams_float_pcm_in_the_clip_voice(clone, clone_ctx, piper_reference):
     import numpy as np
 
-    engine, model = clone
+    engine, _model = clone
     assert engine.sample_rate == 24_000
-    chunks = list(engine.synthesize("Good morning. Here is the news.", piper_reference, 1.0, "en", clone_ctx(),
-                                    seed=2))
+    chunks = list(engine.synthesize("Good morning. Here is the news.", piper_reference, 1.0, "en", clone_ctx(), seed=2))
     assert chunks and all(c.dtype == np.float32 and c.ndim == 1 for c in chunks)
     assert sum(c.size for c in chunks) > 0.5 * 24_000
 
@@ -140,7 +139,7 @@ def test_invalid_requests_name_the_field(clone, clone_ctx, piper_reference, tmp_
     engine, model = clone
     with pytest.raises(JobError, match="clonedVoice"):
         engine.run({"text": TEXT}, model, clone_ctx())
-    with pytest.raises(JobError, match="clonedVoice.clipPath"):
+    with pytest.raises(JobError, match=r"clonedVoice\.clipPath"):
         engine.run(spec(TEXT, tmp_path / "missing.wav"), model, clone_ctx())
     with pytest.raises(JobError, match="it speaks en"):
         engine.run(spec(TEXT, piper_reference, language="de"), model, clone_ctx())
