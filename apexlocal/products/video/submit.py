@@ -24,16 +24,18 @@ JOB_TYPE = "video"
 NO_AVATAR = "avatarImage: avatar video is not available yet"
 
 
-def submit_video(services: Services, user: User, params: dict[str, Any], idempotency_key: str | None,
-                 request_hash: str) -> tuple[int, dict[str, Any]]:
+def submit_video(
+    services: Services, user: User, params: dict[str, Any], idempotency_key: str | None, request_hash: str
+) -> tuple[int, dict[str, Any]]:
     """`params`: the validated request (camelCase). 400 for an avatar image or a script too long
     for `duration`; the voice's own 400/403 as a voice job would get them."""
     if params.get("avatarImage") is not None:
         raise BadRequest(NO_AVATAR)
     plans.require_feature(services.settings.plans, user, JOB_TYPE, services.job_types[JOB_TYPE].label)
     script = params["script"]
-    voice = plan_voice(services, user, text=script, voice_id=params.get("voiceId"), speed=1.0,
-                       language=None, model=None)
+    voice = plan_voice(
+        services, user, text=script, voice_id=params.get("voiceId"), speed=1.0, language=None, model=None
+    )
     message = estimate_message(script, words_per_minute(voice.entry), float(params["duration"]))
     if message is not None:
         raise BadRequest(message)
@@ -41,6 +43,11 @@ def submit_video(services: Services, user: User, params: dict[str, Any], idempot
     spec["voiceModel"] = voice.entry.id
     if "clonedVoice" in voice.spec:
         spec["clonedVoice"] = voice.spec["clonedVoice"]
-    sub = Submission(job_type=JOB_TYPE, params=spec, requested_model=params.get("model"),
-                     idempotency_key=idempotency_key, request_hash=request_hash)
+    sub = Submission(
+        job_type=JOB_TYPE,
+        params=spec,
+        requested_model=params.get("model"),
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
     return submit(services, user, sub)

@@ -71,7 +71,8 @@ class PendingClone:
 
 def install(services: Services) -> None:
     services.tasks[TASK] = services.queues.task(
-        "clone", TASK, lambda pending: run_clone(services, PendingClone(**pending)))
+        "clone", TASK, lambda pending: run_clone(services, PendingClone(**pending))
+    )
 
 
 async def clone_voice(services: Services, user: User, req: CloneRequest) -> Answer:
@@ -176,17 +177,33 @@ def _build(services: Services, clone: PendingClone) -> Answer:
         shutil.rmtree(scratch, ignore_errors=True)
 
     def finish() -> tuple[int, dict[str, Any]]:
-        if not voices_db.mark_ready(services.db, voice_id, clip_key=clip_key, transcript=transcript.text,
-                                    embedding=None, embedding_kind=conditionals and conditionals[1],
-                                    language=transcript.language, duration=sample.seconds,
-                                    sample_rate=sample.sample_rate):
+        if not voices_db.mark_ready(
+            services.db,
+            voice_id,
+            clip_key=clip_key,
+            transcript=transcript.text,
+            embedding=None,
+            embedding_kind=conditionals and conditionals[1],
+            language=transcript.language,
+            duration=sample.seconds,
+            sample_rate=sample.sample_rate,
+        ):
             raise JobError("the voice was removed while it was being cloned")
-        return 201, {"voiceId": voice_id, "message": MESSAGE, "data": {
-            "voiceId": voice_id, "name": name, "language": transcript.language,
-            "durationSeconds": sample.seconds, "creditsCharged": services.settings.credit_costs[FEATURE]}}
+        return 201, {
+            "voiceId": voice_id,
+            "message": MESSAGE,
+            "data": {
+                "voiceId": voice_id,
+                "name": name,
+                "language": transcript.language,
+                "durationSeconds": sample.seconds,
+                "creditsCharged": services.settings.credit_costs[FEATURE],
+            },
+        }
 
-    status, body, replayed = idempotency.run_once(services.db, user_id, clone.idempotency_key,
-                                                  clone.request_hash, finish)
+    status, body, replayed = idempotency.run_once(
+        services.db, user_id, clone.idempotency_key, clone.request_hash, finish
+    )
     if replayed:  # the same request finished first: this copy is undone by the caller
         raise _Replayed(status, body)
     return status, body
@@ -229,10 +246,17 @@ def _engine_context(services: Services, scratch: Path) -> Any:
     from apexlocal.jobs.runner import ensure_model
 
     runtime = services.runtime.get()
-    return EngineContext(job_id=scratch.name, device=runtime.device, scratch_dir=scratch,
-                         model_set=services.settings.model_set, progress=lambda fraction, stage: None,
-                         cancelled=lambda: False, model_dir=lambda e: ensure_model(services, e), runtime=runtime,
-                         manifest=services.manifest)
+    return EngineContext(
+        job_id=scratch.name,
+        device=runtime.device,
+        scratch_dir=scratch,
+        model_set=services.settings.model_set,
+        progress=lambda fraction, stage: None,
+        cancelled=lambda: False,
+        model_dir=lambda e: ensure_model(services, e),
+        runtime=runtime,
+        manifest=services.manifest,
+    )
 
 
 def _conditionals(services: Services, clip: Path, scratch: Path) -> tuple[Path, str] | None:
@@ -263,8 +287,9 @@ def _transcribe(services: Services, path: Path, scratch: Path) -> Any:
     try:
         model = get_engine(entry.engine).load(entry, ctx)  # type: ignore[attr-defined]
     except ModelError as exc:
-        raise ModelUnavailable(f"{FIELD}: samples are transcribed by {entry.id}, which is not available: "
-                               f"{exc}") from None
+        raise ModelUnavailable(
+            f"{FIELD}: samples are transcribed by {entry.id}, which is not available: {exc}"
+        ) from None
     try:
         return transcribe_with(model, path)
     except JobError as exc:

@@ -23,8 +23,8 @@ from typing import Annotated, Any
 
 from anyio import to_thread
 from litestar import Request, Response, get
-from msgspec import Struct
 from litestar.params import FromPath, QueryParameter
+from msgspec import Struct
 
 from apexlocal.accounts.users import User
 from apexlocal.api.guards import current_user
@@ -106,17 +106,23 @@ def _stock_model(services: Services, voice: str, model: str | None) -> ModelEntr
     raise NotFound("Voice not found" + (f" in {candidates[0].id}" if model is not None else ""))
 
 
-def _speak(services: Services, entry: ModelEntry, voice: str, language: str | None, text: str,
-           scratch: Path) -> Path:
+def _speak(services: Services, entry: ModelEntry, voice: str, language: str | None, text: str, scratch: Path) -> Path:
     """The voice engine, run here (not as a job: nobody is charged) into a WAV in `scratch`."""
     from apexlocal.engines.base import EngineContext
     from apexlocal.engines.registry import get_engine
 
     runtime = services.runtime.get()
-    ctx = EngineContext(job_id=scratch.name, device=runtime.device, scratch_dir=scratch,
-                        model_set=services.settings.model_set, progress=lambda fraction, stage: None,
-                        cancelled=lambda: False, model_dir=lambda e: ensure_model(services, e), runtime=runtime,
-                        manifest=services.manifest)
+    ctx = EngineContext(
+        job_id=scratch.name,
+        device=runtime.device,
+        scratch_dir=scratch,
+        model_set=services.settings.model_set,
+        progress=lambda fraction, stage: None,
+        cancelled=lambda: False,
+        model_dir=lambda e: ensure_model(services, e),
+        runtime=runtime,
+        manifest=services.manifest,
+    )
     spec = {"text": text, "voiceId": voice, "speed": 1.0, "language": language, "model": entry.id}
     try:
         output = get_engine(entry.engine).run(spec, entry, ctx)
@@ -127,12 +133,14 @@ def _speak(services: Services, entry: ModelEntry, voice: str, language: str | No
     return output.files[0].path
 
 
-def stock_preview(services: Services, voice: str, model: str | None, base_url: str) -> dict[str, Any] | Unspoken:
+def stock_preview(services: Services, voice: str, model: str | None, base_url: str) -> VoicePreview | Unspoken:
     """The preview's answer when it is kept already, else what the `clone` queue must speak."""
     entry = _stock_model(services, voice, model)
     if not services.models.is_installed(entry):
-        raise ModelUnavailable(f"model: {entry.id} is not installed, so its voices have no preview yet; "
-                               f"install it with: apexlocal models pull {entry.id}")
+        raise ModelUnavailable(
+            f"model: {entry.id} is not installed, so its voices have no preview yet; "
+            f"install it with: apexlocal models pull {entry.id}"
+        )
     language, _ = voice_models.voice_details(entry, voice, voice_models.languages_of(entry))
     text = sentence_for(language)
     key = preview_key(services, entry, voice, text)
@@ -141,15 +149,23 @@ def stock_preview(services: Services, voice: str, model: str | None, base_url: s
     return stock_answer(services, Unspoken(entry.id, voice, language, text, key), base_url, cached=True)
 
 
-def stock_answer(services: Services, preview: Unspoken, base_url: str, *, cached: bool) -> dict[str, Any]:
+def stock_answer(services: Services, preview: Unspoken, base_url: str, *, cached: bool) -> VoicePreview:
     url = services.storage.signed_url(preview.key, base_url, services.settings.url_ttl_seconds)
-    return {"voiceId": preview.voice, "type": "stock", "model": preview.model_id, "text": preview.text,
-            "contentType": CONTENT_TYPE, "url": url, "cached": cached}
+    return VoicePreview(
+        voice_id=preview.voice,
+        type="stock",
+        model=preview.model_id,
+        text=preview.text,
+        url=url,
+        content_type=CONTENT_TYPE,
+        cached=cached,
+    )
 
 
 def install(services: Services) -> None:
     services.tasks[TASK] = services.queues.task(
-        "clone", TASK, lambda token, preview: speak_preview(services, token, Unspoken(**preview)))
+        "clone", TASK, lambda token, preview: speak_preview(services, token, Unspoken(**preview))
+    )
 
 
 def speak_preview(services: Services, token: str, preview: Unspoken) -> None:
@@ -177,14 +193,21 @@ def _speak_into_storage(services: Services, preview: Unspoken) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def cloned_preview(services: Services, row: dict[str, Any], base_url: str) -> dict[str, Any]:
-    return {"voiceId": row["id"], "type": "cloned", "model": None, "text": row["transcript"],
-            "contentType": CONTENT_TYPE, "cached": True,
-            "url": services.storage.signed_url(row["clip_key"], base_url, services.settings.url_ttl_seconds)}
+def cloned_preview(services: Services, row: dict[str, Any], base_url: str) -> VoicePreview:
+    return VoicePreview(
+        voice_id=row["id"],
+        type="cloned",
+        model=None,
+        text=row["transcript"],
+        url=services.storage.signed_url(row["clip_key"], base_url, services.settings.url_ttl_seconds),
+        content_type=CONTENT_TYPE,
+        cached=True,
+    )
 
 
-def voice_preview(services: Services, user: User, voice: str, model: str | None,
-                  base_url: str) -> dict[str, Any] | Unspoken:
+def voice_preview(
+    services: Services, user: User, voice: str, model: str | None, base_url: str
+) -> VoicePreview | Unspoken:
     row = voices_db.get(services.db, voice)
     if row is not None:  # a cloned voice id: its owner hears its sample; anyone else, nothing
         owned = voices_db.get_ready_owned(services.db, voice, user.id)
@@ -194,11 +217,15 @@ def voice_preview(services: Services, user: User, voice: str, model: str | None,
     return stock_preview(services, voice, model, base_url)
 
 
-@get("/voices/{voice_id:str}/preview", summary="Preview Voice", tags=["voices"],
-     description="A few seconds of the voice speaking, to hear it before choosing it: a signed URL of a WAV "
-                 "file. Free. A stock voice's preview is spoken once, the first time it is asked for, and kept; "
-                 "a cloned voice's is its own sample. `model` picks the model when several have the voice. "
-                 "400 MODEL_UNAVAILABLE while the voice's model is not installed.")
+@get(
+    "/voices/{voice_id:str}/preview",
+    summary="Preview Voice",
+    tags=["voices"],
+    description="A few seconds of the voice speaking, to hear it before choosing it: a signed URL of a WAV "
+    "file. Free. A stock voice's preview is spoken once, the first time it is asked for, and kept; "
+    "a cloned voice's is its own sample. `model` picks the model when several have the voice. "
+    "400 MODEL_UNAVAILABLE while the voice's model is not installed.",
+)
 async def preview_voice(
     request: Request[Any, Any, Any],
     voice_id: FromPath[str],
@@ -216,7 +243,7 @@ async def preview_voice(
         finally:
             services.outcomes.forget(token)
         found = stock_answer(services, found, base_url, cached=not spoken)
-    return Response({"data": found})
+    return Response(VoicePreviewOut(found))
 
 
 routes = [preview_voice]

@@ -14,11 +14,10 @@ from typing import Any
 from apexlocal.accounts import plans
 from apexlocal.accounts.users import User
 from apexlocal.errors import BadRequest
-from apexlocal.products.voice import voice_models
-from apexlocal.products.voice import voices
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.submit import Submission, resolve_model, submit
 from apexlocal.models.manifest import ModelEntry
+from apexlocal.products.voice import voice_models, voices
 
 JOB_TYPE = "voice"
 LABEL = "Voice generation"
@@ -32,8 +31,16 @@ class VoicePlan:
     task: str = voice_models.TASK  # `voice-clone` when the voice is a cloned one
 
 
-def plan_voice(services: Services, user: User, *, text: str, voice_id: str | None, speed: float,
-               language: str | None, model: str | None) -> VoicePlan:
+def plan_voice(
+    services: Services,
+    user: User,
+    *,
+    text: str,
+    voice_id: str | None,
+    speed: float,
+    language: str | None,
+    model: str | None,
+) -> VoicePlan:
     """Raises 400/403 (and 400 MODEL_UNAVAILABLE) for what the chosen model cannot do."""
     plans.require_feature(services.settings.plans, user, JOB_TYPE, LABEL)
     if not text.strip():
@@ -51,8 +58,7 @@ def plan_voice(services: Services, user: User, *, text: str, voice_id: str | Non
     voice_models.check_language(services, entry, language, suggest=cloned is None)
     if cloned is None:
         voice_models.check_voice(services, entry, voice_id)
-    spec: dict[str, Any] = {"text": text, "voiceId": voice_id, "speed": speed, "language": language,
-                            "model": model}
+    spec: dict[str, Any] = {"text": text, "voiceId": voice_id, "speed": speed, "language": language, "model": model}
     if cloned is not None:
         spec["clonedVoice"] = voices.cloned_spec(cloned)
     return VoicePlan(entry, model or entry.id, spec, task)
@@ -63,13 +69,26 @@ def estimated_minutes(services: Services, plan: VoicePlan) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-def submit_voice(services: Services, user: User, params: dict[str, Any], idempotency_key: str | None,
-                 request_hash: str) -> tuple[int, dict[str, Any]]:
+def submit_voice(
+    services: Services, user: User, params: dict[str, Any], idempotency_key: str | None, request_hash: str
+) -> tuple[int, dict[str, Any]]:
     """`params`: the validated request (text, voiceId, speed, language, model)."""
-    plan = plan_voice(services, user, text=params["text"], voice_id=params.get("voiceId"),
-                      speed=float(params.get("speed") or 1.0), language=params.get("language"),
-                      model=params.get("model"))
-    sub = Submission(job_type=JOB_TYPE, params=plan.spec, requested_model=plan.model_name,
-                     idempotency_key=idempotency_key, request_hash=request_hash,
-                     accepted_extra={"estimatedMinutes": estimated_minutes(services, plan)}, task=plan.task)
+    plan = plan_voice(
+        services,
+        user,
+        text=params["text"],
+        voice_id=params.get("voiceId"),
+        speed=float(params.get("speed") or 1.0),
+        language=params.get("language"),
+        model=params.get("model"),
+    )
+    sub = Submission(
+        job_type=JOB_TYPE,
+        params=plan.spec,
+        requested_model=plan.model_name,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        accepted_extra={"estimatedMinutes": estimated_minutes(services, plan)},
+        task=plan.task,
+    )
     return submit(services, user, sub)

@@ -22,9 +22,9 @@ from apexlocal.accounts import credits
 from apexlocal.accounts.users import User
 from apexlocal.db import voices as voices_db
 from apexlocal.errors import BadRequest, JobError, ModelUnavailable, NotFound
-from apexlocal.products.voice import voice_models
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry
+from apexlocal.products.voice import voice_models
 
 CONDITIONALS_NAME = "conditionals.pt"  # beside the clip, when the clone stored the model's conditionals
 NO_CLONING_MODEL = "voiceId: cloned voices need a voice-cloning model, which is not installed"
@@ -35,6 +35,7 @@ def clip_prefix(user_id: str, voice_id: str) -> str:
 
 
 # Cloned voices in voice jobs -----------------------------------------------------------------------
+
 
 def owned_clone(services: Services, user: User, voice_id: str | None) -> dict[str, Any] | None:
     """The caller's ready cloned voice of that id; None when the id is not a cloned voice at all.
@@ -58,16 +59,22 @@ def cloning_model(services: Services, requested: str | None) -> ModelEntry:
     if requested is not None:
         entry = services.manifest.resolve(requested)
         if entry is not None and entry not in models:
-            raise BadRequest(f"model: {entry.id} cannot speak cloned voices; use "
-                             f"{' or '.join(m.id for m in models)}, or leave model out")
+            raise BadRequest(
+                f"model: {entry.id} cannot speak cloned voices; use "
+                f"{' or '.join(m.id for m in models)}, or leave model out"
+            )
         return entry or models[0]
     return next((m for m in models if services.models.is_installed(m)), models[0])
 
 
 def cloned_spec(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "voiceId": row["id"], "clipKey": row["clip_key"], "transcript": row["transcript"],
-        "language": row["language"], "durationSeconds": row["duration"], "sampleRate": row["sample_rate"],
+        "voiceId": row["id"],
+        "clipKey": row["clip_key"],
+        "transcript": row["transcript"],
+        "language": row["language"],
+        "durationSeconds": row["duration"],
+        "sampleRate": row["sample_rate"],
     }
 
 
@@ -91,6 +98,7 @@ def attach_cloned_voice(services: Services, job: dict[str, Any], spec: dict[str,
 
 # Listing and deleting ---------------------------------------------------------------------------------
 
+
 def stock_voice_views(services: Services) -> list[dict[str, Any]]:
     out = []
     for entry in voice_models.voice_models(services):
@@ -102,18 +110,36 @@ def stock_voice_views(services: Services) -> list[dict[str, Any]]:
         languages = voice_models.languages_of(entry)
         for voice in voice_models.stock_voices(services, entry):
             language, gender = voice_models.voice_details(entry, voice, languages)
-            out.append({"voiceId": voice, "name": voice, "type": "stock", "model": entry.id,
-                        "modelAliases": list(entry.aliases), "language": language, "gender": gender,
-                        "installed": installed})
+            out.append(
+                {
+                    "voiceId": voice,
+                    "name": voice,
+                    "type": "stock",
+                    "model": entry.id,
+                    "modelAliases": list(entry.aliases),
+                    "language": language,
+                    "gender": gender,
+                    "installed": installed,
+                }
+            )
     return out
 
 
 def cloned_voice_view(services: Services, row: dict[str, Any], base_url: str, model: str | None) -> dict[str, Any]:
     ttl = services.settings.url_ttl_seconds
-    return {"voiceId": row["id"], "name": row["name"], "type": "cloned", "model": model,
-            "language": row["language"], "gender": None, "durationSeconds": row["duration"],
-            "transcript": row["transcript"], "sampleUrl": services.storage.signed_url(row["clip_key"], base_url, ttl),
-            "usable": model is not None, "createdAt": row["created_at"]}
+    return {
+        "voiceId": row["id"],
+        "name": row["name"],
+        "type": "cloned",
+        "model": model,
+        "language": row["language"],
+        "gender": None,
+        "durationSeconds": row["duration"],
+        "transcript": row["transcript"],
+        "sampleUrl": services.storage.signed_url(row["clip_key"], base_url, ttl),
+        "usable": model is not None,
+        "createdAt": row["created_at"],
+    }
 
 
 def list_voices(services: Services, user: User, base_url: str, kind: str | None = None) -> list[dict[str, Any]]:
@@ -134,6 +160,7 @@ def delete_voice(services: Services, user: User, voice_id: str) -> None:
 
 
 # Recovery -----------------------------------------------------------------------------------------
+
 
 def discard_pending(services: Services, row: dict[str, Any], note: str) -> None:
     """Removes a clone that did not finish, with its clip, and refunds it (once)."""

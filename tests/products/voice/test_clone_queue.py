@@ -21,14 +21,17 @@ CLONES = 5
 
 @pytest.fixture
 def settings(tmp_path, models_dir):
-    return make_settings(tmp_path / "data", models_dir, clone_workers=1,
-                         rate_limits="read=100000/10,generation=1000/10")
+    return make_settings(
+        tmp_path / "data", models_dir, clone_workers=1, rate_limits="read=100000/10,generation=1000/10"
+    )
 
 
 def _wav() -> bytes:
     out = io.BytesIO()
     with wave.open(out, "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
         w.writeframes(b"\0\0" * 16000)
     return out.getvalue()
 
@@ -44,15 +47,23 @@ def test_waiting_clones_hold_no_request_thread(app_client, settings, monkeypatch
         raise BadRequest("sampleAudioUrl: the sample could not be read")
 
     monkeypatch.setattr(clone_module, "_build", slow_build)
-    upload = app_client.post("/api/upload/audio", files={"file": ("s.wav", _wav(), "audio/wav")},
-                             headers=creator.headers)
+    upload = app_client.post(
+        "/api/upload/audio", files={"file": ("s.wav", _wav(), "audio/wav")}, headers=creator.headers
+    )
     url = upload.json()["data"]["url"]
     # A pool smaller than the clones waiting: a clone holding a thread while it waits would starve it.
     app_client.blocking_portal.call(_limit_threads, CLONES - 1)
     answers: list[int] = []
-    workers = [threading.Thread(target=lambda: answers.append(app_client.post(
-        "/api/generate/voice-clone", json={"name": "Mine", "sampleAudioUrl": url},
-        headers=creator.headers).status_code)) for _ in range(CLONES)]
+    workers = [
+        threading.Thread(
+            target=lambda: answers.append(
+                app_client.post(
+                    "/api/generate/voice-clone", json={"name": "Mine", "sampleAudioUrl": url}, headers=creator.headers
+                ).status_code
+            )
+        )
+        for _ in range(CLONES)
+    ]
     for worker in workers:
         worker.start()
     assert building.wait(10)
@@ -60,7 +71,7 @@ def test_waiting_clones_hold_no_request_thread(app_client, settings, monkeypatch
 
     started = time.monotonic()
     assert app_client.get("/api/settings", headers=other.headers).status_code == 200
-    assert app_client.get(f"/api/usage", headers=creator.headers).status_code == 200
+    assert app_client.get("/api/usage", headers=creator.headers).status_code == 200
     assert time.monotonic() - started < 5  # answered while every clone still waits
     assert app_client.blocking_portal.call(_borrowed) == 0
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from apexlocal.accounts import credits
-from apexlocal.products.voice import preview as voice_preview
 from apexlocal.db import voices as voices_db
+from apexlocal.products.voice import preview as voice_preview
 from tests.api.voice_helpers import decoded_seconds, transcribe_bytes, word_error_rate
 from tests.conftest import add_account
 
@@ -81,8 +79,17 @@ def test_a_cloned_voice_plays_its_own_sample_to_its_owner_only(app_client, accou
     services.storage.put_file(key, clip, "audio/wav")
     with services.db.write():
         voices_db.insert_pending(services.db, "v1", account.id, "Mine", 80)
-        voices_db.mark_ready(services.db, "v1", clip_key=key, transcript="hello there", embedding=b"",
-                             embedding_kind="none", language="en", duration=20.0, sample_rate=24000)
+        voices_db.mark_ready(
+            services.db,
+            "v1",
+            clip_key=key,
+            transcript="hello there",
+            embedding=b"",
+            embedding_kind="none",
+            language="en",
+            duration=20.0,
+            sample_rate=24000,
+        )
     data = preview(app_client, account.headers, "v1").json()["data"]
     assert data["type"] == "cloned" and data["text"] == "hello there"
     assert app_client.get(data["url"].replace("http://127.0.0.1:8000", "")).content == b"RIFF....WAVE"
