@@ -19,14 +19,17 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-SCRIPT = ("The harbor wakes before the town. Fishing boats slide out past the lighthouse into the fog. "
-          "By noon the market is full of voices and the smell of salt. Traders call out their prices "
-          "while children weave between the stalls. A baker sets out bread that is still warm from the "
-          "oven. In the afternoon the wind turns and the boats come home, low in the water. Gulls follow "
-          "them in, crying over the nets. In the evening the lights come on one by one, and the water "
-          "turns gold. Somewhere a radio plays an old song, and the harbor settles down to sleep. "
-          "Tomorrow the fog will come again, and the boats will go out before the sun is up.")
+SCRIPT = (
+    "The harbor wakes before the town. Fishing boats slide out past the lighthouse into the fog. "
+    "By noon the market is full of voices and the smell of salt. Traders call out their prices "
+    "while children weave between the stalls. A baker sets out bread that is still warm from the "
+    "oven. In the afternoon the wind turns and the boats come home, low in the water. Gulls follow "
+    "them in, crying over the nets. In the evening the lights come on one by one, and the water "
+    "turns gold. Somewhere a radio plays an old song, and the harbor settles down to sleep. "
+    "Tomorrow the fog will come again, and the boats will go out before the sun is up."
+)
 
 
 def main() -> None:
@@ -46,8 +49,17 @@ def main() -> None:
 
     manifest = load_manifest()
     voice = manifest.default_for("voice")
-    ctx = EngineContext("bench", "cpu", Path(tempfile.mkdtemp(prefix="bench-captions-")), "tiny",
-                        lambda f, s: None, lambda: False, check_package, ModelRuntime("cpu"), manifest=manifest)
+    ctx = EngineContext(
+        "bench",
+        "cpu",
+        Path(tempfile.mkdtemp(prefix="bench-captions-")),
+        "tiny",
+        lambda f, s: None,
+        lambda: False,
+        check_package,
+        ModelRuntime("cpu"),
+        manifest=manifest,
+    )
     scenes = split_scenes(SCRIPT, words_per_minute(voice))
     ways = ("none", "speech", "whisper")
 
@@ -63,19 +75,25 @@ def main() -> None:
             runs[timing].append(once(timing))
     narration = narrate(scenes, voice, {"voiceId": None}, 60, ctx)
     untimed = [replace(s, words=None) for s in narration.sentences]
-    steps = [_timed(lambda: time_captions(untimed, narration.samples, narration.sample_rate, "en-us", ctx))
-             for _ in range(args.repeats)]
-    print(f"script: {len(SCRIPT.split())} words, {narration.duration:.1f} s of narration "
-          f"({sum(s.span[1] - s.span[0] for s in narration.sentences):.1f} s of speech); "
-          f"medians of {args.repeats}, wall and CPU (all threads) seconds")
+    steps = [
+        _timed(lambda: time_captions(untimed, narration.samples, narration.sample_rate, "en-us", ctx))
+        for _ in range(args.repeats)
+    ]
+    print(
+        f"script: {len(SCRIPT.split())} words, {narration.duration:.1f} s of narration "
+        f"({sum(s.span[1] - s.span[0] for s in narration.sentences):.1f} s of speech); "
+        f"medians of {args.repeats}, wall and CPU (all threads) seconds"
+    )
     base = _medians(runs["none"])
     for timing in ways:
         wall, cpu = _medians(runs[timing])
         print(f"{timing:8s} wall {wall:6.2f} s  x{wall / base[0]:.2f}   cpu {cpu:6.2f} s  x{cpu / base[1]:.2f}")
     wall, cpu = _medians(steps)
     print(f"the Whisper alignment step alone (transcribe + align, model warm): wall {wall:.2f} s, cpu {cpu:.2f} s")
-    print(f"loading the voice: {_load_seconds(check_package(voice), True):.2f} s with its alignment output, "
-          f"{_load_seconds(check_package(voice), False):.2f} s without")
+    print(
+        f"loading the voice: {_load_seconds(check_package(voice), True):.2f} s with its alignment output, "
+        f"{_load_seconds(check_package(voice), False):.2f} s without"
+    )
 
 
 def _timed(call: Callable[[], object]) -> tuple[float, float]:
@@ -96,7 +114,8 @@ def _load_seconds(model_dir: Path, aligned: bool) -> float:
 
     onnx, config = voice_files(model_dir)
     started = time.perf_counter()
-    PiperVoice.load(onnx, config_path=config, **({"include_alignments": True} if aligned else {}))
+    extra: dict[str, Any] = {"include_alignments": True} if aligned else {}
+    PiperVoice.load(onnx, config_path=config, **extra)
     return time.perf_counter() - started
 
 

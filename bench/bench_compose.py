@@ -40,25 +40,28 @@ PRESET, CRF = "veryfast", 20
 
 def make_frames(count: int, seed: int = 0) -> Any:
     """A factory of `count` 720p RGB frames: a smooth texture panning, a block moving across it."""
+
     def frames() -> Any:
         from PIL import Image
 
         # Made when the stream is opened, not before: a clip waiting its turn holds nothing.
         rng = np.random.default_rng(seed)
         coarse = (rng.random((HEIGHT // 16 + 8, WIDTH // 16 + 8, 3)) * 255).astype(np.uint8)
-        texture = np.asarray(Image.fromarray(coarse).resize((coarse.shape[1] * 16, coarse.shape[0] * 16),
-                                                             Image.Resampling.BICUBIC))
+        texture = np.asarray(
+            Image.fromarray(coarse).resize((coarse.shape[1] * 16, coarse.shape[0] * 16), Image.Resampling.BICUBIC)
+        )
         for i in range(count):
             x, y = (i * 3) % 120, (i * 2) % 120
-            frame = np.ascontiguousarray(texture[y:y + HEIGHT, x:x + WIDTH])
+            frame = np.ascontiguousarray(texture[y : y + HEIGHT, x : x + WIDTH])
             bx = (i * 11) % (WIDTH - 160)
-            frame[300:420, bx:bx + 160] = (240, 240, 240)
+            frame[300:420, bx : bx + 160] = (240, 240, 240)
             yield frame
 
     return frames
 
 
 # 1. Encode speed ------------------------------------------------------------------------------
+
 
 def run_compose(frames: Any, count: int, out: Path) -> tuple[float, float]:
     """(frames per second, CPU milliseconds per frame) of compose() in this process."""
@@ -75,12 +78,43 @@ def run_ffmpeg(frames: Any, count: int, out: Path) -> tuple[float, float]:
     import imageio_ffmpeg
 
     command = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{WIDTH}x{HEIGHT}", "-r", str(FPS), "-i", "-",
-        "-vf", "scale=out_color_matrix=bt709:out_range=tv",
-        "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-g", str(2 * FPS), "-pix_fmt", "yuv420p",
-        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
-        "-movflags", "+faststart", str(out),
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-y",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{WIDTH}x{HEIGHT}",
+        "-r",
+        str(FPS),
+        "-i",
+        "-",
+        "-vf",
+        "scale=out_color_matrix=bt709:out_range=tv",
+        "-c:v",
+        "libx264",
+        "-preset",
+        PRESET,
+        "-crf",
+        str(CRF),
+        "-g",
+        str(2 * FPS),
+        "-pix_fmt",
+        "yuv420p",
+        "-colorspace",
+        "bt709",
+        "-color_primaries",
+        "bt709",
+        "-color_trc",
+        "bt709",
+        "-color_range",
+        "tv",
+        "-movflags",
+        "+faststart",
+        str(out),
     ]
     cpu, children, started = time.process_time(), _children_cpu(), time.perf_counter()
     process = subprocess.Popen(command, stdin=subprocess.PIPE)
@@ -121,10 +155,14 @@ def bench_speed(seconds: int = 10, rounds: int = 5) -> dict[str, Any]:
     cpu_ratio = statistics.median(cpu_theirs) / statistics.median(cpu_ours)
     print(f"speed: 720p30, {count} frames, libx264 preset={PRESET} crf={CRF}, {rounds} alternating rounds")
     print(f"  frame generator alone        {generator_fps:8.1f} fps")
-    print(f"  compose() (PyAV)             {statistics.median(fps_ours):8.1f} fps  runs {_fmt(fps_ours)}"
-          f"   CPU {statistics.median(cpu_ours):5.1f} ms/frame")
-    print(f"  ffmpeg rawvideo pipe         {statistics.median(fps_theirs):8.1f} fps  runs {_fmt(fps_theirs)}"
-          f"   CPU {statistics.median(cpu_theirs):5.1f} ms/frame")
+    print(
+        f"  compose() (PyAV)             {statistics.median(fps_ours):8.1f} fps  runs {_fmt(fps_ours)}"
+        f"   CPU {statistics.median(cpu_ours):5.1f} ms/frame"
+    )
+    print(
+        f"  ffmpeg rawvideo pipe         {statistics.median(fps_theirs):8.1f} fps  runs {_fmt(fps_theirs)}"
+        f"   CPU {statistics.median(cpu_theirs):5.1f} ms/frame"
+    )
     print(f"  ratio compose / ffmpeg       {ratio:8.2f}     (goal >= 0.8; medians of wall-clock fps)")
     print(f"  CPU efficiency ratio         {cpu_ratio:8.2f}     (ffmpeg CPU per frame / ours; steadier under load)")
     print(f"  output sizes                 {sizes}")
@@ -136,6 +174,7 @@ def _fmt(values: list[float]) -> str:
 
 
 # 2. Memory ------------------------------------------------------------------------------------
+
 
 def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
     with wave.open(str(path), "wb") as out:
@@ -168,16 +207,31 @@ def child_memory(seconds: int, workdir: Path) -> dict[str, Any]:
     overshoot = clip_seconds + (count - 1) * (clip_seconds - fade) - seconds
     segments[-1].duration = clip_seconds - overshoot  # the timeline is exactly `seconds` long
     words = [(f"word{i}", i * 0.35, i * 0.35 + 0.3) for i in range(int(seconds / 0.35))]
-    tracks = [c.AudioTrack(c.AudioFile(workdir / f"narration-{seconds}.wav"), role="narration"),
-              c.AudioTrack(c.AudioFile(workdir / "music.wav"), role="music", loop=True, fade_out=1.0)]
+    tracks = [
+        c.AudioTrack(c.AudioFile(workdir / f"narration-{seconds}.wav"), role="narration"),
+        c.AudioTrack(c.AudioFile(workdir / "music.wav"), role="music", loop=True, fade_out=1.0),
+    ]
     baseline = _rss_now_kib()
     started = time.perf_counter()
-    result = c.compose(segments, workdir / f"out-{seconds}.mp4", (WIDTH, HEIGHT), FPS, tracks, words,
-                       encoding=c.EncodeSettings(crf=CRF, preset=PRESET))
+    result = c.compose(
+        segments,
+        workdir / f"out-{seconds}.mp4",
+        (WIDTH, HEIGHT),
+        FPS,
+        tracks,
+        words,
+        encoding=c.EncodeSettings(crf=CRF, preset=PRESET),
+    )
     elapsed = time.perf_counter() - started
     info = c.probe(result.path)
-    return {"seconds": seconds, "duration": info.duration, "frames": result.frames, "elapsed": elapsed,
-            "rss_before_kib": baseline, "peak_rss_kib": _status_kib("VmHWM:")}
+    return {
+        "seconds": seconds,
+        "duration": info.duration,
+        "frames": result.frames,
+        "elapsed": elapsed,
+        "rss_before_kib": baseline,
+        "peak_rss_kib": _status_kib("VmHWM:"),
+    }
 
 
 def _rss_now_kib() -> int:
@@ -207,19 +261,29 @@ def bench_memory(lengths: tuple[int, ...] = (10, 60)) -> dict[str, Any]:
         runs = []
         for seconds in lengths:
             _write_wav(workdir / f"narration-{seconds}.wav", _speechlike(seconds, rate), rate)
-            out = subprocess.run([sys.executable, __file__, "_child", str(seconds), str(workdir)],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "_child", str(seconds), str(workdir)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print("memory: 720p30 compositions (crossfaded generated clips, narration + ducked looping music "
-          "from files, loudness normalisation, captions), each in a fresh process")
+    print(
+        "memory: 720p30 compositions (crossfaded generated clips, narration + ducked looping music "
+        "from files, loudness normalisation, captions), each in a fresh process"
+    )
     for run in runs:
         before, peak = run["rss_before_kib"] / 1024, run["peak_rss_kib"] / 1024
-        print(f"  {run['seconds']:3d} s  ({run['frames']} frames, file {run['duration']:.2f} s, "
-              f"{run['frames'] / run['elapsed']:.1f} fps)  RSS before compose {before:6.1f} MiB"
-              f"  peak {peak:6.1f} MiB  growth {peak - before:6.1f} MiB")
+        print(
+            f"  {run['seconds']:3d} s  ({run['frames']} frames, file {run['duration']:.2f} s, "
+            f"{run['frames'] / run['elapsed']:.1f} fps)  RSS before compose {before:6.1f} MiB"
+            f"  peak {peak:6.1f} MiB  growth {peak - before:6.1f} MiB"
+        )
     first, last = runs[0], runs[-1]
-    print(f"  peak {last['seconds']} s / {first['seconds']} s = {last['peak_rss_kib'] / first['peak_rss_kib']:.3f}"
-          f"  (difference {(last['peak_rss_kib'] - first['peak_rss_kib']) / 1024:+.1f} MiB; goal: flat)")
+    print(
+        f"  peak {last['seconds']} s / {first['seconds']} s = {last['peak_rss_kib'] / first['peak_rss_kib']:.3f}"
+        f"  (difference {(last['peak_rss_kib'] - first['peak_rss_kib']) / 1024:+.1f} MiB; goal: flat)"
+    )
     return {"runs": runs}
 
 

@@ -39,6 +39,7 @@ def percentile(values: list[float], q: float) -> float:
 
 # 1. Idle pickup ---------------------------------------------------------------------------------
 
+
 def _pickup_run(consumer_factory: Any, huey: Any, idles: list[float]) -> list[float]:
     """Enqueue after each idle period; the same idle periods for every consumer measured."""
     started: dict[int, float] = {}
@@ -79,11 +80,16 @@ def bench_pickup(samples: int = 40) -> dict[str, float]:
     idles = [rng.uniform(0.05, 1.5) for _ in range(samples)]
     with tempfile.TemporaryDirectory() as tmp:
         ours = _pickup_run(lambda h: InProcessConsumer(h, 1, 1.0), WakeableHuey("gpu", Path(tmp) / "a.db"), idles)
-        stock = _pickup_run(lambda h: StockConsumer(h, workers=1, periodic=False),
-                            SqliteHuey(name="gpu", filename=str(Path(tmp) / "b.db"), results=False), idles)
+        stock = _pickup_run(
+            lambda h: StockConsumer(h, workers=1, periodic=False),
+            SqliteHuey(name="gpu", filename=str(Path(tmp) / "b.db"), results=False),
+            idles,
+        )
     result = {
-        "pickup_p50_ms": statistics.median(ours), "pickup_p99_ms": percentile(ours, 99),
-        "stock_huey_p50_ms": statistics.median(stock), "stock_huey_p99_ms": percentile(stock, 99),
+        "pickup_p50_ms": statistics.median(ours),
+        "pickup_p99_ms": percentile(ours, 99),
+        "stock_huey_p50_ms": statistics.median(stock),
+        "stock_huey_p99_ms": percentile(stock, 99),
     }
     result["speedup_p50"] = result["stock_huey_p50_ms"] / max(result["pickup_p50_ms"], 1e-6)
     return result
@@ -91,16 +97,27 @@ def bench_pickup(samples: int = 40) -> dict[str, float]:
 
 # A real server ---------------------------------------------------------------------------------
 
+
 class Server:
     def __init__(self, data_dir: Path, models_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> None:
         self.port, self.data_dir = port, data_dir
         env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-        env.update(APEXLOCAL_MODEL_SET="tiny", APEXLOCAL_MODELS_DIR=str(models_dir), PYTHONUNBUFFERED="1",
-                   APEXLOCAL_RATE_LIMITS="generation=100000/10,read=100000000/10", APEXLOCAL_LOG_LEVEL="warning")
+        env.update(
+            APEXLOCAL_MODEL_SET="tiny",
+            APEXLOCAL_MODELS_DIR=str(models_dir),
+            PYTHONUNBUFFERED="1",
+            APEXLOCAL_RATE_LIMITS="generation=100000/10,read=100000000/10",
+            APEXLOCAL_LOG_LEVEL="warning",
+        )
         env.update(extra_env or {})
-        self.proc = subprocess.Popen([sys.executable, "-m", "apexlocal", "serve", "--port", str(port),
-                                      "--data-dir", str(data_dir)], env=env, cwd=ROOT,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "apexlocal", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         self.key = ""
         for line in self.proc.stdout:  # type: ignore[union-attr]
             if line.startswith("sk_live_"):
@@ -195,8 +212,10 @@ def bench_e2e(rounds: int = 6) -> dict[str, float]:
 
 # 3. Authenticated reads against a bare route ----------------------------------------------------
 
-async def _hammer(port: int, request: bytes, seconds: float, connections: int,
-                  latencies: list[float] | None = None) -> int:
+
+async def _hammer(
+    port: int, request: bytes, seconds: float, connections: int, latencies: list[float] | None = None
+) -> int:
     count = 0
     deadline = time.perf_counter() + seconds
 
@@ -207,8 +226,9 @@ async def _hammer(port: int, request: bytes, seconds: float, connections: int,
             sent = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
-            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length")))
+            length = int(
+                next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+            )
             await reader.readexactly(length)
             assert head.startswith(b"HTTP/1.1 200"), head[:40]
             if latencies is not None:
@@ -227,13 +247,17 @@ def bench_reads(seconds: float = 4.0, connections: int = 8, rounds: int = 3) -> 
         server = Server(Path(tmp) / "data", Path(tmp) / "models", _free_port())
         try:
             headers = {"Authorization": f"Bearer {server.key}"}
-            job_id = httpx.post(f"{server.url}/api/generate/image", json={**SPEC, "width": 256, "height": 256},
-                                headers=headers).json()["data"]["jobId"]
+            job_id = httpx.post(
+                f"{server.url}/api/generate/image", json={**SPEC, "width": 256, "height": 256}, headers=headers
+            ).json()["data"]["jobId"]
             _wait_done(server, job_id, headers)  # nothing else runs in the server while reads are timed
             host = f"Host: 127.0.0.1:{server.port}\r\n".encode()
             bare = b"GET /healthz HTTP/1.1\r\n" + host + b"\r\n"
-            authed = (f"GET /api/jobs?id={job_id} HTTP/1.1\r\n".encode() + host
-                      + f"Authorization: Bearer {server.key}\r\n\r\n".encode())
+            authed = (
+                f"GET /api/jobs?id={job_id} HTTP/1.1\r\n".encode()
+                + host
+                + f"Authorization: Bearer {server.key}\r\n\r\n".encode()
+            )
             bare_rps, authed_rps = [], []
             for _ in range(rounds):
                 bare_rps.append(asyncio.run(_hammer(server.port, bare, seconds, connections)) / seconds)
@@ -256,8 +280,10 @@ async def _streams(port: int, key: str, job_id: str, count: int, stop: asyncio.E
     async def one() -> None:
         nonlocal events
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(f"GET /api/jobs/{job_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     f"Authorization: Bearer {key}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        writer.write(
+            f"GET /api/jobs/{job_id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {key}\r\nAccept: text/event-stream\r\n\r\n".encode()
+        )
         while not stop.is_set():
             try:
                 line = await asyncio.wait_for(reader.readline(), 0.2)
@@ -272,8 +298,9 @@ async def _streams(port: int, key: str, job_id: str, count: int, stop: asyncio.E
     return events
 
 
-async def _reads_beside_streams(port: int, key: str, read: bytes, job_id: str, seconds: float,
-                                streams: int) -> tuple[int, list[float], int]:
+async def _reads_beside_streams(
+    port: int, key: str, read: bytes, job_id: str, seconds: float, streams: int
+) -> tuple[int, list[float], int]:
     stop = asyncio.Event()
     stream_task = asyncio.create_task(_streams(port, key, job_id, streams, stop))
     await asyncio.sleep(1.0)  # every stream connected and subscribed
@@ -290,26 +317,37 @@ def bench_busy(seconds: float = 6.0, streams: int = 50) -> dict[str, float]:
         server = Server(Path(tmp) / "data", Path(tmp) / "models", _free_port())
         try:
             headers = {"Authorization": f"Bearer {server.key}"}
-            small = httpx.post(f"{server.url}/api/generate/image", json={**SPEC, "width": 256, "height": 256},
-                               headers=headers, timeout=60).json()["data"]["jobId"]
+            small = httpx.post(
+                f"{server.url}/api/generate/image",
+                json={**SPEC, "width": 256, "height": 256},
+                headers=headers,
+                timeout=60,
+            ).json()["data"]["jobId"]
             _wait_done(server, small, headers)  # the model is built and warm before anything is timed
-            read = (f"GET /api/jobs?id={small} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-                    f"Authorization: Bearer {server.key}\r\n\r\n").encode()
+            read = (
+                f"GET /api/jobs?id={small} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                f"Authorization: Bearer {server.key}\r\n\r\n"
+            ).encode()
             idle: list[float] = []
             idle_count = asyncio.run(_hammer(server.port, read, seconds, 4, idle))
-            long_job = httpx.post(f"{server.url}/api/generate/image", json=LONG_JOB, headers=headers,
-                                  timeout=60).json()["data"]["jobId"]
+            long_job = httpx.post(
+                f"{server.url}/api/generate/image", json=LONG_JOB, headers=headers, timeout=60
+            ).json()["data"]["jobId"]
             busy_count, busy, events = asyncio.run(
-                _reads_beside_streams(server.port, server.key, read, long_job, seconds, streams))
+                _reads_beside_streams(server.port, server.key, read, long_job, seconds, streams)
+            )
             status = httpx.get(f"{server.url}/api/jobs?id={long_job}", headers=headers).json()["data"]["status"]
             httpx.delete(f"{server.url}/api/jobs/{long_job}", headers=headers)
         finally:
             server.stop()
     result = {
-        "idle_p50_ms": statistics.median(idle), "idle_p99_ms": percentile(idle, 99),
+        "idle_p50_ms": statistics.median(idle),
+        "idle_p99_ms": percentile(idle, 99),
         "idle_rps": idle_count / seconds,
-        "busy_p50_ms": statistics.median(busy), "busy_p99_ms": percentile(busy, 99),
-        "busy_rps": busy_count / seconds, "sse_events_read": events,
+        "busy_p50_ms": statistics.median(busy),
+        "busy_p99_ms": percentile(busy, 99),
+        "busy_rps": busy_count / seconds,
+        "sse_events_read": events,
     }
     result["p99_busy_over_idle"] = result["busy_p99_ms"] / result["idle_p99_ms"]
     if status != "processing":

@@ -13,8 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-TEXT = ("The studio renders narration on the machine it runs on. Each sentence is spoken, joined to "
-        "the next without a click, and written as a plain WAV file. ")
+TEXT = (
+    "The studio renders narration on the machine it runs on. Each sentence is spoken, joined to "
+    "the next without a click, and written as a plain WAV file. "
+)
 
 
 def main() -> None:
@@ -25,18 +27,29 @@ def main() -> None:
     from apexlocal.engines.base import EngineContext
     from apexlocal.engines.registry import get_engine
     from apexlocal.engines.runtime import ModelRuntime
+    from apexlocal.engines.voice.synth import VoiceEngineBase
     from apexlocal.models.manifest import load_manifest
     from apexlocal.models.packaged import check_package
 
     model = load_manifest().default_for("voice")
     engine = get_engine(model.engine)
-    text = (TEXT * (args.chars // len(TEXT) + 1))[:args.chars]
+    assert isinstance(engine, VoiceEngineBase)
+    text = (TEXT * (args.chars // len(TEXT) + 1))[: args.chars]
     runtime = ModelRuntime("cpu")
     scratch = Path(tempfile.mkdtemp(prefix="bench-voice-"))
 
     def ctx() -> EngineContext:
-        return EngineContext("bench", "cpu", scratch, "tiny", lambda f, s: None, lambda: False,
-                             check_package, runtime, manifest=load_manifest())
+        return EngineContext(
+            "bench",
+            "cpu",
+            scratch,
+            "tiny",
+            lambda f, s: None,
+            lambda: False,
+            check_package,
+            runtime,
+            manifest=load_manifest(),
+        )
 
     engine.run({"text": "Warm up."}, model, ctx())  # load once: a server keeps it warm
     started = time.perf_counter()

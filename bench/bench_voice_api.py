@@ -21,16 +21,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-TEXT = ("The studio renders narration on the machine it runs on. Each sentence is spoken, joined to "
-        "the next without a click, and written as a plain WAV file. ")
+TEXT = (
+    "The studio renders narration on the machine it runs on. Each sentence is spoken, joined to "
+    "the next without a click, and written as a plain WAV file. "
+)
 
 
-def direct_engine() -> object:
+def direct_engine() -> Callable[[str], tuple[float, float]]:
     """A function text -> (compute s, audio s) running the default voice model in this process."""
     from apexlocal.engines.base import EngineContext
     from apexlocal.engines.registry import get_engine
@@ -43,7 +46,17 @@ def direct_engine() -> object:
     runtime, scratch = ModelRuntime("cpu"), Path(tempfile.mkdtemp(prefix="bench-voice-api-"))
 
     def run(text: str) -> tuple[float, float]:
-        ctx = EngineContext("bench", "cpu", scratch, "tiny", lambda f, s: None, lambda: False, check_package, runtime, manifest=load_manifest())
+        ctx = EngineContext(
+            "bench",
+            "cpu",
+            scratch,
+            "tiny",
+            lambda f, s: None,
+            lambda: False,
+            check_package,
+            runtime,
+            manifest=load_manifest(),
+        )
         started = time.perf_counter()
         seconds = engine.run({"text": text}, model, ctx).metadata["durationSeconds"]
         return time.perf_counter() - started, seconds
@@ -60,12 +73,23 @@ def free_port() -> int:
 
 def start_server(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update({"APEXLOCAL_MODEL_SET": "tiny", "APEXLOCAL_MODELS_DIR": str(data_dir / "models"),
-                "APEXLOCAL_RATE_LIMITS": "generation=1000/10,read=100000/10", "PYTHONUNBUFFERED": "1",
-                "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5"})
-    proc = subprocess.Popen([sys.executable, "-m", "apexlocal", "serve", "--port", str(port), "--data-dir",
-                             str(data_dir)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(data_dir / "models"),
+            "APEXLOCAL_RATE_LIMITS": "generation=1000/10,read=100000/10",
+            "PYTHONUNBUFFERED": "1",
+            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "apexlocal", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     key = ""
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -123,14 +147,16 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=1000, help="length of the text to speak")
     parser.add_argument("--reps", type=int, default=3, help="runs of each measurement (medians are printed)")
     args = parser.parse_args()
-    text = (TEXT * (args.chars // len(TEXT) + 1))[:args.chars]
+    text = (TEXT * (args.chars // len(TEXT) + 1))[: args.chars]
 
     engine = direct_engine()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-voice-api-srv-"))
     port = free_port()
     proc, key = start_server(data_dir, port)
     base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
-    direct, jobs, streams = [], [], {"wav": [], "mp3": []}
+    direct: list[tuple[float, float]] = []
+    jobs: list[tuple[float, float, float]] = []
+    streams: dict[str, list[tuple[float, float, int]]] = {"wav": [], "mp3": []}
     try:
         api_job(base, headers, "Warm up.")
         stream_speech(base, headers, "Warm up.", "wav")
@@ -149,13 +175,17 @@ def main() -> None:
     rtf_inside = statistics.median(e / s for _, s, e in jobs)
     print(f"default CPU voice, {len(text)} characters -> {audio:.1f} s of audio, medians of {args.reps}")
     print(f"engine called directly:   real-time factor {rtf_engine:.4f}")
-    print(f"POST /api/generate/voice: real-time factor {rtf_api:.4f} (POST to completed / audio s), "
-          f"ratio to the engine {rtf_api / rtf_engine:.2f}; the engine inside the server {rtf_inside:.4f}")
+    print(
+        f"POST /api/generate/voice: real-time factor {rtf_api:.4f} (POST to completed / audio s), "
+        f"ratio to the engine {rtf_api / rtf_engine:.2f}; the engine inside the server {rtf_inside:.4f}"
+    )
     for fmt, runs in streams.items():
         first, total = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-        print(f"POST /v1/audio/speech ({fmt}): first audio byte {first * 1000:.0f} ms, last {total * 1000:.0f} ms "
-              f"(first / last {first / total:.3f}; real-time factor {total / audio:.4f}, "
-              f"ratio to the engine {total / audio / rtf_engine:.2f})")
+        print(
+            f"POST /v1/audio/speech ({fmt}): first audio byte {first * 1000:.0f} ms, last {total * 1000:.0f} ms "
+            f"(first / last {first / total:.3f}; real-time factor {total / audio:.4f}, "
+            f"ratio to the engine {total / audio / rtf_engine:.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 self.send_response(204)
                 self.end_headers()
@@ -61,15 +61,16 @@ class Receiver:
 
 
 def bench_throughput(count: int = 300) -> dict[str, float]:
-    from apexlocal.delivery import webhooks
     from apexlocal.app import build_services
+    from apexlocal.delivery import webhooks
     from apexlocal.settings import load_settings
     from apexlocal.webhooks import fetch, sign
 
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(environ={}, overrides={
-            "data_dir": Path(tmp), "model_set": "tiny", "webhooks_allow_private": True})
+        settings = load_settings(
+            environ={}, overrides={"data_dir": Path(tmp), "model_set": "tiny", "webhooks_allow_private": True}
+        )
         services = build_services(settings)
         job_ids = _completed_jobs(services, receiver.url, count)
         services.queues.start({"io": settings.io_workers}, settings.queue_max_idle_wait)
@@ -86,8 +87,11 @@ def bench_throughput(count: int = 300) -> dict[str, float]:
         fetch.post_json(receiver.url, body, headers, allow_private=True)
     direct_s = time.perf_counter() - start
     receiver.close()
-    return {"deliveries_per_s": count / pipeline_s, "bare_post_per_s": count / direct_s,
-            "ratio": (count / pipeline_s) / (count / direct_s)}
+    return {
+        "deliveries_per_s": count / pipeline_s,
+        "bare_post_per_s": count / direct_s,
+        "ratio": (count / pipeline_s) / (count / direct_s),
+    }
 
 
 def _completed_jobs(services: Any, url: str, count: int) -> list[str]:
@@ -104,8 +108,10 @@ def _completed_jobs(services: Any, url: str, count: int) -> list[str]:
     for i in range(count):
         job_id = submit(services, user, Submission("image", {"prompt": str(i)}, None, None, str(i)))[1]["data"]["jobId"]
         with services.db.write():
-            services.db.conn.execute("UPDATE jobs SET status = 'completed', completed_at = created_at, "
-                                     "metadata = '{}' WHERE id = ?", (job_id,))
+            services.db.conn.execute(
+                "UPDATE jobs SET status = 'completed', completed_at = created_at, metadata = '{}' WHERE id = ?",
+                (job_id,),
+            )
         ids.append(job_id)
     return ids
 
@@ -115,8 +121,9 @@ def bench_latency(jobs: int = 20) -> dict[str, float]:
 
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp) / "data", Path(tmp) / "models", _free_port(),
-                        {"APEXLOCAL_WEBHOOKS_ALLOW_PRIVATE": "1"})
+        server = Server(
+            Path(tmp) / "data", Path(tmp) / "models", _free_port(), {"APEXLOCAL_WEBHOOKS_ALLOW_PRIVATE": "1"}
+        )
         headers = {"Authorization": f"Bearer {server.key}"}
         latencies = []
         try:
@@ -130,8 +137,10 @@ def bench_latency(jobs: int = 20) -> dict[str, float]:
         finally:
             server.stop()
             receiver.close()
-    return {"webhook_after_end_p50_ms": statistics.median(latencies),
-            "webhook_after_end_p99_ms": percentile(latencies, 99)}
+    return {
+        "webhook_after_end_p50_ms": statistics.median(latencies),
+        "webhook_after_end_p99_ms": percentile(latencies, 99),
+    }
 
 
 def _job_end(client: Any, server: Server, headers: dict[str, str], i: int) -> float:
