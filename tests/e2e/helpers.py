@@ -14,14 +14,20 @@ import httpx
 
 def cli(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> str:
     """Runs `apexlocal ARGS --data-dir DIR` and returns stdout."""
-    out = subprocess.run([sys.executable, "-m", "apexlocal", *args, "--data-dir", str(data_dir)],
-                         capture_output=True, text=True, env=env or dict(os.environ), timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "apexlocal", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env or dict(os.environ),
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
 
-def new_user(data_dir: Path, email: str, credits: int, plan: str = "enterprise",
-             env: dict[str, str] | None = None) -> str:
+def new_user(
+    data_dir: Path, email: str, credits: int, plan: str = "enterprise", env: dict[str, str] | None = None
+) -> str:
     """Creates a user and a key with the CLI; returns the key (the last line of stdout)."""
     cli("users", "create", email, "--plan", plan, "--credits", str(credits), data_dir=data_dir, env=env)
     return cli("keys", "create", "--user", email, "--name", "test", data_dir=data_dir, env=env).strip().splitlines()[-1]
@@ -42,8 +48,9 @@ def ledger_balanced(db_path: Path) -> tuple[int, int]:
 
     conn = sqlite3.connect(db_path)
     try:
-        rows = conn.execute("SELECT u.credits, coalesce((SELECT sum(amount) FROM ledger l WHERE l.user_id = u.id), 0) "
-                            "FROM users u").fetchall()
+        rows = conn.execute(
+            "SELECT u.credits, coalesce((SELECT sum(amount) FROM ledger l WHERE l.user_id = u.id), 0) FROM users u"
+        ).fetchall()
     finally:
         conn.close()
     for balance, total in rows:

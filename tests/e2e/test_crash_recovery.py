@@ -14,8 +14,12 @@ pytestmark = pytest.mark.e2e
 
 
 def _post(server, key, **fields):
-    r = httpx.post(f"{server.url}/api/generate/image", headers={"Authorization": f"Bearer {key}"},
-                   json={"prompt": "slow", **fields}, timeout=30)
+    r = httpx.post(
+        f"{server.url}/api/generate/image",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"prompt": "slow", **fields},
+        timeout=30,
+    )
     assert r.status_code == 202, r.text
     return r.json()["data"]["jobId"]
 

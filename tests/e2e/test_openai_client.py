@@ -25,9 +25,15 @@ def server(tmp_path_factory, models_dir):
     from tests.conftest import ServerProcess, free_port
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update({"APEXLOCAL_MODEL_SET": "tiny", "APEXLOCAL_MODELS_DIR": str(models_dir), "PYTHONUNBUFFERED": "1",
-                "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
-                "APEXLOCAL_RATE_LIMITS": "read=100000/10,generation=1000/10"})
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(models_dir),
+            "PYTHONUNBUFFERED": "1",
+            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+            "APEXLOCAL_RATE_LIMITS": "read=100000/10,generation=1000/10",
+        }
+    )
     proc = ServerProcess(tmp_path_factory.mktemp("speech") / "data", free_port(), env).start()
     proc.read_owner_key()
     yield proc
@@ -58,8 +64,9 @@ def wait_ended(server, job_id, timeout=60.0):
 def test_every_response_format(server, client):
     lengths = {}
     for fmt in FORMATS:
-        response = client.audio.speech.with_raw_response.create(model="tts-1", voice="alloy", input=TEXT,
-                                                                response_format=fmt)
+        response = client.audio.speech.with_raw_response.create(
+            model="tts-1", voice="alloy", input=TEXT, response_format=fmt
+        )
         data = response.content
         if fmt == "pcm":
             lengths[fmt] = len(data) / 2 / PIPER_RATE
@@ -81,8 +88,7 @@ def test_every_response_format(server, client):
 def test_errors_keep_apexlocals_envelope(client):
     with pytest.raises(openai.BadRequestError) as bad:
         client.audio.speech.create(model="tts-1", voice="alloy", input="Hi.", speed=5.0)
-    assert bad.value.response.json() == {"error": "speed: must be a number between 0.25 and 4.0",
-                                         "code": "BAD_REQUEST"}
+    assert bad.value.response.json() == {"error": "speed: must be a number between 0.25 and 4.0", "code": "BAD_REQUEST"}
     with pytest.raises(openai.BadRequestError):
         client.audio.speech.create(model="tts-1", voice="nobody", input="Hi.")
     unauthorized = openai.OpenAI(base_url=client.base_url, api_key="sk_live_wrong", max_retries=0)
@@ -94,8 +100,9 @@ def test_errors_keep_apexlocals_envelope(client):
 def test_audio_is_streamed_while_it_is_made(server, client):
     text = " ".join(SENTENCES * 3)
     started = time.perf_counter()
-    with client.audio.speech.with_streaming_response.create(model="tts-1", voice="alloy", input=text,
-                                                            response_format="wav") as response:
+    with client.audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input=text, response_format="wav"
+    ) as response:
         chunks = response.iter_bytes()
         first = next(chunks)
         first_at = time.perf_counter() - started

@@ -17,9 +17,15 @@ def test_graceful_shutdown_and_resume(server_factory):
     server = server_factory().start()
     key = new_user(server.data_dir, "term@example.com", credits=100, env=server.env)
     headers = {"Authorization": f"Bearer {key}"}
-    ids = [httpx.post(f"{server.url}/api/generate/image", headers=headers, timeout=30,
-                      json={"prompt": f"p{i}", "width": 512, "height": 512, "steps": 8}).json()["data"]["jobId"]
-           for i in range(3)]
+    ids = [
+        httpx.post(
+            f"{server.url}/api/generate/image",
+            headers=headers,
+            timeout=30,
+            json={"prompt": f"p{i}", "width": 512, "height": 512, "steps": 8},
+        ).json()["data"]["jobId"]
+        for i in range(3)
+    ]
     server.proc.send_signal(signal.SIGTERM)
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status reports it.
     assert server.proc.wait(60) in (0, -signal.SIGTERM)

@@ -23,8 +23,15 @@ GRACE_S = 4.0  # scheduling slack on a busy machine; without the timeouts these 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, models_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update({"APEXLOCAL_MODEL_SET": "tiny", "APEXLOCAL_MODELS_DIR": str(models_dir), "PYTHONUNBUFFERED": "1",
-                "APEXLOCAL_HEADER_TIMEOUT_SECONDS": str(HEADER_S), "APEXLOCAL_BODY_TIMEOUT_SECONDS": str(BODY_S)})
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(models_dir),
+            "PYTHONUNBUFFERED": "1",
+            "APEXLOCAL_HEADER_TIMEOUT_SECONDS": str(HEADER_S),
+            "APEXLOCAL_BODY_TIMEOUT_SECONDS": str(BODY_S),
+        }
+    )
     server = ServerProcess(tmp_path_factory.mktemp("timeouts") / "data", free_port(), env).start()
     server.read_owner_key()
     yield server
@@ -58,9 +65,11 @@ def _envelope(answer: bytes) -> dict:
 
 def test_a_body_that_stalls_is_408_and_closed(server):
     sock = _connect(server)
-    sock.sendall(b"POST /api/upload/image HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
-                 b"Authorization: Bearer " + server.owner_key.encode() + b"\r\n"
-                 b"Content-Type: multipart/form-data; boundary=xyz\r\n\r\n0123456789")
+    sock.sendall(
+        b"POST /api/upload/image HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+        b"Authorization: Bearer " + server.owner_key.encode() + b"\r\n"
+        b"Content-Type: multipart/form-data; boundary=xyz\r\n\r\n0123456789"
+    )
     answer, waited = _read_until_closed(sock)
     assert BODY_S * 0.9 <= waited < BODY_S + GRACE_S
     assert _envelope(answer) == {"error": "body: stalled, no byte for 1.5 s", "code": "REQUEST_TIMEOUT"}
@@ -89,8 +98,10 @@ def test_a_connection_that_sends_nothing_is_closed_silently(server):
 def test_a_body_sent_in_pieces_and_a_kept_alive_connection_are_served(server):
     sock = _connect(server)
     body = json.dumps({"email": "nobody@example.com"}).encode()
-    sock.sendall(b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: %d\r\n\r\n" % len(body))
+    sock.sendall(
+        b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
     for piece in (body[:5], body[5:10], body[10:]):
         time.sleep(BODY_S / 3)  # the pauses add up to more than the idle limit, each is under it
         sock.sendall(piece)

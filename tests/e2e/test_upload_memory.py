@@ -3,14 +3,16 @@ it is refused from its headers (a plain form field) or spooled to disk (the file
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="reads the peak RSS in /proc")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="reads the peak RSS in /proc"),
+]
 
 MIB = 1024 * 1024
 BODY_MIB = 64
@@ -25,14 +27,14 @@ def _kib(pid: int, field: str) -> int:
 
 def _body(disposition: str) -> Iterator[bytes]:
     """A multipart body of BODY_MIB MiB, made as it is sent (bytes that are not UTF-8)."""
-    yield f'--xyz\r\nContent-Disposition: form-data; {disposition}\r\n\r\n'.encode()
+    yield f"--xyz\r\nContent-Disposition: form-data; {disposition}\r\n\r\n".encode()
     chunk = b"\xff\x00" * (MIB // 2)
     for _ in range(BODY_MIB):
         yield chunk
     yield b"\r\n--xyz--\r\n"
 
 
-def _peak_growth_mib(pid: int, send: callable) -> tuple[httpx.Response, float]:
+def _peak_growth_mib(pid: int, send: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # the peak RSS starts again from the current RSS
     before = _kib(pid, "VmRSS")
     response = send()
@@ -41,8 +43,10 @@ def _peak_growth_mib(pid: int, send: callable) -> tuple[httpx.Response, float]:
 
 def test_a_large_part_costs_little_memory(server_factory):
     server = server_factory().start()
-    headers = {"Authorization": f"Bearer {server.read_owner_key()}",
-               "Content-Type": "multipart/form-data; boundary=xyz"}
+    headers = {
+        "Authorization": f"Bearer {server.read_owner_key()}",
+        "Content-Type": "multipart/form-data; boundary=xyz",
+    }
     url = f"{server.url}/api/upload/video"
 
     def post(disposition: str) -> httpx.Response:

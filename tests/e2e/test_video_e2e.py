@@ -27,29 +27,53 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = Path(os.environ.get("APEXLOCAL_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TOLERANCE_S = 0.5
-SCRIPT = ("The harbor wakes before the town. Fishing boats slide out past the lighthouse into the fog. "
-          "By noon the market is full of voices and the smell of salt.")
-LONG_SCRIPT = SCRIPT + (" In the evening the lights come on one by one, and the water turns gold. "
-                        "Children run along the pier while the last boats come home. At night the town "
-                        "sleeps, and only the lighthouse keeps watch over the quiet bay.")
+SCRIPT = (
+    "The harbor wakes before the town. Fishing boats slide out past the lighthouse into the fog. "
+    "By noon the market is full of voices and the smell of salt."
+)
+LONG_SCRIPT = SCRIPT + (
+    " In the evening the lights come on one by one, and the water turns gold. "
+    "Children run along the pier while the last boats come home. At night the town "
+    "sleeps, and only the lighthouse keeps watch over the quiet bay."
+)
 JOBS = {
-    "t2v_4s": ("text2video", {"script": "a lighthouse at dusk, waves breaking on rocks", "duration": 4,
-                              "resolution": "720p", "style": "cinematic", "seed": 7}),
-    "b_roll_3s": ("b-roll", {"prompt": "steam rising from a coffee cup", "duration": 3, "resolution": "480p",
-                             "seed": 5}),
-    "t2v_20s": ("text2video", {"script": "a drone flight along a rocky coastline", "duration": 20,
-                               "model": "kling-3.0-pro", "seed": 3}),
-    "narrated": ("video", {"script": SCRIPT, "duration": 30, "resolution": "720p", "style": "professional",
-                           "seed": 11}),
+    "t2v_4s": (
+        "text2video",
+        {
+            "script": "a lighthouse at dusk, waves breaking on rocks",
+            "duration": 4,
+            "resolution": "720p",
+            "style": "cinematic",
+            "seed": 7,
+        },
+    ),
+    "b_roll_3s": (
+        "b-roll",
+        {"prompt": "steam rising from a coffee cup", "duration": 3, "resolution": "480p", "seed": 5},
+    ),
+    "t2v_20s": (
+        "text2video",
+        {"script": "a drone flight along a rocky coastline", "duration": 20, "model": "kling-3.0-pro", "seed": 3},
+    ),
+    "narrated": (
+        "video",
+        {"script": SCRIPT, "duration": 30, "resolution": "720p", "style": "professional", "seed": 11},
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update({"APEXLOCAL_MODEL_SET": "tiny", "APEXLOCAL_MODELS_DIR": str(models_dir),
-                "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5", "PYTHONUNBUFFERED": "1",
-                "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10"})
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(models_dir),
+            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+            "PYTHONUNBUFFERED": "1",
+            "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10",
+        }
+    )
     srv = ServerProcess(tmp_path_factory.mktemp("video-e2e") / "data", free_port(), env).start()
     srv.read_owner_key()
     yield srv
@@ -98,9 +122,14 @@ def probe(path: Path) -> dict[str, Any]:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
-        return {"codec": video.codec_context.name, "pix_fmt": video.codec_context.pix_fmt,
-                "size": (video.width, video.height), "duration": container.duration / 1_000_000,
-                "audio": audio.codec_context.name if audio else None}
+        assert container.duration is not None
+        return {
+            "codec": video.codec_context.name,
+            "pix_fmt": video.codec_context.pix_fmt,
+            "size": (video.width, video.height),
+            "duration": container.duration / 1_000_000,
+            "audio": audio.codec_context.name if audio else None,
+        }
 
 
 def assert_mp4(path: Path, size: tuple[int, int], seconds: float, audio: str | None = None) -> None:
@@ -117,8 +146,12 @@ def test_text2video_720p_for_4s_is_1280x720_lasting_4s(finished: Any) -> None:
     assert (job["type"], job["outputType"], job["creditsCharged"]) == ("text2video", "video/mp4", 250)
     assert_mp4(path, (1280, 720), 4)
     meta = job["metadata"]
-    assert (meta["model"], meta["modelId"], meta["resolution"], meta["durationSeconds"]) == \
-        ("wan2.2-ti2v-5b", "wan2.2-ti2v-5b", "720p", 4.0)
+    assert (meta["model"], meta["modelId"], meta["resolution"], meta["durationSeconds"]) == (
+        "wan2.2-ti2v-5b",
+        "wan2.2-ti2v-5b",
+        "720p",
+        4.0,
+    )
     assert meta["clips"] == 1 and meta["upscaled"] is True
 
 
@@ -143,8 +176,12 @@ def test_narrated_video_speaks_the_script_with_captions(finished: Any) -> None:
     job, path = finished("narrated")
     meta = job["metadata"]
     assert (job["type"], job["outputType"], job["creditsCharged"]) == ("video", "video/mp4", 250)
-    assert (meta["model"], meta["resolution"], meta["voiceModel"], meta["captions"]) == \
-        ("wan2.2-ti2v-5b", "720p", "piper-joe-medium", True)
+    assert (meta["model"], meta["resolution"], meta["voiceModel"], meta["captions"]) == (
+        "wan2.2-ti2v-5b",
+        "720p",
+        "piper-joe-medium",
+        True,
+    )
     assert meta["scenes"] == len(meta["sceneTimings"]) >= 2
     assert 5 < meta["durationSeconds"] <= 30
     assert_mp4(path, (1280, 720), meta["durationSeconds"], audio="aac")
@@ -176,16 +213,16 @@ def assert_captions_drawn(path: Path, meta: dict[str, Any]) -> None:
 
     with av.open(str(path)) as container:
         frames = [(f.time, f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
-    spoken = [frame for t, frame in frames
-              if any(s["start"] + 0.6 <= t <= s["end"] - 0.6 for s in meta["sceneTimings"])]
+    spoken = [
+        frame for t, frame in frames if any(s["start"] + 0.6 <= t <= s["end"] - 0.6 for s in meta["sceneTimings"])
+    ]
     captioned = [text_pixels(frame[caption_rows]) > 0.005 for frame in spoken]
     assert len(spoken) > 10 and sum(captioned) / len(captioned) >= 0.7, captioned
     assert max(text_pixels(frame[upper_rows]) for _, frame in frames) < 0.002
     assert text_pixels(frames[0][1][caption_rows]) < 0.002  # before the first word: no caption
 
 
-def test_cancel_in_the_middle_of_a_20s_video_refunds_and_leaves_nothing(
-        server: ServerProcess, finished: Any) -> None:
+def test_cancel_in_the_middle_of_a_20s_video_refunds_and_leaves_nothing(server: ServerProcess, finished: Any) -> None:
     for name in JOBS:  # the queue is empty: this job is the only one running
         finished(name)
     with api(server) as client:
@@ -208,7 +245,7 @@ def test_cancel_in_the_middle_of_a_20s_video_refunds_and_leaves_nothing(
 
 def wait_for_stage(client: httpx.Client, job_id: str, pattern: re.Pattern[str], timeout: float = 120) -> str:
     deadline = time.monotonic() + timeout
-    seen = []
+    seen: list[str] = []
     while time.monotonic() < deadline:
         job = client.get(f"/api/jobs/{job_id}").json()["data"]
         if job["stage"] and (not seen or seen[-1] != job["stage"]):
@@ -224,6 +261,7 @@ def wait_for_stage(client: httpx.Client, job_id: str, pattern: re.Pattern[str], 
 def test_the_videos_play_in_headless_chromium(server: ServerProcess, finished: Any) -> None:
     require_chromium(CHROMIUM)
     import playwright.sync_api as playwright_api
+
     urls = {name: finished(name)[0]["outputUrl"] for name in ("t2v_4s", "b_roll_3s", "narrated")}
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -30,9 +30,15 @@ CHATTERBOX_RATE = 24_000
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update({"APEXLOCAL_MODEL_SET": "tiny", "APEXLOCAL_MODELS_DIR": str(models_dir),
-                "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5", "PYTHONUNBUFFERED": "1",
-                "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10"})
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(models_dir),
+            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+            "PYTHONUNBUFFERED": "1",
+            "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10",
+        }
+    )
     srv = ServerProcess(tmp_path_factory.mktemp("voice-clone-e2e") / "data", free_port(), env).start()
     srv.read_owner_key()
     yield srv
@@ -69,7 +75,9 @@ def chatterbox_installed(server: ServerProcess) -> None:
 
 
 @pytest.fixture(scope="module")
-def cloned(creator: httpx.Client, chatterbox_installed: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def cloned(
+    creator: httpx.Client, chatterbox_installed: None, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     sample = tmp_path_factory.mktemp("clone-sample") / "sample.wav"
     seconds = piper_speech(SAMPLE_TEXT, sample)
     assert 15 < seconds < 30

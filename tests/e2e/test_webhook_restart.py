@@ -4,6 +4,7 @@ twice."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime
 
@@ -38,15 +39,20 @@ def _started(attempt: dict) -> float:
 
 def test_pending_retries_survive_a_sigkill(server_factory):
     hook_port = free_port()
-    server = server_factory(APEXLOCAL_WEBHOOK_RETRY_DELAYS=",".join(f"{d:g}" for d in DELAYS),
-                            APEXLOCAL_WEBHOOKS_ALLOW_PRIVATE="1").start()
+    server = server_factory(
+        APEXLOCAL_WEBHOOK_RETRY_DELAYS=",".join(f"{d:g}" for d in DELAYS), APEXLOCAL_WEBHOOKS_ALLOW_PRIVATE="1"
+    ).start()
     headers = {"Authorization": f"Bearer {server.read_owner_key()}"}
     hook = f"http://127.0.0.1:{hook_port}/hook"
     r = httpx.patch(f"{server.url}/api/settings", json={"webhookUrl": hook}, headers=headers)
     assert r.status_code == 200, r.text
     secret = httpx.get(f"{server.url}/api/settings", headers=headers).json()["data"]["webhookSecret"]
-    r = httpx.post(f"{server.url}/api/generate/image", headers=headers, timeout=30,
-                   json={"prompt": "a lighthouse", "width": 256, "height": 256, "steps": 1})
+    r = httpx.post(
+        f"{server.url}/api/generate/image",
+        headers=headers,
+        timeout=30,
+        json={"prompt": "a lighthouse", "width": 256, "height": 256, "steps": 1},
+    )
     assert r.status_code == 202, r.text
 
     # Nothing listens on the hook port yet: attempts 1 and 2 fail to connect.
@@ -70,13 +76,12 @@ def test_pending_retries_survive_a_sigkill(server_factory):
     assert [a["attempt"] for a in after["attempts"]] == [1, 2, 3, 4]
     assert [a["statusCode"] for a in after["attempts"]] == [None, None, 500, 500]
     starts = [_started(a) for a in after["attempts"]]
-    for gap, delay in zip([b - a for a, b in zip(starts, starts[1:])], DELAYS, strict=True):
+    for gap, delay in zip([b - a for a, b in itertools.pairwise(starts)], DELAYS, strict=True):
         assert gap >= delay - 0.05, starts
     # Exactly the two remaining attempts reached the receiver, as the same signed message.
     assert len(receiver.requests) == 2
     assert {seen.headers["webhook-id"] for seen in receiver.requests} == {before["webhookId"]}
     assert receiver.requests[0].body == receiver.requests[1].body
     for seen in receiver.requests:
-        payload = Webhook(secret).verify(seen.body, {k: v for k, v in seen.headers.items()
-                                                     if k.startswith("webhook-")})
+        payload = Webhook(secret).verify(seen.body, {k: v for k, v in seen.headers.items() if k.startswith("webhook-")})
         assert payload["event"] == "job.completed" and payload["data"]["jobId"] == after["jobId"]
