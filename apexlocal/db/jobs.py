@@ -129,29 +129,35 @@ def recent_completed(db: Database, job_type: str, model_id: str, limit: int) -> 
 
 
 def mark_completed(db: Database, job_id: str, metadata: dict[str, Any]) -> bool:
-    return bool(db.conn.execute(
-        "UPDATE jobs SET status = 'completed', progress = 1, stage = 'done', metadata = ?, "
-        "completed_at = ? WHERE id = ? AND status = 'processing'",
-        (json.dumps(metadata), utcnow(), job_id),
-    ).rowcount)
+    return bool(
+        db.conn.execute(
+            "UPDATE jobs SET status = 'completed', progress = 1, stage = 'done', metadata = ?, "
+            "completed_at = ? WHERE id = ? AND status = 'processing'",
+            (json.dumps(metadata), utcnow(), job_id),
+        ).rowcount
+    )
 
 
 def insert_outputs(db: Database, job_id: str, outputs: list[dict[str, Any]]) -> None:
     db.conn.executemany(
         "INSERT INTO job_outputs (job_id, idx, storage_key, content_type, size, metadata) VALUES (?,?,?,?,?,?)",
-        [(job_id, idx, out["key"], out["content_type"], out["size"], json.dumps(out.get("metadata", {})))
-         for idx, out in enumerate(outputs)],
+        [
+            (job_id, idx, out["key"], out["content_type"], out["size"], json.dumps(out.get("metadata", {})))
+            for idx, out in enumerate(outputs)
+        ],
     )
 
 
 def mark_ended(db: Database, job_id: str, status: str, error: str, refunded: int) -> bool:
     """Fails or cancels an unfinished job; False when it had ended already."""
     stamp_column = {"failed": "failed_at", "canceled": "canceled_at"}[status]
-    return bool(db.conn.execute(
-        f"UPDATE jobs SET status = ?, error = ?, {stamp_column} = ?, credits_refunded = ? "
-        "WHERE id = ? AND status IN ('queued', 'processing')",
-        (status, error, utcnow(), refunded, job_id),
-    ).rowcount)
+    return bool(
+        db.conn.execute(
+            f"UPDATE jobs SET status = ?, error = ?, {stamp_column} = ?, credits_refunded = ? "
+            "WHERE id = ? AND status IN ('queued', 'processing')",
+            (status, error, utcnow(), refunded, job_id),
+        ).rowcount
+    )
 
 
 def mark_cancel_requested(db: Database, job_id: str) -> None:
@@ -168,5 +174,6 @@ def requeue(db: Database, job_id: str) -> None:
 
 def delete_finished(db: Database, job_id: str) -> bool:
     placeholders = ", ".join("?" * len(TERMINAL))
-    return bool(db.conn.execute(
-        f"DELETE FROM jobs WHERE id = ? AND status IN ({placeholders})", (job_id, *TERMINAL)).rowcount)
+    return bool(
+        db.conn.execute(f"DELETE FROM jobs WHERE id = ? AND status IN ({placeholders})", (job_id, *TERMINAL)).rowcount
+    )
