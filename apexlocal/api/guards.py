@@ -16,7 +16,7 @@ database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from anyio import to_thread
@@ -24,7 +24,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from apexlocal.accounts import sessions
 from apexlocal.accounts.users import User
@@ -44,7 +44,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def check_content_type(scope: Scope) -> None:
-    if scope["method"] not in _BODY_METHODS or scope["path"].startswith("/api/upload"):
+    if cast("HTTPScope", scope)["method"] not in _BODY_METHODS or scope["path"].startswith("/api/upload"):
         return
     length = _header(scope, b"content-length")
     if length == "0" or (length is None and _header(scope, b"transfer-encoding") is None):
@@ -95,7 +95,7 @@ def require_same_origin(scope: Scope) -> None:
 
 
 def _check_csrf(scope: Scope, session: sessions.Session) -> None:
-    if scope["method"] in _SAFE_METHODS:
+    if cast("HTTPScope", scope)["method"] in _SAFE_METHODS:
         return
     check_same_origin(scope)
     if not sessions.csrf_matches(session, _header(scope, CSRF_HEADER)):
@@ -145,8 +145,8 @@ class ApiAuthMiddleware(ASGIMiddleware):
         identity = await authenticate(scope)
         scope["user"] = identity.user
         scope["auth"] = identity.label
-        scope["identity"] = identity
-        decision = limiter.hit(identity.user.id, bucket_for(scope["method"], scope["path"]))
+        scope.setdefault("state", {})["identity"] = identity
+        decision = limiter.hit(identity.user.id, bucket_for(cast("HTTPScope", scope)["method"], scope["path"]))
         headers = {
             "X-RateLimit-Limit": str(decision.limit),
             "X-RateLimit-Remaining": str(decision.remaining),
@@ -176,7 +176,7 @@ def current_user(request: Request[Any, Any, Any]) -> User:
 
 
 def current_identity(request: Request[Any, Any, Any]) -> Identity:
-    return request.scope["identity"]
+    return cast("Identity", request.scope["state"]["identity"])
 
 
 def require_admin(user: User) -> None:

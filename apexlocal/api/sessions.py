@@ -27,13 +27,19 @@ class SessionsEndedOut(Struct):
     data: SessionsEnded
 
 
-@delete("/sessions", status_code=200, summary="End Sessions", tags=["account"],
-        description="Ends the caller's web UI sessions: all but the one making this request, or with "
-                    "`all=true` that one too. Answers how many were ended.")
+@delete(
+    "/sessions",
+    status_code=200,
+    summary="End Sessions",
+    tags=["account"],
+    description="Ends the caller's web UI sessions: all but the one making this request, or with "
+    "`all=true` that one too. Answers how many were ended.",
+)
 async def end_sessions(
     request: Request[Any, Any, Any],
-    end_all: Annotated[bool, QueryParameter(name="all", description="Also end the session making this request")]
-    = False,
+    end_all: Annotated[
+        bool, QueryParameter(name="all", description="Also end the session making this request")
+    ] = False,
 ) -> Response[SessionsEndedOut]:
     identity = current_identity(request)
     current = identity.session.id_hash if identity.session else None
@@ -41,8 +47,11 @@ async def end_sessions(
     ended = await to_thread.run_sync(sessions.revoke_all, request.app.state.services.db, identity.user.id, keep)
     current_ended = current is not None and end_all
     cookies = [session_cookie(request, "", 0)] if current_ended else []
-    return Response({"data": {"ended": ended, "currentEnded": current_ended}}, cookies=cookies,
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        SessionsEndedOut(SessionsEnded(ended=ended, current_ended=current_ended)),
+        cookies=cookies,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 routes = [end_sessions]
