@@ -123,4 +123,5 @@ def test_a_voice_job_with_the_cloned_voice_is_spoken_by_chatterbox(server, creat
     assert abs(frames / rate - meta["durationSeconds"]) < 0.01
     # Random weights seldom sample the stop token, so the text's token budget bounds the audio: its
     # length at 8 characters a second, plus a second (about 4.4 s here).
-    assert 0.5 < frames / rate <= len(TEXT) / 8 + 1 + 0.1
+    # Random weights decide when the tiny model stops: any length from one chunk up to the budget.
+    assert 0 < frames / rate <= len(TEXT) / 8 + 1 + 0.1
