@@ -4,6 +4,7 @@ UI, and the in-process queue consumers started and stopped with the server."""
 from __future__ import annotations
 
 import logging
+
 from litestar import Litestar, Router
 from litestar.datastructures import State
 
@@ -50,8 +51,12 @@ def build_services(settings: Settings) -> Services:
     services = services_module.build_services(settings, all_job_types())
     services.tasks["run_job"] = services.queues.task("gpu", "run_job", lambda job_id: run_job(services, job_id))
     services.tasks[pulls.TASK] = services.queues.task(
-        "io", pulls.TASK, lambda model_id: pulls.run_pull(
-            services.models, services.manifest.by_id().get(model_id), services.pulls, model_id))
+        "io",
+        pulls.TASK,
+        lambda model_id: pulls.run_pull(
+            services.models, services.manifest.by_id().get(model_id), services.pulls, model_id
+        ),
+    )
     webhook_delivery.install(services)
     for product in PRODUCTS:
         if product.install is not None:
@@ -78,18 +83,35 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
         login_links.purge_spent(services.db)
         recover(services)
         if start_workers:
-            services.queues.start({"gpu": settings.gpu_workers, "io": settings.io_workers,
-                                   "clone": settings.clone_workers}, settings.queue_max_idle_wait)
+            services.queues.start(
+                {"gpu": settings.gpu_workers, "io": settings.io_workers, "clone": settings.clone_workers},
+                settings.queue_max_idle_wait,
+            )
 
     def shutdown(app: Litestar) -> None:
         services.close()
 
     product_routes = [handler for product in PRODUCTS for handler in product.routes]
-    api = Router(path="/api", middleware=[ApiAuthMiddleware()], security=SECURITY,
-                 route_handlers=[*jobs.routes, *job_params.routes, *keys.routes, *usage.routes,
-                                 *usage_daily.routes, *models.routes, *model_admin.routes, *settings_api.routes,
-                                 *webhooks.routes, *upload_routes(settings), admin_router(), *sessions_api.routes,
-                                 *product_routes])
+    api = Router(
+        path="/api",
+        middleware=[ApiAuthMiddleware()],
+        security=SECURITY,
+        route_handlers=[
+            *jobs.routes,
+            *job_params.routes,
+            *keys.routes,
+            *usage.routes,
+            *usage_daily.routes,
+            *models.routes,
+            *model_admin.routes,
+            *settings_api.routes,
+            *webhooks.routes,
+            *upload_routes(settings),
+            admin_router(),
+            *sessions_api.routes,
+            *product_routes,
+        ],
+    )
     root_routes = [handler for product in PRODUCTS for handler in product.root_routes]
     app = Litestar(
         route_handlers=[*health.routes, *files.file_routes, *auth.routes, *webui.routes, api, *root_routes],

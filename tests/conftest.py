@@ -32,10 +32,12 @@ def require_chromium(binary: Path) -> None:
     """Fails, saying how to get it, when the browser tests' Chromium is missing: a missing browser
     must not pass for a green run."""
     if not binary.exists():
-        pytest.fail(f"{binary} is missing: the browser tests need Chromium. On Debian or Ubuntu: "
-                    "apt-get install -y chromium (or set APEXLOCAL_TEST_CHROMIUM to a Chromium binary). "
-                    'To leave the browser tests out on purpose: python -m pytest -m "not browser"',
-                    pytrace=False)
+        pytest.fail(
+            f"{binary} is missing: the browser tests need Chromium. On Debian or Ubuntu: "
+            "apt-get install -y chromium (or set APEXLOCAL_TEST_CHROMIUM to a Chromium binary). "
+            'To leave the browser tests out on purpose: python -m pytest -m "not browser"',
+            pytrace=False,
+        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -47,9 +49,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def make_settings(data_dir: Path, models_dir: Path, **overrides: Any) -> Settings:
     # Reads are polled in tests; their limit is raised so polling never trips it.
     # Full-set weights go to a cache of the test's own, never the machine's Hugging Face cache.
-    base = {"data_dir": data_dir, "models_dir": models_dir, "hf_cache_dir": models_dir / "hf-cache",
-            "model_set": "tiny", "queue_max_idle_wait": 0.5,
-            "owner_credits": 1000, "rate_limits": "read=100000/10"}
+    base = {
+        "data_dir": data_dir,
+        "models_dir": models_dir,
+        "hf_cache_dir": models_dir / "hf-cache",
+        "model_set": "tiny",
+        "queue_max_idle_wait": 0.5,
+        "owner_credits": 1000,
+        "rate_limits": "read=100000/10",
+    }
     return load_settings(environ={}, overrides={**base, **overrides})
 
 
@@ -128,10 +136,24 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> ServerProcess:
-        log = open(self.data_dir.parent / f"server-{self.port}.log", "a")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "apexlocal", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
-            env=self.env, stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+        with open(self.data_dir.parent / f"server-{self.port}.log", "a") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "apexlocal",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                cwd=ROOT,
+            )
         # Always read stdout (the access log goes there): a full pipe would block the server.
         threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
         deadline = time.monotonic() + timeout
@@ -183,9 +205,16 @@ def server_factory(tmp_path: Path, models_dir: Path) -> Iterator[Any]:
 
     def make(**env_overrides: str) -> ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-        env.update({"APEXLOCAL_MODEL_SET": "tiny", "APEXLOCAL_MODELS_DIR": str(models_dir),
-                    "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5", "PYTHONUNBUFFERED": "1",
-                    "APEXLOCAL_RATE_LIMITS": "read=100000/10", **env_overrides})
+        env.update(
+            {
+                "APEXLOCAL_MODEL_SET": "tiny",
+                "APEXLOCAL_MODELS_DIR": str(models_dir),
+                "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+                "PYTHONUNBUFFERED": "1",
+                "APEXLOCAL_RATE_LIMITS": "read=100000/10",
+                **env_overrides,
+            }
+        )
         server = ServerProcess(tmp_path / "srv-data", free_port(), env)
         servers.append(server)
         return server

@@ -22,10 +22,20 @@ def test_openapi_has_every_route_with_schemas(app_client):
     doc = app_client.get("/schema/openapi.json").json()
     paths = doc["paths"]
     app_routes = {route.path for route in app_client.app.routes if not route.path.startswith("/schema")}
-    documented = {p for p in paths}
-    assert {"/api/generate/image", "/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/events", "/api/keys",
-            "/api/keys/{key_id}", "/api/keys/{key_id}/rotate", "/api/usage", "/api/models", "/healthz",
-            "/readyz"} <= documented
+    documented = set(paths)
+    assert {
+        "/api/generate/image",
+        "/api/jobs",
+        "/api/jobs/{job_id}",
+        "/api/jobs/{job_id}/events",
+        "/api/keys",
+        "/api/keys/{key_id}",
+        "/api/keys/{key_id}/rotate",
+        "/api/usage",
+        "/api/models",
+        "/healthz",
+        "/readyz",
+    } <= documented
     missing = {r for r in app_routes if r.replace(":str", "").replace(":path", "") not in documented}
     assert missing == set()
     image = paths["/api/generate/image"]["post"]

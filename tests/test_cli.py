@@ -28,8 +28,9 @@ def test_users_keys_credits(tmp_path):
 
 def test_errors_are_clear_and_exit_nonzero(tmp_path):
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "apexlocal", *args, "--data-dir", str(tmp_path)],
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "apexlocal", *args, "--data-dir", str(tmp_path)], capture_output=True, text=True
+        )
 
     bad_plan = run("users", "create", "x@example.com", "--plan", "gold")
     assert bad_plan.returncode != 0 and "plan: must be one of free, creator, pro, enterprise" in bad_plan.stderr

@@ -22,8 +22,13 @@ def mode(path: Path) -> int:
 
 def private_paths(data_dir: Path) -> dict[str, int]:
     """The mode of the data dir, the queue folder and every database and key file in them."""
-    paths = [data_dir, data_dir / "queues", *data_dir.glob("*.db*"), *data_dir.glob("*.key"),
-             *(data_dir / "queues").glob("*.db*")]
+    paths = [
+        data_dir,
+        data_dir / "queues",
+        *data_dir.glob("*.db*"),
+        *data_dir.glob("*.key"),
+        *(data_dir / "queues").glob("*.db*"),
+    ]
     return {str(p.relative_to(data_dir.parent)): mode(p) for p in paths}
 
 
@@ -38,16 +43,28 @@ def test_a_new_data_dir_is_private(tmp_path, models_dir):
         account = add_account(app.state.services.db, settings, "modes@example.com")
         assert client.get("/api/settings", headers=account.headers).status_code == 200
         found = private_paths(settings.data_dir)
-        assert {"data", "data/app.db", "data/app.db-wal", "data/file-signing.key", "data/secrets.key",
-                "data/queues", "data/queues/gpu.db"} <= set(found)
+        assert {
+            "data",
+            "data/app.db",
+            "data/app.db-wal",
+            "data/file-signing.key",
+            "data/secrets.key",
+            "data/queues",
+            "data/queues/gpu.db",
+        } <= set(found)
         assert found == expected(settings.data_dir)
 
 
 def test_an_older_data_dir_is_tightened_on_start(tmp_path, models_dir):
     settings = make_settings(tmp_path / "data", models_dir)
     build_services(settings).close()
-    loose = [settings.data_dir, settings.queue_dir, *settings.data_dir.glob("*.db*"),
-             *settings.data_dir.glob("*.key"), *settings.queue_dir.glob("*.db*")]
+    loose = [
+        settings.data_dir,
+        settings.queue_dir,
+        *settings.data_dir.glob("*.db*"),
+        *settings.data_dir.glob("*.key"),
+        *settings.queue_dir.glob("*.db*"),
+    ]
     for path in loose:  # as an install with umask 022 left them
         path.chmod(0o755 if path.is_dir() else 0o644)
     services = build_services(settings)

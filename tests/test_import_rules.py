@@ -10,8 +10,24 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "apexlocal"
-HEAVY = {"torch", "diffusers", "transformers", "accelerate", "onnxruntime", "kokoro", "piper", "faster_whisper",
-         "av", "numpy", "PIL", "boto3", "safetensors", "huggingface_hub", "librosa", "scipy"}
+HEAVY = {
+    "torch",
+    "diffusers",
+    "transformers",
+    "accelerate",
+    "onnxruntime",
+    "kokoro",
+    "piper",
+    "faster_whisper",
+    "av",
+    "numpy",
+    "PIL",
+    "boto3",
+    "safetensors",
+    "huggingface_hub",
+    "librosa",
+    "scipy",
+}
 
 BASE = {"errors", "settings", "timestamps"}
 # package (or top-level module) -> what it may import besides itself
@@ -32,10 +48,22 @@ ALLOWED: dict[str, set[str]] = {
     "delivery": BASE | {"db", "jobs", "webhooks", "storage"},
     "api": BASE | {"accounts", "db", "jobs", "uploads", "delivery", "models", "storage", "webhooks"},
     "products": BASE | {"api", "jobs", "accounts", "db", "engines", "models", "storage", "uploads", "webhooks"},
-    "app": BASE | {"api", "jobs", "accounts", "db", "models", "storage", "uploads", "delivery", "webhooks",
-                   "products"},
-    "cli": BASE | {"app", "api", "jobs", "accounts", "db", "models", "storage", "uploads", "delivery", "webhooks",
-                   "products", "engines"},
+    "app": BASE | {"api", "jobs", "accounts", "db", "models", "storage", "uploads", "delivery", "webhooks", "products"},
+    "cli": BASE
+    | {
+        "app",
+        "api",
+        "jobs",
+        "accounts",
+        "db",
+        "models",
+        "storage",
+        "uploads",
+        "delivery",
+        "webhooks",
+        "products",
+        "engines",
+    },
 }
 
 
@@ -82,9 +110,13 @@ def _top_level(body: list[ast.stmt]) -> list[ast.AST]:
 
 
 def _type_checking_nodes(tree: ast.Module) -> set[int]:
-    return {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
-            and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
-            for stmt in node.body for n in ast.walk(stmt)}
+    return {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for stmt in node.body
+        for n in ast.walk(stmt)
+    }
 
 
 def imports(path: Path) -> list[tuple[str, bool]]:
@@ -93,8 +125,12 @@ def imports(path: Path) -> list[tuple[str, bool]]:
     module, is_package = module_name(path), path.name == "__init__.py"
     top = {id(n) for n in _top_level(tree.body)}
     typing_only = _type_checking_nodes(tree)
-    return [(name, id(node) in top) for node in ast.walk(tree) if id(node) not in typing_only
-            for name in _targets(node, module, is_package)]
+    return [
+        (name, id(node) in top)
+        for node in ast.walk(tree)
+        if id(node) not in typing_only
+        for name in _targets(node, module, is_package)
+    ]
 
 
 def _modules() -> dict[str, Path]:
@@ -132,9 +168,9 @@ def test_no_import_cycles():
             if nxt == node.rsplit(".", 1)[0] or node.startswith(nxt + "."):
                 continue  # a module importing its own package's __init__ is not a cycle of design
             if state.get(nxt) == 1:
-                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+                cycles.append(" -> ".join([*stack[stack.index(nxt) :], nxt]))
             elif nxt not in state:
-                visit(nxt, stack + [nxt])
+                visit(nxt, [*stack, nxt])
         state[node] = 2
 
     for node in sorted(graph):
@@ -166,8 +202,10 @@ def test_heavy_libraries_are_imported_lazily():
 
 
 def test_the_api_process_does_not_import_torch():
-    code = ("import sys, apexlocal.app, apexlocal.cli; "
-            "bad = sorted(m for m in ('torch', 'diffusers', 'transformers', 'PIL', 'boto3', 'huggingface_hub') "
-            "if m in sys.modules); print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, apexlocal.app, apexlocal.cli; "
+        "bad = sorted(m for m in ('torch', 'diffusers', 'transformers', 'PIL', 'boto3', 'huggingface_hub') "
+        "if m in sys.modules); print(bad); sys.exit(1 if bad else 0)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr

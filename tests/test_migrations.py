@@ -18,7 +18,9 @@ def test_log_mel_statistics_of_old_clones_are_dropped(tmp_path, models_dir):
             db.conn.execute(
                 "INSERT INTO voices (id, user_id, name, status, clip_key, embedding, embedding_kind, credits_charged,"
                 " created_at) VALUES ('vc_old', ?, 'Old', 'ready', 'voices/x/sample.wav', ?, 'logmel-stats-v1', 80,"
-                " '2026-01-01T00:00:00Z')", (user.id, b"\0" * 320))
+                " '2026-01-01T00:00:00Z')",
+                (user.id, b"\0" * 320),
+            )
             db.conn.execute("PRAGMA user_version=6")
         assert migrate(db) == len(MIGRATIONS)
         row = db.one("SELECT embedding, embedding_kind, clip_key FROM voices WHERE id = 'vc_old'")

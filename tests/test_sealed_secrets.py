@@ -48,8 +48,10 @@ def _install_before_sealing(path: Path) -> None:
             conn.execute(statement)
     conn.execute(f"PRAGMA user_version={version}")
     conn.execute("INSERT INTO users (id, email, plan, created_at) VALUES ('u1', 'a@b.c', 'free', 'now')")
-    conn.execute("INSERT INTO user_settings (user_id, webhook_secret, updated_at) "
-                 "VALUES ('u1', 'whsec_cGxhaW4tb2xkLXNlY3JldC1ieXRlcw==', 'now')")
+    conn.execute(
+        "INSERT INTO user_settings (user_id, webhook_secret, updated_at) "
+        "VALUES ('u1', 'whsec_cGxhaW4tb2xkLXNlY3JldC1ieXRlcw==', 'now')"
+    )
     conn.commit()
     conn.close()
 

@@ -21,20 +21,28 @@ def test_precedence_defaults_file_env_flags(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('port = 9000\nmodel_set = "tiny"\nauto_pull = false\n[credit_costs]\nimage = 12\n')
     s = load_settings(config, environ={}, overrides={})
-    assert (s.port, s.model_set, s.auto_pull, s.credit_costs["image"], s.credit_costs["video"]) == \
-        (9000, "tiny", False, 12, 250)
+    assert (s.port, s.model_set, s.auto_pull, s.credit_costs["image"], s.credit_costs["video"]) == (
+        9000,
+        "tiny",
+        False,
+        12,
+        250,
+    )
     s = load_settings(config, environ={"APEXLOCAL_PORT": "9100", "APEXLOCAL_RATE_LIMITS": "generation=50/10"})
     assert s.port == 9100 and s.rate_limit("generation") == (50, 10.0) and s.rate_limit("read") == (20, 10.0)
     assert load_settings(config, environ={"APEXLOCAL_PORT": "9100"}, overrides={"port": 9200}).port == 9200
     assert load_settings(environ={}).model_set == "full"
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"APEXLOCAL_MODEL_SET": "huge"}, "model_set: must be one of full, tiny"),
-    ({"APEXLOCAL_PORT": "eighty"}, "port:"),
-    ({"APEXLOCAL_AUTO_PULL": "maybe"}, "auto_pull:"),
-    ({"APEXLOCAL_CREDIT_COSTS": "image"}, "credit_costs: expected key=value"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"APEXLOCAL_MODEL_SET": "huge"}, "model_set: must be one of full, tiny"),
+        ({"APEXLOCAL_PORT": "eighty"}, "port:"),
+        ({"APEXLOCAL_AUTO_PULL": "maybe"}, "auto_pull:"),
+        ({"APEXLOCAL_CREDIT_COSTS": "image"}, "credit_costs: expected key=value"),
+    ],
+)
 def test_bad_values_say_which_setting(env, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(environ=env)

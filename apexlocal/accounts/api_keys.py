@@ -37,8 +37,16 @@ def create_key(db: Database, user_id: str, name: str) -> CreatedKey:
     name = _check_name(name)
     key, key_id, now = keys.new_key(), str(uuid.uuid4()), utcnow()
     with db.write():
-        rows.insert(db, key_id=key_id, user_id=user_id, name=name, key_hash=keys.key_hash(key),
-                    prefix=keys.display_prefix(key), last4=keys.last4(key), created_at=now)
+        rows.insert(
+            db,
+            key_id=key_id,
+            user_id=user_id,
+            name=name,
+            key_hash=keys.key_hash(key),
+            prefix=keys.display_prefix(key),
+            last4=keys.last4(key),
+            created_at=now,
+        )
     return CreatedKey(id=key_id, key=key, name=name, created_at=now)
 
 
@@ -100,8 +108,10 @@ def rotate_key(db: Database, key_id: str, user_id: str, grace_hours: float) -> C
         if old["revoked_at"] or (old["expires_at"] and old["expires_at"] <= utcnow()):
             raise BadRequest("id: a revoked or expired key cannot be rotated")
         if old["expires_at"]:
-            raise Conflict(f"id: this key was rotated already and stops working at {old['expires_at']}; "
-                           "rotate its replacement instead")
+            raise Conflict(
+                f"id: this key was rotated already and stops working at {old['expires_at']}; "
+                "rotate its replacement instead"
+            )
         new = create_key(db, user_id, old["name"])
         expires = _grace_end(grace_hours)
         if not rows.start_rotation(db, key_id, expires, new.id):

@@ -26,8 +26,13 @@ T = TypeVar("T")
 
 
 class AuthCache(Generic[T]):
-    def __init__(self, generation: Generation, ttl_s: float = TTL_S, max_entries: int = MAX_ENTRIES,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        generation: Generation,
+        ttl_s: float = TTL_S,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.generation = generation
         self.ttl_s = ttl_s
         self.max_entries = max_entries

@@ -20,7 +20,13 @@ def ensure_owner(db: Database, settings: Settings) -> Owner | None:
     with db.write():
         if users.count_users(db):
             return None
-        owner = users.create_user(db, settings.owner_email, "enterprise", settings.plans,
-                                  initial_credits=settings.owner_credits, is_admin=True)
+        owner = users.create_user(
+            db,
+            settings.owner_email,
+            "enterprise",
+            settings.plans,
+            initial_credits=settings.owner_credits,
+            is_admin=True,
+        )
         created = api_keys.create_key(db, owner.id, "owner")
     return Owner(email=owner.email, key=created.key)

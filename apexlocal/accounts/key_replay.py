@@ -20,14 +20,16 @@ _NONCE, _TAG = 16, 16
 
 
 def _key(credential: str, context: str, nonce: bytes) -> bytes:
-    return hmac.new(credential.encode(), b"apexlocal key replay\0" + context.encode() + b"\0" + nonce,
-                    hashlib.sha256).digest()
+    return hmac.new(
+        credential.encode(), b"apexlocal key replay\0" + context.encode() + b"\0" + nonce, hashlib.sha256
+    ).digest()
 
 
 def _xor(key: bytes, data: bytes) -> bytes:
-    stream = b"".join(hmac.new(key, b"stream" + i.to_bytes(4, "big"), hashlib.sha256).digest()
-                      for i in range(len(data) // 32 + 1))
-    return bytes(a ^ b for a, b in zip(data, stream[:len(data)], strict=True))
+    stream = b"".join(
+        hmac.new(key, b"stream" + i.to_bytes(4, "big"), hashlib.sha256).digest() for i in range(len(data) // 32 + 1)
+    )
+    return bytes(a ^ b for a, b in zip(data, stream[: len(data)], strict=True))
 
 
 def _tag(key: bytes, body: bytes) -> bytes:
@@ -45,7 +47,7 @@ def unseal(sealed: str, credential: str, context: str) -> str | None:
     """The sealed secret; None when `credential` or `context` is not the one it was sealed with."""
     if not sealed.startswith(PREFIX):
         return None
-    raw = base64.urlsafe_b64decode(sealed[len(PREFIX):])
+    raw = base64.urlsafe_b64decode(sealed[len(PREFIX) :])
     nonce, body, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
     key = _key(credential, context, nonce)
     if not hmac.compare_digest(tag, _tag(key, body)):

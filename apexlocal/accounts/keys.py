@@ -40,7 +40,7 @@ def well_formed(key: str) -> bool:
     """Shape and checksum only: no database read."""
     if len(key) != KEY_LEN or not key.startswith(PREFIX):
         return False
-    body, check = key[len(PREFIX):-CHECK_LEN], key[-CHECK_LEN:]
+    body, check = key[len(PREFIX) : -CHECK_LEN], key[-CHECK_LEN:]
     if any(c not in ALPHABET for c in body):
         return False
     return secrets.compare_digest(check, _checksum(body))

@@ -25,8 +25,9 @@ def create_link(db: Database, user_id: str, ttl: timedelta = LINK_TTL) -> str:
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with db.write():
-        rows.insert(db, token_hash=token_hash(token), user_id=user_id, created_at=stamp(now),
-                    expires_at=stamp(now + ttl))
+        rows.insert(
+            db, token_hash=token_hash(token), user_id=user_id, created_at=stamp(now), expires_at=stamp(now + ttl)
+        )
     return token
 
 

@@ -19,8 +19,11 @@ def allows_feature(plans: dict[str, dict[str, Any]], user: User, feature: str) -
 
 def require_feature(plans: dict[str, dict[str, Any]], user: User, feature: str, label: str) -> None:
     if not allows_feature(plans, user, feature):
-        needed = [name for name, p in sorted(plans.items(), key=lambda kv: kv[1].get("rank", 0))
-                  if any(fnmatch.fnmatchcase(feature, pat) for pat in p.get("features", []))]
+        needed = [
+            name
+            for name, p in sorted(plans.items(), key=lambda kv: kv[1].get("rank", 0))
+            if any(fnmatch.fnmatchcase(feature, pat) for pat in p.get("features", []))
+        ]
         hint = f"; available on: {', '.join(needed)}" if needed else ""
         raise Forbidden(f"{label} is not available on the {user.plan} plan{hint}")
 

@@ -49,15 +49,21 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def create_session(db: Database, user_id: str, ttl: timedelta = SESSION_TTL,
-                   key_id: str | None = None) -> NewSession:
+def create_session(db: Database, user_id: str, ttl: timedelta = SESSION_TTL, key_id: str | None = None) -> NewSession:
     """A new session; one started with an API key (`key_id`) ends when that key stops working."""
     token, csrf = secrets.token_urlsafe(_TOKEN_BYTES), secrets.token_urlsafe(_TOKEN_BYTES)
     now = datetime.now(UTC)
     expires = stamp(now + ttl)
     with db.write():
-        rows.insert(db, id_hash=token_hash(token), user_id=user_id, csrf_token=csrf, created_at=stamp(now),
-                    expires_at=expires, key_id=key_id)
+        rows.insert(
+            db,
+            id_hash=token_hash(token),
+            user_id=user_id,
+            csrf_token=csrf,
+            created_at=stamp(now),
+            expires_at=expires,
+            key_id=key_id,
+        )
     return NewSession(token=token, csrf_token=csrf, expires_at=expires)
 
 
@@ -74,8 +80,14 @@ def lookup(db: Database, token: str | None) -> Session | None:
     if row is None:
         return None
     ends = [t for t in (row["session_expires_at"], row["session_key_expires_at"]) if t]
-    return Session(id_hash=row["session_id_hash"], user=User.from_row(row), csrf_token=row["session_csrf_token"],
-                   expires_at=row["session_expires_at"], key_id=row["session_key_id"], valid_until=min(ends))
+    return Session(
+        id_hash=row["session_id_hash"],
+        user=User.from_row(row),
+        csrf_token=row["session_csrf_token"],
+        expires_at=row["session_expires_at"],
+        key_id=row["session_key_id"],
+        valid_until=min(ends),
+    )
 
 
 def revoke(db: Database, token: str | None) -> bool:

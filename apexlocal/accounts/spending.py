@@ -14,5 +14,10 @@ def daily_spent(db: Database, user_id: str, days: int = 30, today: date | None =
     today = today or datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     spent = ledger.spent_by_day(db, user_id, first.isoformat())
-    return [{"date": (first + timedelta(days=i)).isoformat(),
-             "credits": spent.get((first + timedelta(days=i)).isoformat(), 0)} for i in range(days)]
+    return [
+        {
+            "date": (first + timedelta(days=i)).isoformat(),
+            "credits": spent.get((first + timedelta(days=i)).isoformat(), 0),
+        }
+        for i in range(days)
+    ]

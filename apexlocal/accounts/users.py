@@ -10,8 +10,8 @@ from msgspec import Struct
 from apexlocal.accounts import credits, generation
 from apexlocal.db import users as rows
 from apexlocal.db.database import Database
-from apexlocal.timestamps import utcnow
 from apexlocal.errors import BadRequest, Conflict, NotFound
+from apexlocal.timestamps import utcnow
 
 
 class User(Struct, frozen=True, rename="camel"):
@@ -26,8 +26,14 @@ class User(Struct, frozen=True, rename="camel"):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> User:
-        return cls(id=row["id"], email=row["email"], plan=row["plan"], is_admin=bool(row["is_admin"]),
-                   credits=row["credits"], created_at=row["created_at"])
+        return cls(
+            id=row["id"],
+            email=row["email"],
+            plan=row["plan"],
+            is_admin=bool(row["is_admin"]),
+            credits=row["credits"],
+            created_at=row["created_at"],
+        )
 
 
 def _check_plan(plan: str, plans: dict[str, Any]) -> None:
@@ -41,8 +47,9 @@ def _check_email(email: str) -> None:
         raise BadRequest("email: must be an email address")
 
 
-def create_user(db: Database, email: str, plan: str, plans: dict[str, Any],
-                initial_credits: int = 0, is_admin: bool = False) -> User:
+def create_user(
+    db: Database, email: str, plan: str, plans: dict[str, Any], initial_credits: int = 0, is_admin: bool = False
+) -> User:
     _check_email(email)
     _check_plan(plan, plans)
     if initial_credits < 0:

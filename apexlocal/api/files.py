@@ -34,11 +34,23 @@ _EXP = re.compile(r"\d{1,12}", re.ASCII)
 _RANGE = re.compile(r"\s*bytes\s*=\s*(\d{0,19})\s*-\s*(\d{0,19})\s*", re.ASCII | re.IGNORECASE)
 # Media types of what this server writes, fixed here because the platform's tables disagree on them.
 _MEDIA_TYPES = {
-    ".mp4": "video/mp4", ".webm": "video/webm", ".mov": "video/quicktime",
-    ".mp3": "audio/mpeg", ".wav": "audio/wav", ".ogg": "audio/ogg", ".opus": "audio/ogg",
-    ".m4a": "audio/mp4", ".flac": "audio/flac",
-    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
-    ".gif": "image/gif", ".vtt": "text/vtt", ".srt": "application/x-subrip", ".json": "application/json",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".mov": "video/quicktime",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".flac": "audio/flac",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
+    ".json": "application/json",
 }
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
@@ -149,9 +161,7 @@ def _unsatisfiable(size: int, headers: dict[str, str], is_head: bool) -> ASGIRes
     )
 
 
-def _file_response(
-    request: Request, handle: BinaryIO, info: os.stat_result, key: str, max_age: int
-) -> ASGIResponse:
+def _file_response(request: Request, handle: BinaryIO, info: os.stat_result, key: str, max_age: int) -> ASGIResponse:
     is_head = request.method == HttpMethod.HEAD
     validators = _validators(info)
     headers = {

@@ -24,8 +24,9 @@ from apexlocal.db.idempotency import request_hash, run_once
 from apexlocal.errors import Conflict
 from apexlocal.jobs.services import Services
 
-OTHER_CALLER = ("Idempotency-Key: the key this request created is shown again only to the API key or session "
-                "that created it")
+OTHER_CALLER = (
+    "Idempotency-Key: the key this request created is shown again only to the API key or session that created it"
+)
 
 
 def _enterprise(request: Request[Any, Any, Any]) -> User:
@@ -55,8 +56,9 @@ async def _create_once(request: Request[Any, Any, Any], user: User, make: Callab
         view = _created_view(make())
         return 201, {"data": {**view, "key": key_replay.seal(view["key"], secret, context)}}
 
-    status, payload, _ = await to_thread.run_sync(run_once, _services(request).db, user.id, idempotency_key,
-                                                  digest, create)
+    status, payload, _ = await to_thread.run_sync(
+        run_once, _services(request).db, user.id, idempotency_key, digest, create
+    )
     key = key_replay.unseal(payload["data"]["key"], secret, context)
     if key is None:
         raise Conflict(OTHER_CALLER)
@@ -70,31 +72,49 @@ async def list_keys(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return {"data": [api_keys.public_view(r) for r in rows]}
 
 
-@post("/keys", status_code=201, summary="Create API Key", tags=["keys"],
-      description="The key value is in this response only. With an `Idempotency-Key`, a retry by the same caller "
-                  "gets this response again, the key included.")
+@post(
+    "/keys",
+    status_code=201,
+    summary="Create API Key",
+    tags=["keys"],
+    description="The key value is in this response only. With an `Idempotency-Key`, a retry by the same caller "
+    "gets this response again, the key included.",
+)
 async def create_key(request: Request[Any, Any, Any], data: JSONBody[KeyCreate]) -> Response[Any]:
     user = _enterprise(request)
     return await _create_once(request, user, lambda: api_keys.create_key(_services(request).db, user.id, data.name))
 
 
-@delete("/keys/{key_id:str}", status_code=200, summary="Revoke API Key", tags=["keys"],
-        description="The key stops working at once, and so do the web UI sessions signed in with it.")
+@delete(
+    "/keys/{key_id:str}",
+    status_code=200,
+    summary="Revoke API Key",
+    tags=["keys"],
+    description="The key stops working at once, and so do the web UI sessions signed in with it.",
+)
 async def revoke_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> dict[str, Any]:
     user = _enterprise(request)
     row = await to_thread.run_sync(api_keys.revoke_key, _services(request).db, key_id, user.id)
     return {"data": api_keys.public_view(row)}
 
 
-@post("/keys/{key_id:str}/rotate", status_code=201, summary="Rotate API Key", tags=["keys"],
-      description="A new key; the old one keeps working for the grace period (24 h by default), and "
-                  "`previousKeyExpiresAt` says until when. A key is rotated once: rotating it again is 409 "
-                  "(rotate its replacement). `Idempotency-Key` is honoured as for creating a key.")
+@post(
+    "/keys/{key_id:str}/rotate",
+    status_code=201,
+    summary="Rotate API Key",
+    tags=["keys"],
+    description="A new key; the old one keeps working for the grace period (24 h by default), and "
+    "`previousKeyExpiresAt` says until when. A key is rotated once: rotating it again is 409 "
+    "(rotate its replacement). `Idempotency-Key` is honoured as for creating a key.",
+)
 async def rotate_key(request: Request[Any, Any, Any], key_id: FromPath[str]) -> Response[Any]:
     user = _enterprise(request)
     services = _services(request)
-    response = await _create_once(request, user, lambda: api_keys.rotate_key(
-        services.db, key_id, user.id, services.settings.key_rotation_grace_hours))
+    response = await _create_once(
+        request,
+        user,
+        lambda: api_keys.rotate_key(services.db, key_id, user.id, services.settings.key_rotation_grace_hours),
+    )
     generation.access_changed(services.db)  # again, now that run_once's transaction has committed
     return response
 

@@ -38,7 +38,7 @@ def bucket_for(method: str, path: str) -> str:
         return "delete"
     if method == "POST" and path.startswith("/api/voice-agent/calls/outbound"):
         return "calls"
-    if method == "POST" and (path.startswith("/api/generate/") or path.startswith("/v1/audio/")):
+    if method == "POST" and path.startswith(("/api/generate/", "/v1/audio/")):
         return "generation"
     return "read"
 

@@ -36,8 +36,10 @@ VIEWER_POLICY = "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 # A stored file opened on its own must never run script with this server's origin: `sandbox` gives
 # it an opaque origin (no cookies, no storage, no script, no forms), and nothing but the file itself
 # may load. The browser's own image and media viewers still show it; its URL is never a frame.
-FILES_POLICY = ("sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; "
-                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+FILES_POLICY = (
+    "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 FILES_PREFIX = "/files/"
 
 STATIC_HEADERS = {

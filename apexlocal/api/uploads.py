@@ -34,9 +34,16 @@ from apexlocal.uploads.store import KINDS, store_upload, temp_dir, too_large
 # Room for the multipart boundaries and part headers around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 
-_FORM = Schema(type=OpenAPIType.OBJECT, required=[FIELD], description=f"The file, as the multipart field `{FIELD}`.",
-               properties={FIELD: Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY,
-                                         content_media_type="application/octet-stream")})
+_FORM = Schema(
+    type=OpenAPIType.OBJECT,
+    required=[FIELD],
+    description=f"The file, as the multipart field `{FIELD}`.",
+    properties={
+        FIELD: Schema(
+            type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, content_media_type="application/octet-stream"
+        )
+    },
+)
 
 
 @dataclass
@@ -44,8 +51,7 @@ class UploadOperation(Operation):
     """The route reads its body itself, so the framework cannot describe it: this does."""
 
     def __post_init__(self) -> None:
-        self.request_body = RequestBody(content={"multipart/form-data": OpenAPIMediaType(schema=_FORM)},
-                                        required=True)
+        self.request_body = RequestBody(content={"multipart/form-data": OpenAPIMediaType(schema=_FORM)}, required=True)
 
 
 async def _body(request: Request[Any, Any, Any], too_big: ApiError) -> AsyncIterator[bytes]:
@@ -65,10 +71,16 @@ async def _upload(request: Request[Any, Any, Any], kind: str) -> Response[Upload
     if key is not None:
         idempotency.check_key(key)  # before the body: a bad header is not worth a gigabyte
     too_big = too_large(services, kind)
-    received = await receive_file(_body(request, too_big), request.headers.get("content-type", ""),
-                                  temp_dir(services.settings), services.settings.upload_max_bytes(kind), too_big)
+    received = await receive_file(
+        _body(request, too_big),
+        request.headers.get("content-type", ""),
+        temp_dir(services.settings),
+        services.settings.upload_max_bytes(kind),
+        too_big,
+    )
     status, body = await to_thread.run_sync(
-        store_upload, services, current_user(request).id, kind, received, key, str(request.base_url).rstrip("/"))
+        store_upload, services, current_user(request).id, kind, received, key, str(request.base_url).rstrip("/")
+    )
     return Response(msgspec.convert(body, UploadOut), status_code=status)  # a replay is a dict
 
 
@@ -79,12 +91,17 @@ def _route(kind: str, settings: Settings) -> HTTPRouteHandler:
     upload.__name__ = f"upload_{kind}"
     cap_mib = settings.upload_max_bytes(kind) // (1024 * 1024)
     return post(
-        f"/upload/{kind}", status_code=201, summary=f"Upload {kind.title()}", tags=["uploads"],
+        f"/upload/{kind}",
+        status_code=201,
+        summary=f"Upload {kind.title()}",
+        tags=["uploads"],
         request_max_body_size=settings.upload_max_bytes(kind) + MULTIPART_OVERHEAD,
-        operation_id=f"upload{kind.title()}", operation_class=UploadOperation, responses=errors(400, 409, 413, 415),
+        operation_id=f"upload{kind.title()}",
+        operation_class=UploadOperation,
+        responses=errors(400, 409, 413, 415),
         description=f"Store {'an' if kind[0] in 'aeiou' else 'a'} {kind} file (at most {cap_mib} MiB) for use as "
-                    f"an input URL: one multipart part named `{FIELD}`, with a filename; any other part is 400. "
-                    "Its type is read from its bytes. Answers a signed URL of this server.",
+        f"an input URL: one multipart part named `{FIELD}`, with a filename; any other part is 400. "
+        "Its type is read from its bytes. Answers a signed URL of this server.",
     )(upload)
 
 

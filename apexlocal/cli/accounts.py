@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import click
 
@@ -73,9 +72,11 @@ def users_set_plan(settings: Settings, email: str, plan: str) -> None:
 
 @users_group.command("login-link")
 @click.argument("email")
-@click.option("--base-url", default=None,
-              help="This server's address as the browser reaches it "
-                   "(default: the base_url setting, or http://HOST:PORT).")
+@click.option(
+    "--base-url",
+    default=None,
+    help="This server's address as the browser reaches it (default: the base_url setting, or http://HOST:PORT).",
+)
 @with_settings
 def users_login_link(settings: Settings, email: str, base_url: str | None) -> None:
     """Prints a one-time web UI login link (valid 15 minutes) alone on the last line."""
@@ -143,8 +144,10 @@ def keys_list(settings: Settings, email: str | None) -> None:
         user_id = get_by_email(db, email).id if email else None
         for row in list_keys(db, user_id):
             v = public_view(row)
-            click.echo(f"{v['id']}  {v['display']:<22} {v['name']:<20} {v['status']:<8} "
-                       f"created {v['createdAt']}  last used {v['lastUsedAt'] or 'never'}")
+            click.echo(
+                f"{v['id']}  {v['display']:<22} {v['name']:<20} {v['status']:<8} "
+                f"created {v['createdAt']}  last used {v['lastUsedAt'] or 'never'}"
+            )
 
 
 @keys_group.command("revoke")

@@ -32,11 +32,21 @@ def list_models(settings: Settings, as_json: bool) -> None:
         return
     places = ", ".join(f"{name}: {path}" for name, path in store.places().items())
     click.echo(f"model set: {settings.model_set}, {places}")
-    _print_table(["ID", "TASKS", "INSTALLED", "ON DISK", "PULL DOWNLOADS", "LICENSE", "ALIASES"], [
-        [r["id"], ",".join(r["tasks"]), "yes" if r["installed"] else "no",
-         _human(r["size_bytes"]) if r["installed"] else "-", _pull_label(r),
-         f"{r['license']} ({'commercial use ok' if r['commercial'] else 'NON-COMMERCIAL'})",
-         ",".join(r["aliases"]) or "-"] for r in rows])
+    _print_table(
+        ["ID", "TASKS", "INSTALLED", "ON DISK", "PULL DOWNLOADS", "LICENSE", "ALIASES"],
+        [
+            [
+                r["id"],
+                ",".join(r["tasks"]),
+                "yes" if r["installed"] else "no",
+                _human(r["size_bytes"]) if r["installed"] else "-",
+                _pull_label(r),
+                f"{r['license']} ({'commercial use ok' if r['commercial'] else 'NON-COMMERCIAL'})",
+                ",".join(r["aliases"]) or "-",
+            ]
+            for r in rows
+        ],
+    )
 
 
 @models_group.command("pull")
@@ -58,8 +68,10 @@ def pull(settings: Settings, names: tuple[str, ...]) -> None:
             continue
         finally:
             bars.close()
-        click.echo(f"{entry.id}: installed at {path} ({_human(store.status(entry)['size_bytes'])} on disk, "
-                   f"{_human(bars.downloaded)} downloaded now)")
+        click.echo(
+            f"{entry.id}: installed at {path} ({_human(store.status(entry)['size_bytes'])} on disk, "
+            f"{_human(bars.downloaded)} downloaded now)"
+        )
     if failures:
         fail("\n".join(failures))
 
@@ -123,8 +135,10 @@ def _entries(manifest: Manifest, names: Iterable[str]) -> list[ModelEntry]:
         elif entry not in entries:
             entries.append(entry)
     if unknown:
-        fail(f"unknown model(s): {', '.join(unknown)}; known: {', '.join(m.id for m in manifest.model)} "
-             f"(see `apexlocal models list`)")
+        fail(
+            f"unknown model(s): {', '.join(unknown)}; known: {', '.join(m.id for m in manifest.model)} "
+            f"(see `apexlocal models list`)"
+        )
     return entries
 
 
@@ -192,8 +206,16 @@ class _Bars:
         if path != self._file:
             self.close()
             self._file, self._done = path, done
-            self._bar = tqdm(total=total or None, initial=done, desc=path, unit="B", unit_scale=True,
-                             unit_divisor=1024, dynamic_ncols=True, leave=True)
+            self._bar = tqdm(
+                total=total or None,
+                initial=done,
+                desc=path,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                dynamic_ncols=True,
+                leave=True,
+            )
             return
         delta = done - self._done
         self._done = done

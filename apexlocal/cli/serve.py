@@ -33,15 +33,25 @@ def serve(settings: Settings) -> None:
         click.echo(f"Created the owner account {owner.email} (enterprise, admin).")
         click.echo("Its API key, shown this once:")
         click.echo(owner.key)
-        token = login_links.create_link(services.db, get_by_email(services.db, owner.email).id,
-                                          timedelta(minutes=settings.login_link_minutes))
-        click.echo("Open the studio with this one-time link (valid 15 minutes; later: "
-                   f"`apexlocal users login-link {owner.email}`):")
+        token = login_links.create_link(
+            services.db, get_by_email(services.db, owner.email).id, timedelta(minutes=settings.login_link_minutes)
+        )
+        click.echo(
+            "Open the studio with this one-time link (valid 15 minutes; later: "
+            f"`apexlocal users login-link {owner.email}`):"
+        )
         click.echo(login_links.login_url(browser_base_url(settings), token))
-    click.echo(f"apexlocal on {settings.resolved_base_url}  (data: {settings.data_dir}, models: {settings.model_set})",
-               err=True)
+    click.echo(
+        f"apexlocal on {settings.resolved_base_url}  (data: {settings.data_dir}, models: {settings.model_set})",
+        err=True,
+    )
     app = create_app(settings, services)
     # The app object, not an import string: that is what works inside the one-file binary too.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                timeout_graceful_shutdown=30,
-                http=timed_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds))
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=30,
+        http=timed_protocol(settings.header_timeout_seconds, settings.body_timeout_seconds),
+    )

@@ -28,8 +28,11 @@ def _default(value: object) -> str:
     if isinstance(value, tuple):
         return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value) or "(empty)"
     if isinstance(value, dict):
-        return "see below" if any(isinstance(v, dict) for v in value.values()) else \
-            ", ".join(f"{k}={v}" for k, v in value.items())
+        return (
+            "see below"
+            if any(isinstance(v, dict) for v in value.values())
+            else ", ".join(f"{k}={v}" for k, v in value.items())
+        )
     return str(value)
 
 
@@ -39,8 +42,11 @@ def render() -> str:
         default = "platform user data dir" if f.name == "data_dir" else _default(default_of(f))
         rows.append(f"| `{f.name}` | `{env_name(f.name)}` | {type_label(f)} | {default} | {f.metadata['help']} |")
     plans = next(default_of(f) for f in setting_fields() if f.name == "plans")
-    example = "\n".join(f"[plans.{name}]\nrank = {p['rank']}\nfeatures = {json.dumps(p['features'])}\n"
-                        f"models = {json.dumps(p['models'])}\n" for name, p in plans.items())
+    example = "\n".join(
+        f"[plans.{name}]\nrank = {p['rank']}\nfeatures = {json.dumps(p['features'])}\n"
+        f"models = {json.dumps(p['models'])}\n"
+        for name, p in plans.items()
+    )
     return HEADER + "\n".join(rows) + f"\n\n## Default plans\n\n```toml\n{example}```\n"
 
 

@@ -32,8 +32,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 def _answer(status: bytes, code: str, message: str) -> bytes:
     body = msgspec.json.encode({"error": message, "code": code})
-    head = (b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
-            b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body))
+    head = (
+        b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
+        b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
+    )
     return head + body
 
 
@@ -129,5 +131,6 @@ class TimedH11Protocol(H11Protocol):
 
 def timed_protocol(header_timeout: float, body_timeout: float) -> type[TimedH11Protocol]:
     """The protocol class for `uvicorn.run(http=...)`, with these timeouts in seconds."""
-    return type("TimedH11Protocol", (TimedH11Protocol,),
-                {"header_timeout": header_timeout, "body_timeout": body_timeout})
+    return type(
+        "TimedH11Protocol", (TimedH11Protocol,), {"header_timeout": header_timeout, "body_timeout": body_timeout}
+    )

@@ -46,10 +46,12 @@ def unseal(db: Database, stored: str) -> str:
     from cryptography.fernet import InvalidToken
 
     try:
-        return _cipher(db).decrypt(stored[len(PREFIX):].encode("ascii")).decode("utf-8")
+        return _cipher(db).decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
     except InvalidToken:
-        raise ConfigError(f"a secret in {db.path.name} does not open with {key_path(db)}: restore the key "
-                          "file that was beside the database when the secret was stored") from None
+        raise ConfigError(
+            f"a secret in {db.path.name} does not open with {key_path(db)}: restore the key "
+            "file that was beside the database when the secret was stored"
+        ) from None
 
 
 def _cipher(db: Database) -> Any:

@@ -31,15 +31,17 @@ def ensure_secret(db: Database, user_id: str, make_secret: Callable[[], str]) ->
         db.conn.execute(
             "INSERT INTO user_settings (user_id, webhook_secret, updated_at) VALUES (?,?,?) "
             "ON CONFLICT(user_id) DO UPDATE SET webhook_secret = coalesce(webhook_secret, excluded.webhook_secret)",
-            (user_id, sealed.seal(db, make_secret()), utcnow()))
+            (user_id, sealed.seal(db, make_secret()), utcnow()),
+        )
     return get(db, user_id)  # type: ignore[return-value]
 
 
 def set_webhook_url(db: Database, user_id: str, url: str | None, make_secret: Callable[[], str]) -> dict[str, Any]:
     ensure_secret(db, user_id, make_secret)
     with db.write():
-        db.conn.execute("UPDATE user_settings SET webhook_url = ?, updated_at = ? WHERE user_id = ?",
-                        (url, utcnow(), user_id))
+        db.conn.execute(
+            "UPDATE user_settings SET webhook_url = ?, updated_at = ? WHERE user_id = ?", (url, utcnow(), user_id)
+        )
     return get(db, user_id)  # type: ignore[return-value]
 
 
@@ -48,7 +50,9 @@ def set_secret(db: Database, user_id: str, secret: str) -> dict[str, Any]:
         db.conn.execute(
             "INSERT INTO user_settings (user_id, webhook_secret, updated_at) VALUES (?,?,?) "
             "ON CONFLICT(user_id) DO UPDATE SET webhook_secret = excluded.webhook_secret, "
-            "updated_at = excluded.updated_at", (user_id, sealed.seal(db, secret), utcnow()))
+            "updated_at = excluded.updated_at",
+            (user_id, sealed.seal(db, secret), utcnow()),
+        )
     return get(db, user_id)  # type: ignore[return-value]
 
 
@@ -58,6 +62,8 @@ def seal_stored_secrets(db: Database) -> int:
     plain = [row for row in rows if not sealed.is_sealed(row["webhook_secret"])]
     with db.write():
         for row in plain:
-            db.conn.execute("UPDATE user_settings SET webhook_secret = ? WHERE user_id = ?",
-                            (sealed.seal(db, row["webhook_secret"]), row["user_id"]))
+            db.conn.execute(
+                "UPDATE user_settings SET webhook_secret = ? WHERE user_id = ?",
+                (sealed.seal(db, row["webhook_secret"]), row["user_id"]),
+            )
     return len(plain)

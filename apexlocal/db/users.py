@@ -9,8 +9,10 @@ from apexlocal.db.database import Database
 
 
 def insert(db: Database, *, user_id: str, email: str, plan: str, is_admin: bool, created_at: str) -> None:
-    db.conn.execute("INSERT INTO users (id, email, plan, is_admin, credits, created_at) VALUES (?,?,?,?,0,?)",
-                    (user_id, email, plan, int(is_admin), created_at))
+    db.conn.execute(
+        "INSERT INTO users (id, email, plan, is_admin, credits, created_at) VALUES (?,?,?,?,0,?)",
+        (user_id, email, plan, int(is_admin), created_at),
+    )
 
 
 def get(db: Database, user_id: str) -> dict[str, Any] | None:

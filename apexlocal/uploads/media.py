@@ -39,8 +39,9 @@ FORMATS_BY_KIND = {
     "audio": "WAV, MP3, FLAC, OGG, M4A",
     "video": "MP4, MOV, WebM, MKV",
 }
-EXTENSIONS = {d.content_type: d.extension for d in (PNG, JPEG, GIF, WEBP, WAV, MP3, FLAC, OGG, M4A, MP4, MOV,
-                                                    WEBM, MKV)}
+EXTENSIONS = {
+    d.content_type: d.extension for d in (PNG, JPEG, GIF, WEBP, WAV, MP3, FLAC, OGG, M4A, MP4, MOV, WEBM, MKV)
+}
 
 _AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ")
 _QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
@@ -101,7 +102,7 @@ def _handler_types(data: bytes) -> set[bytes]:
     # An `hdlr` box: size, "hdlr", version and flags (4), pre_defined (4), then the handler type.
     found, start = set(), 0
     while (at := data.find(b"hdlr", start)) != -1:
-        found.add(data[at + 12:at + 16])
+        found.add(data[at + 12 : at + 16])
         start = at + 4
     return found
 

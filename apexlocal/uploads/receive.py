@@ -100,15 +100,17 @@ def _check_part(segment: MultipartSegment, have_file: bool) -> str | None:
         raise BadRequest(f"{name or '(unnamed part)'}: unknown field (allowed: {FIELD})")
     filename = file_name(segment)
     if filename is None:
-        raise BadRequest(f"{FIELD}: must be a file part, with a filename in its Content-Disposition "
-                         "(this one is a plain form field)")
+        raise BadRequest(
+            f"{FIELD}: must be a file part, with a filename in its Content-Disposition (this one is a plain form field)"
+        )
     if have_file:
         raise BadRequest(f"{FIELD}: must be exactly one file")
     return filename
 
 
-async def receive_file(chunks: AsyncIterator[bytes], content_type: str, directory: Path, cap: int,
-                       too_large: ApiError) -> Received:
+async def receive_file(
+    chunks: AsyncIterator[bytes], content_type: str, directory: Path, cap: int, too_large: ApiError
+) -> Received:
     """Parses the multipart body `chunks` and spools its one `file` part into `directory`.
 
     Raises `too_large` once the file passes `cap` bytes, BadRequest for anything but exactly one

@@ -36,6 +36,8 @@ class Services(Protocol):
     def storage(self) -> Storage: ...
     @property
     def settings(self) -> Settings: ...
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -62,8 +64,9 @@ def too_large(services: Services, kind: str) -> PayloadTooLarge:
     return PayloadTooLarge(f"file: must be at most {mib} MiB for {kind} uploads")
 
 
-def store_upload(services: Services, user_id: str, kind: str, received: Received,
-                 idempotency_key: str | None, base_url: str) -> tuple[int, dict[str, Any]]:
+def store_upload(
+    services: Services, user_id: str, kind: str, received: Received, idempotency_key: str | None, base_url: str
+) -> tuple[int, dict[str, Any]]:
     """Stores the received file as the user's upload of `kind`; returns (status, body) of the answer.
     Removes `received.path` whatever happens."""
     filename = received.filename
@@ -77,12 +80,29 @@ def store_upload(services: Services, user_id: str, kind: str, received: Received
 
     def create() -> tuple[int, dict[str, Any]]:
         created = utcnow()
-        uploads.insert(services.db, upload_id=upload_id, user_id=user_id, kind=kind, storage_key=key,
-                       content_type=detected.content_type, size=size,
-                       original_name=(filename or None) and filename[:255], created_at=created)
+        uploads.insert(
+            services.db,
+            upload_id=upload_id,
+            user_id=user_id,
+            kind=kind,
+            storage_key=key,
+            content_type=detected.content_type,
+            size=size,
+            original_name=(filename or None) and filename[:255],
+            created_at=created,
+        )
         url = services.storage.signed_url(key, base_url, services.settings.url_ttl_seconds)
-        return 201, {"data": {"id": upload_id, "url": url, "contentType": detected.content_type, "size": size,
-                              "kind": kind, "name": filename or None, "createdAt": created}}
+        return 201, {
+            "data": {
+                "id": upload_id,
+                "url": url,
+                "contentType": detected.content_type,
+                "size": size,
+                "kind": kind,
+                "name": filename or None,
+                "createdAt": created,
+            }
+        }
 
     req_hash = idempotency.request_hash("POST", f"/api/upload/{kind}", received.digest + (filename or "").encode())
     try:
@@ -100,11 +120,11 @@ def store_upload(services: Services, user_id: str, kind: str, received: Received
 def _detect(path: Path, kind: str) -> media.Detected:
     detected = media.sniff(path)
     if detected is None:
-        raise UnsupportedMediaType(
-            f"file: is not a supported {kind} format (accepted: {media.FORMATS_BY_KIND[kind]})")
+        raise UnsupportedMediaType(f"file: is not a supported {kind} format (accepted: {media.FORMATS_BY_KIND[kind]})")
     if detected.kind != kind:
         raise UnsupportedMediaType(
-            f"file: is {detected.content_type}, not {kind}; upload it to /api/upload/{detected.kind}")
+            f"file: is {detected.content_type}, not {kind}; upload it to /api/upload/{detected.kind}"
+        )
     return detected
 
 

@@ -23,16 +23,22 @@ def admin(app_client, settings):
 
 
 def test_admin_routes_need_an_admin(app_client, account):
-    for method, path in [("get", "/api/admin/users"), ("get", "/api/admin/plans"), ("post", "/api/admin/users"),
-                         ("post", "/api/models/flux2-klein-4b/pull"), ("delete", "/api/models/flux2-klein-4b")]:
+    for method, path in [
+        ("get", "/api/admin/users"),
+        ("get", "/api/admin/plans"),
+        ("post", "/api/admin/users"),
+        ("post", "/api/models/flux2-klein-4b/pull"),
+        ("delete", "/api/models/flux2-klein-4b"),
+    ]:
         r = getattr(app_client, method)(path, headers=account.headers)
         assert r.status_code == 403 and r.json() == {"error": "This route is for admins", "code": "FORBIDDEN"}, path
     assert app_client.get("/api/admin/users").status_code == 401
 
 
 def test_admin_creates_users_sets_plans_and_grants_credits(app_client, admin):
-    created = app_client.post("/api/admin/users", json={"email": "new@example.com", "plan": "creator", "credits": 50},
-                              headers=admin)
+    created = app_client.post(
+        "/api/admin/users", json={"email": "new@example.com", "plan": "creator", "credits": 50}, headers=admin
+    )
     assert created.status_code == 201, created.text
     user = created.json()["data"]
     assert user["plan"] == "creator" and user["credits"] == 50 and user["isAdmin"] is False
@@ -79,8 +85,11 @@ def test_usage_daily_has_30_days_of_credits_spent(app_client, account):
 
 
 def test_job_params_are_readable_by_their_owner_only(app_client, account, settings):
-    job = app_client.post("/api/generate/image", json={"prompt": "a lamp", "width": 256, "height": 256, "steps": 1},
-                          headers=account.headers).json()["data"]
+    job = app_client.post(
+        "/api/generate/image",
+        json={"prompt": "a lamp", "width": 256, "height": 256, "steps": 1},
+        headers=account.headers,
+    ).json()["data"]
     params = app_client.get(f"/api/jobs/{job['jobId']}/params", headers=account.headers).json()["data"]
     assert params["type"] == "image" and params["params"]["prompt"] == "a lamp" and params["params"]["width"] == 256
     other = add_account(app_client.services.db, settings, "eve@example.com")

@@ -12,8 +12,13 @@ from tests.e2e.helpers import cli
 def _key_reads(db, monkeypatch) -> list[str]:
     reads: list[str] = []
     real_one = db.one
-    monkeypatch.setattr(db, "one", lambda sql, *a, **k: (reads.append(sql) if "FROM api_keys" in sql
-                                                         or "FROM sessions" in sql else None) or real_one(sql, *a, **k))
+    monkeypatch.setattr(
+        db,
+        "one",
+        lambda sql, *a, **k: (
+            (reads.append(sql) if "FROM api_keys" in sql or "FROM sessions" in sql else None) or real_one(sql, *a, **k)
+        ),
+    )
     return reads
 
 

@@ -49,8 +49,11 @@ def test_keys_routes_create_list_revoke(app_client, account):
     assert app_client.delete(f"/api/keys/{data['id']}", headers=account.headers).status_code == 200
     r = app_client.get("/api/usage", headers=new_headers)
     assert r.status_code == 401 and r.json()["code"] == "UNAUTHORIZED"
-    used = next(k for k in app_client.get("/api/keys", headers=account.headers).json()["data"]
-                if k["display"].endswith(account.key[-4:]))
+    used = next(
+        k
+        for k in app_client.get("/api/keys", headers=account.headers).json()["data"]
+        if k["display"].endswith(account.key[-4:])
+    )
     assert used["lastUsedAt"] is not None
 
 
@@ -134,8 +137,9 @@ def test_the_last_used_write_never_holds_up_a_request(app_client, account):
     holder.start()
     holding.wait(5)
     answered = []
-    request = threading.Thread(target=lambda: answered.append(
-        app_client.get("/api/jobs", headers=account.headers).status_code))  # the key's first use: a write is due
+    request = threading.Thread(
+        target=lambda: answered.append(app_client.get("/api/jobs", headers=account.headers).status_code)
+    )  # the key's first use: a write is due
     request.start()
     request.join(5)
     answered_while_held = list(answered)
@@ -191,8 +195,9 @@ def test_a_replay_shows_the_key_only_to_the_credential_that_created_it(app_clien
     headers = {"Idempotency-Key": "k-1"}
     first = app_client.post("/api/keys", json={"name": "ci"}, headers={**account.headers, **headers})
     assert first.status_code == 201
-    elsewhere = app_client.post("/api/keys", json={"name": "ci"},
-                                headers={"Authorization": f"Bearer {second}", **headers})
+    elsewhere = app_client.post(
+        "/api/keys", json={"name": "ci"}, headers={"Authorization": f"Bearer {second}", **headers}
+    )
     assert elsewhere.status_code == 409 and elsewhere.json()["code"] == "CONFLICT"
     assert "only to the API key or session that created it" in elsewhere.json()["error"]
     assert first.json()["data"]["key"] not in elsewhere.text
@@ -206,8 +211,9 @@ def test_a_key_in_its_grace_period_cannot_be_rotated_again(app_client, account):
     again = app_client.post(f"/api/keys/{created['id']}/rotate", headers=account.headers)
     assert again.status_code == 409 and again.json()["code"] == "CONFLICT"
     assert again.json()["error"].startswith("id: this key was rotated already")
-    old = next(k for k in app_client.get("/api/keys", headers=account.headers).json()["data"]
-               if k["id"] == created["id"])
+    old = next(
+        k for k in app_client.get("/api/keys", headers=account.headers).json()["data"] if k["id"] == created["id"]
+    )
     assert old["expiresAt"] == first["previousKeyExpiresAt"] and old["status"] == "rotating"
     names = [k["name"] for k in app_client.get("/api/keys", headers=account.headers).json()["data"]]
     assert names.count("rot") == 2  # the old key and one replacement

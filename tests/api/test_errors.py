@@ -24,18 +24,21 @@ def image(client, headers, **fields):
     return client.post("/api/generate/image", json={"prompt": "a cat", **fields}, headers=headers)
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"width": 100}, "width: must be an integer between 256 and 2048"),
-    ({"height": 4096}, "height: must be an integer between 256 and 2048"),
-    ({"steps": 0}, "steps: must be an integer between 1 and 50"),
-    ({"prompt": ""}, "prompt: must be 1-2,000 characters"),
-    ({"prompt": "x" * 2001}, "prompt: must be 1-2,000 characters"),
-    ({"prompt": "   "}, "prompt: must not be blank"),
-    ({"style": "baroque"}, "style: must be one of photorealistic, illustration, 3d, flat"),
-    ({"width": "wide"}, "width: must be an integer between 256 and 2048"),
-    ({"seed": -1}, "seed: must be an integer between 0 and 4294967295"),
-    ({"model": "no-such-model"}, "model: must be one of flux2-klein-4b"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"width": 100}, "width: must be an integer between 256 and 2048"),
+        ({"height": 4096}, "height: must be an integer between 256 and 2048"),
+        ({"steps": 0}, "steps: must be an integer between 1 and 50"),
+        ({"prompt": ""}, "prompt: must be 1-2,000 characters"),
+        ({"prompt": "x" * 2001}, "prompt: must be 1-2,000 characters"),
+        ({"prompt": "   "}, "prompt: must not be blank"),
+        ({"style": "baroque"}, "style: must be one of photorealistic, illustration, 3d, flat"),
+        ({"width": "wide"}, "width: must be an integer between 256 and 2048"),
+        ({"seed": -1}, "seed: must be an integer between 0 and 4294967295"),
+        ({"model": "no-such-model"}, "model: must be one of flux2-klein-4b"),
+    ],
+)
 def test_validation_names_field_and_rule(app_client, account, fields, message):
     body = assert_envelope(image(app_client, account.headers, **fields), 400, "BAD_REQUEST")
     assert body["error"].startswith(message)
@@ -49,17 +52,22 @@ def test_unknown_and_missing_fields_are_rejected(app_client, account):
 
 
 def test_malformed_json_and_wrong_media_type(app_client, account):
-    r = app_client.post("/api/generate/image", content=b"{not json",
-                        headers={**account.headers, "Content-Type": "application/json"})
+    r = app_client.post(
+        "/api/generate/image", content=b"{not json", headers={**account.headers, "Content-Type": "application/json"}
+    )
     assert assert_envelope(r, 400, "BAD_REQUEST")["error"] == "body: must be valid JSON"
-    r = app_client.post("/api/generate/image", content=b'{"prompt": "a"}',
-                        headers={**account.headers, "Content-Type": "text/plain"})
+    r = app_client.post(
+        "/api/generate/image", content=b'{"prompt": "a"}', headers={**account.headers, "Content-Type": "text/plain"}
+    )
     assert_envelope(r, 415, "UNSUPPORTED_MEDIA_TYPE")
 
 
 def test_oversize_body_is_413(app_client, account):
-    r = app_client.post("/api/generate/image", content=b'{"prompt": "' + b"x" * 2_000_000 + b'"}',
-                        headers={**account.headers, "Content-Type": "application/json"})
+    r = app_client.post(
+        "/api/generate/image",
+        content=b'{"prompt": "' + b"x" * 2_000_000 + b'"}',
+        headers={**account.headers, "Content-Type": "application/json"},
+    )
     assert_envelope(r, 413, "PAYLOAD_TOO_LARGE")
 
 
@@ -88,8 +96,9 @@ def test_forbidden_by_plan(app_client, settings):
 def test_not_found_and_method_not_allowed(app_client, account):
     assert_envelope(app_client.get("/api/nope", headers=account.headers), 404, "NOT_FOUND")
     assert_envelope(app_client.get("/nothing/here"), 404, "NOT_FOUND")
-    assert_envelope(app_client.get("/api/jobs/00000000-0000-0000-0000-000000000000",
-                                   headers=account.headers), 404, "NOT_FOUND")
+    assert_envelope(
+        app_client.get("/api/jobs/00000000-0000-0000-0000-000000000000", headers=account.headers), 404, "NOT_FOUND"
+    )
     r = app_client.put("/api/usage", headers=account.headers)
     assert_envelope(r, 405, "METHOD_NOT_ALLOWED")
 

@@ -110,7 +110,7 @@ def test_url_from_storage_signed_url_works(client: TestClient, storage: LocalSto
 def test_single_range(client: TestClient, header: str, start: int, end: int) -> None:
     response = client.get(url_for(), headers={"Range": header})
     assert response.status_code == 206
-    assert response.content == DATA[start:end + 1]
+    assert response.content == DATA[start : end + 1]
     assert response.headers["content-range"] == f"bytes {start}-{end}/{len(DATA)}"
     assert response.headers["content-length"] == str(end - start + 1)
     assert response.headers["content-type"] == "video/mp4"
@@ -124,8 +124,7 @@ def test_unsatisfiable_range(client: TestClient, header: str) -> None:
     assert response.json()["code"] == "RANGE_NOT_SATISFIABLE"
 
 
-@pytest.mark.parametrize(
-    "header", ["bytes=0-1,5-9", "bytes=9-3", "items=0-9", "bytes=abc", "bytes=-"])
+@pytest.mark.parametrize("header", ["bytes=0-1,5-9", "bytes=9-3", "items=0-9", "bytes=abc", "bytes=-"])
 def test_multi_or_malformed_range_sends_the_whole_file(client: TestClient, header: str) -> None:
     response = client.get(url_for(), headers={"Range": header})
     assert response.status_code == 200
@@ -171,9 +170,7 @@ def test_if_range(client: TestClient) -> None:
     assert stale.status_code == 200 and stale.content == DATA
 
 
-def test_etag_changes_when_the_file_is_replaced(
-    client: TestClient, storage: LocalStorage, tmp_path: Path
-) -> None:
+def test_etag_changes_when_the_file_is_replaced(client: TestClient, storage: LocalStorage, tmp_path: Path) -> None:
     before = client.get(url_for()).headers["etag"]
     source = tmp_path / "v2.bin"
     source.write_bytes(b"version two")
@@ -207,7 +204,7 @@ def test_large_file_streams_in_chunks(storage: LocalStorage, tmp_path: Path) -> 
     assert len(chunks) == 4 and max(map(len, chunks)) == files_module.CHUNK_BYTES
     assert b"".join(chunks) == data
     length = files_module.CHUNK_BYTES + 7
-    assert b"".join(anyio.run(collect, 1000, length)) == data[1000:1000 + length]
+    assert b"".join(anyio.run(collect, 1000, length)) == data[1000 : 1000 + length]
 
 
 def test_large_file_over_http(client: TestClient, storage: LocalStorage, tmp_path: Path) -> None:
@@ -255,8 +252,14 @@ def test_expired_url_is_forbidden(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "raw_path",
-    ["/files/%2e%2e/%2e%2e/etc/passwd", "/files/outputs/%2e%2e/%2e%2e/x",
-     "/files/..%2f..%2fetc%2fpasswd", "/files/%2fetc/passwd", "/files/a%00b", "/files/a%5c..%5cb"],
+    [
+        "/files/%2e%2e/%2e%2e/etc/passwd",
+        "/files/outputs/%2e%2e/%2e%2e/x",
+        "/files/..%2f..%2fetc%2fpasswd",
+        "/files/%2fetc/passwd",
+        "/files/a%00b",
+        "/files/a%5c..%5cb",
+    ],
 )
 def test_traversal_without_signature_is_refused(client: TestClient, raw_path: str) -> None:
     response = client.get(f"{BASE}{raw_path}?exp=9999999999&sig=x")
@@ -265,9 +268,7 @@ def test_traversal_without_signature_is_refused(client: TestClient, raw_path: st
 
 
 @pytest.mark.parametrize("key", ["../secret.txt", "../../etc/passwd", "a/../../secret.txt", ".hidden"])
-def test_traversal_is_refused_even_with_a_valid_signature(
-    client: TestClient, tmp_path: Path, key: str
-) -> None:
+def test_traversal_is_refused_even_with_a_valid_signature(client: TestClient, tmp_path: Path, key: str) -> None:
     (tmp_path / "secret.txt").write_text("secret")
     expires = int(time.time()) + 60
     # Dots percent-encoded, or the HTTP client would collapse `..` before the request is sent.
@@ -299,8 +300,9 @@ def test_directory_is_404(client: TestClient) -> None:
 def test_s3_backend_answers_404_for_everything(tmp_path: Path) -> None:
     from apexlocal.storage.s3 import S3Storage
 
-    s3 = S3Storage("bucket", endpoint_url="http://127.0.0.1:9", region="us-east-1",
-                   access_key_id="a", secret_access_key="b")
+    s3 = S3Storage(
+        "bucket", endpoint_url="http://127.0.0.1:9", region="us-east-1", access_key_id="a", secret_access_key="b"
+    )
     with make_client(s3) as client:
         for url in (url_for(), f"{BASE}/files/{KEY}", url_for(expires=1)):
             response = client.get(url)
@@ -308,22 +310,33 @@ def test_s3_backend_answers_404_for_everything(tmp_path: Path) -> None:
             assert response.json()["code"] == "NOT_FOUND"
 
 
-@pytest.mark.parametrize(("header", "size", "expected"), [
-    ("bytes=٣-٤", 10, None),  # non-ASCII digits
-    ("bytes=1-2", 10, (1, 2)),
-    ("bytes=0-0,2-3", 10, None),
-    (" bytes = 2 - ", 10, (2, 9)),
-    ("bytes=" + "9" * 40 + "-", 10, None),
-])
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        ("bytes=٣-٤", 10, None),  # non-ASCII digits
+        ("bytes=1-2", 10, (1, 2)),
+        ("bytes=0-0,2-3", 10, None),
+        (" bytes = 2 - ", 10, (2, 9)),
+        ("bytes=" + "9" * 40 + "-", 10, None),
+    ],
+)
 def test_parse_range(header: str, size: int, expected: tuple[int, int] | None) -> None:
     assert files_module.parse_range(header, size) == expected
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("a.mp4", "video/mp4"), ("a.WAV", "audio/wav"), ("a.mp3", "audio/mpeg"), ("a.png", "image/png"),
-     ("a.jpeg", "image/jpeg"), ("a.webp", "image/webp"), ("a.vtt", "text/vtt; charset=utf-8"),
-     ("a.unknownext", "application/octet-stream"), ("noext", "application/octet-stream")],
+    [
+        ("a.mp4", "video/mp4"),
+        ("a.WAV", "audio/wav"),
+        ("a.mp3", "audio/mpeg"),
+        ("a.png", "image/png"),
+        ("a.jpeg", "image/jpeg"),
+        ("a.webp", "image/webp"),
+        ("a.vtt", "text/vtt; charset=utf-8"),
+        ("a.unknownext", "application/octet-stream"),
+        ("noext", "application/octet-stream"),
+    ],
 )
 def test_media_type_from_extension(name: str, expected: str) -> None:
     assert media_type_for(name) == expected
@@ -336,12 +349,18 @@ def test_route_is_in_the_openapi_document(storage: LocalStorage) -> None:
 
 
 def test_files_keep_their_sandbox_through_the_apps_security_headers(app_client, account) -> None:
-    r = app_client.post("/api/upload/image", files={"file": ("a.png", png_bytes(), "image/png")},
-                        headers=account.headers)
+    r = app_client.post(
+        "/api/upload/image", files={"file": ("a.png", png_bytes(), "image/png")}, headers=account.headers
+    )
     url = r.json()["data"]["url"].removeprefix("http://127.0.0.1:8000")
-    answers = [app_client.get(url), app_client.head(url), app_client.get(url, headers={"Range": "bytes=999-"}),
-               app_client.get(url.replace("sig=", "sig=x")), app_client.get("/files/nothing/here"),
-               app_client.get("/filesnot/a/route")]
+    answers = [
+        app_client.get(url),
+        app_client.head(url),
+        app_client.get(url, headers={"Range": "bytes=999-"}),
+        app_client.get(url.replace("sig=", "sig=x")),
+        app_client.get("/files/nothing/here"),
+        app_client.get("/filesnot/a/route"),
+    ]
     assert [a.status_code for a in answers] == [200, 200, 416, 403, 403, 404]
     for answer in answers[:5]:
         policy = [p.strip() for p in answer.headers["content-security-policy"].split(";")]

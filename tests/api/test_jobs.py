@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import threading
 import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,9 +15,26 @@ from apexlocal.engines import registry
 from apexlocal.engines.base import EngineOutput, OutputFile
 from tests.conftest import add_account, wait_for_job
 
-JOB_FIELDS = {"jobId", "type", "status", "progress", "stage", "model", "outputUrl", "outputType", "outputs",
-              "metadata", "error", "creditsCharged", "creditsRefunded", "createdAt", "startedAt",
-              "completedAt", "failedAt", "queuePosition"}
+JOB_FIELDS = {
+    "jobId",
+    "type",
+    "status",
+    "progress",
+    "stage",
+    "model",
+    "outputUrl",
+    "outputType",
+    "outputs",
+    "metadata",
+    "error",
+    "creditsCharged",
+    "creditsRefunded",
+    "createdAt",
+    "startedAt",
+    "completedAt",
+    "failedAt",
+    "queuePosition",
+}
 
 
 class FakeEngine:
@@ -45,12 +62,14 @@ def fake_engine(monkeypatch):
     def install(engine: FakeEngine) -> FakeEngine:
         monkeypatch.setitem(registry._instances, "diffusers-image", engine)
         return engine
+
     return install
 
 
 def submit(client, headers, **fields):
-    r = client.post("/api/generate/image", json={"prompt": "a cat", "width": 256, "height": 256, **fields},
-                    headers=headers)
+    r = client.post(
+        "/api/generate/image", json={"prompt": "a cat", "width": 256, "height": 256, **fields}, headers=headers
+    )
     assert r.status_code == 202, r.text
     return r.json()["data"]["jobId"]
 
@@ -78,10 +97,12 @@ def test_another_users_job_is_404(app_client, account, settings, fake_engine):
     fake_engine(FakeEngine())
     job_id = submit(app_client, account.headers)
     bob = add_account(app_client.services.db, settings, "bob@example.com")
-    for r in (app_client.get(f"/api/jobs/{job_id}", headers=bob.headers),
-              app_client.get(f"/api/jobs?id={job_id}", headers=bob.headers),
-              app_client.delete(f"/api/jobs/{job_id}", headers=bob.headers),
-              app_client.get(f"/api/jobs/{job_id}/events", headers=bob.headers)):
+    for r in (
+        app_client.get(f"/api/jobs/{job_id}", headers=bob.headers),
+        app_client.get(f"/api/jobs?id={job_id}", headers=bob.headers),
+        app_client.delete(f"/api/jobs/{job_id}", headers=bob.headers),
+        app_client.get(f"/api/jobs/{job_id}/events", headers=bob.headers),
+    ):
         assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND"
 
 
@@ -147,12 +168,9 @@ def test_delete_finished_job_removes_its_files(app_client, account, fake_engine,
 def test_sse_streams_progress_until_the_end(app_client, account, fake_engine):
     fake_engine(FakeEngine(steps=10, delay=0.05))
     job_id = submit(app_client, account.headers)
-    events = []
     with app_client.stream("GET", f"/api/jobs/{job_id}/events", headers=account.headers) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
-        for line in r.iter_lines():
-            if line.startswith("data:"):
-                events.append(json.loads(line[5:]))
+        events = [json.loads(line[5:]) for line in r.iter_lines() if line.startswith("data:")]
     statuses = [e["status"] for e in events]
     assert statuses[-1] == "completed" and "processing" in statuses
     progresses = [e["progress"] for e in events if e["status"] == "processing" and e["progress"]]
@@ -213,11 +231,12 @@ def _run_failing_pull(app, settings):
 def _hub_that_has_nothing():
     """A hub endpoint on loopback that answers 404 at once (a closed port makes the library retry
     with back-off for half a minute)."""
+
     class NotFound(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-        def do_GET(self):  # noqa: N802 (the stdlib's name)
+        def do_GET(self):
             self.send_response(404)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -21,13 +21,16 @@ def _signed_in(client) -> bool:
     return client.get("/auth/me").json()["data"]["signedIn"]
 
 
-@pytest.mark.parametrize("headers", [
-    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"},  # a link or redirect on another site
-    {"Sec-Fetch-Site": "same-site"},
-    {"Sec-Fetch-Site": "same-origin"},  # a link inside the studio: still asks first
-    {},  # no Fetch Metadata: an old browser, or not a browser
-    {"Sec-Fetch-Site": "none", "Sec-Purpose": "prefetch;prerender"},  # the browser guessing ahead
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"},  # a link or redirect on another site
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "same-origin"},  # a link inside the studio: still asks first
+        {},  # no Fetch Metadata: an old browser, or not a browser
+        {"Sec-Fetch-Site": "none", "Sec-Purpose": "prefetch;prerender"},  # the browser guessing ahead
+    ],
+)
 def test_a_link_not_opened_by_the_user_shows_a_page_and_signs_nobody_in(app_client, settings, headers):
     victim_browser_owner = add_account(app_client.services.db, settings, "mallory@example.com")
     token = _link(app_client, victim_browser_owner)
@@ -42,14 +45,17 @@ def test_a_link_not_opened_by_the_user_shows_a_page_and_signs_nobody_in(app_clie
     assert opened.headers["location"] == "/" and _signed_in(app_client)
 
 
-@pytest.mark.parametrize("headers", [
-    {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},  # a form on another site
-    {"Origin": "https://evil.example"},
-    {"Origin": "null"},
-    {"Sec-Fetch-Site": "same-site", "Origin": "http://other.127.0.0.1:8000"},
-    {"Sec-Fetch-Site": "none"},
-    {},  # nothing says where it came from
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},  # a form on another site
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://other.127.0.0.1:8000"},
+        {"Sec-Fetch-Site": "none"},
+        {},  # nothing says where it came from
+    ],
+)
 def test_the_confirming_post_must_come_from_this_origin(app_client, account, headers):
     token = _link(app_client, account)
     r = app_client.post("/auth/login/link", data={"token": token}, headers=headers, follow_redirects=False)

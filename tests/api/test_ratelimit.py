@@ -51,8 +51,9 @@ def test_sixth_generation_in_ten_seconds_is_429(app_client, account):
     start = time.monotonic()
     codes = []
     for _ in range(6):
-        r = app_client.post("/api/generate/image", json={"prompt": "p", "width": 256, "height": 256},
-                            headers=account.headers)
+        r = app_client.post(
+            "/api/generate/image", json={"prompt": "p", "width": 256, "height": 256}, headers=account.headers
+        )
         codes.append(r.status_code)
         for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
             assert name in r.headers, (r.status_code, dict(r.headers))

@@ -67,8 +67,9 @@ def test_expired_and_unknown_links_are_refused(app_client, account):
         for headers in (OPENED, {}):
             r = app_client.get(f"/auth/login?token={token}", headers=headers, follow_redirects=False)
             assert r.headers["location"] == "/signin?error=link"
-        r = app_client.post("/auth/login/link", data={"token": token}, headers={"Sec-Fetch-Site": "same-origin"},
-                            follow_redirects=False)
+        r = app_client.post(
+            "/auth/login/link", data={"token": token}, headers={"Sec-Fetch-Site": "same-origin"}, follow_redirects=False
+        )
         assert r.headers["location"] == "/signin?error=link"
     assert app_client.get("/auth/me").json()["data"] == {"signedIn": False}
 
@@ -114,8 +115,9 @@ def test_sign_in_with_an_api_key(app_client, account):
     assert bad.status_code == 401 and bad.json() == {"error": "Invalid API key", "code": "UNAUTHORIZED"}
     forged = app_client.post("/auth/login", json={"apiKey": account.key}, headers={"Origin": "https://evil.example"})
     assert forged.status_code == 403 and forged.json()["code"] == "FORBIDDEN"
-    plain = app_client.post("/auth/login", content=f'{{"apiKey": "{account.key}"}}',
-                            headers={"Content-Type": "text/plain"})
+    plain = app_client.post(
+        "/auth/login", content=f'{{"apiKey": "{account.key}"}}', headers={"Content-Type": "text/plain"}
+    )
     assert plain.status_code == 415
 
 
@@ -136,28 +138,34 @@ def test_state_changes_with_the_cookie_need_the_csrf_token(app_client, account):
     assert len(app_client.get("/api/keys").json()["data"]) == 2
 
 
-@pytest.mark.parametrize("headers", [
-    {"Origin": "https://evil.example"},
-    {"Origin": "null"},
-    {"Origin": "http://127.0.0.1:9999"},
-    {"Sec-Fetch-Site": "cross-site"},
-    {"Sec-Fetch-Site": "same-site"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Origin": "http://127.0.0.1:9999"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+    ],
+)
 def test_cross_site_requests_with_the_cookie_are_refused_even_with_the_token(app_client, account, headers):
     csrf = sign_in(app_client, account)
     r = app_client.post("/api/keys", json={"name": "x"}, headers={"X-CSRF-Token": csrf, **headers})
     assert r.status_code == 403 and r.json() == {"error": "Cross-site request refused", "code": "FORBIDDEN"}
-    same = app_client.post("/api/keys", json={"name": "x"},
-                           headers={"X-CSRF-Token": csrf, "Origin": "http://127.0.0.1:8000",
-                                    "Sec-Fetch-Site": "same-origin"})
+    same = app_client.post(
+        "/api/keys",
+        json={"name": "x"},
+        headers={"X-CSRF-Token": csrf, "Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"},
+    )
     assert same.status_code == 201
 
 
 def test_bearer_requests_need_no_csrf_and_win_over_the_cookie(app_client, account, settings):
     sign_in(app_client, account)
     other = add_account(app_client.services.db, settings, "bob@example.com")
-    r = app_client.post("/api/keys", json={"name": "b"},
-                        headers={**other.headers, "Origin": "https://elsewhere.example"})
+    r = app_client.post(
+        "/api/keys", json={"name": "b"}, headers={**other.headers, "Origin": "https://elsewhere.example"}
+    )
     assert r.status_code == 201
     assert app_client.get("/auth/me").json()["data"]["user"]["email"] == account.email
     keys_of_bob = app_client.get("/api/keys", headers=other.headers).json()["data"]

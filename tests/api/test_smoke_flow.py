@@ -4,8 +4,11 @@ from tests.conftest import wait_for_job
 
 
 def test_image_job_end_to_end(app_client, account):
-    r = app_client.post("/api/generate/image", json={"prompt": "a red fox", "width": 256, "height": 256, "seed": 7},
-                        headers=account.headers)
+    r = app_client.post(
+        "/api/generate/image",
+        json={"prompt": "a red fox", "width": 256, "height": 256, "seed": 7},
+        headers=account.headers,
+    )
     assert r.status_code == 202, r.text
     body = r.json()["data"]
     assert body["status"] == "queued" and body["jobId"]

@@ -12,8 +12,14 @@ from apexlocal.api.security import content_security_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 STRICT = {
-    "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data: blob:",
-    "media-src": "'self' blob:", "connect-src": "'self'", "frame-ancestors": "'none'", "base-uri": "'none'",
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data: blob:",
+    "media-src": "'self' blob:",
+    "connect-src": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
     "form-action": "'self'",
 }
 
@@ -22,8 +28,20 @@ def directives(policy: str) -> dict[str, str]:
     return {part.split(" ", 1)[0]: part.split(" ", 1)[1] for part in (p.strip() for p in policy.split(";")) if part}
 
 
-@pytest.mark.parametrize("path", ["/", "/dashboard", "/jobs", "/api/usage", "/nope", "/assets/js/main.js",
-                                  "/auth/me", "/healthz", "/schema/openapi.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/dashboard",
+        "/jobs",
+        "/api/usage",
+        "/nope",
+        "/assets/js/main.js",
+        "/auth/me",
+        "/healthz",
+        "/schema/openapi.json",
+    ],
+)
 def test_security_headers_on_every_response(app_client, path):
     r = app_client.get(path)
     policy = directives(r.headers["content-security-policy"])
@@ -57,8 +75,11 @@ def test_every_page_answers_the_app_document(app_client, page):
 
 
 def test_assets_have_their_types_and_nothing_else_is_served(app_client):
-    types = {"/assets/js/main.js": "text/javascript", "/assets/css/base.css": "text/css",
-             "/assets/favicon.svg": "image/svg+xml"}
+    types = {
+        "/assets/js/main.js": "text/javascript",
+        "/assets/css/base.css": "text/css",
+        "/assets/favicon.svg": "image/svg+xml",
+    }
     for path, media in types.items():
         r = app_client.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith(media), path

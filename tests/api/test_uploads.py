@@ -20,8 +20,9 @@ BASE = "http://127.0.0.1:8000"
 
 
 def upload(client, headers, kind, content, name="file.bin", content_type="application/octet-stream", **extra):
-    return client.post(f"/api/upload/{kind}", files={"file": (name, content, content_type)},
-                       headers={**headers, **extra})
+    return client.post(
+        f"/api/upload/{kind}", files={"file": (name, content, content_type)}, headers={**headers, **extra}
+    )
 
 
 def test_a_png_upload_answers_a_url_that_downloads_it(app_client, account):
@@ -30,8 +31,12 @@ def test_a_png_upload_answers_a_url_that_downloads_it(app_client, account):
     assert r.status_code == 201, r.text
     data = r.json()["data"]
     assert set(data) >= {"id", "url", "contentType", "size", "kind", "createdAt"}
-    assert (data["contentType"], data["size"], data["kind"], data["name"]) == \
-        ("image/png", len(png), "image", "My Photo (1).PNG")
+    assert (data["contentType"], data["size"], data["kind"], data["name"]) == (
+        "image/png",
+        len(png),
+        "image",
+        "My Photo (1).PNG",
+    )
     assert data["url"].startswith(f"{BASE}/files/uploads/{account.id}/{data['id']}/My-Photo-1.png?exp=")
     got = app_client.get(data["url"].removeprefix(BASE))
     assert got.status_code == 200 and got.content == png and got.headers["content-type"] == "image/png"
@@ -56,14 +61,20 @@ def test_a_png_sent_as_audio_is_415_naming_what_it_is(app_client, account):
     assert app_client.services.db.value("SELECT count(*) FROM uploads") == 0
 
 
-@pytest.mark.parametrize(("request_kwargs", "status", "message"), [
-    ({"json": {"file": "x"}}, 415, "Content-Type: must be multipart/form-data"),
-    ({"files": {"other": ("a.png", png_bytes(), "image/png")}}, 400, "other: unknown field"),
-    ({"files": {"file": (None, "text")}}, 400, "file: must be a file part, with a filename"),
-    ({"files": [("file", ("a.png", png_bytes(), "image/png")), ("file", ("b.png", png_bytes(), "image/png"))]},
-     400, "file: must be exactly one file"),
-    ({"files": {"file": ("a.png", b"", "image/png")}}, 400, "file: is empty"),
-])
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "message"),
+    [
+        ({"json": {"file": "x"}}, 415, "Content-Type: must be multipart/form-data"),
+        ({"files": {"other": ("a.png", png_bytes(), "image/png")}}, 400, "other: unknown field"),
+        ({"files": {"file": (None, "text")}}, 400, "file: must be a file part, with a filename"),
+        (
+            {"files": [("file", ("a.png", png_bytes(), "image/png")), ("file", ("b.png", png_bytes(), "image/png"))]},
+            400,
+            "file: must be exactly one file",
+        ),
+        ({"files": {"file": ("a.png", b"", "image/png")}}, 400, "file: is empty"),
+    ],
+)
 def test_malformed_uploads_are_refused_in_the_envelope(app_client, account, request_kwargs, status, message):
     r = app_client.post("/api/upload/image", headers=account.headers, **request_kwargs)
     assert r.status_code == status and r.json()["error"].startswith(message), r.text
@@ -73,8 +84,11 @@ def test_malformed_uploads_are_refused_in_the_envelope(app_client, account, requ
 def test_missing_file_field(app_client, account):
     r = app_client.post("/api/upload/image", headers=account.headers, files={"note": (None, "hi")})
     assert r.status_code == 400 and r.json()["error"].startswith("note: unknown field")
-    r = app_client.post("/api/upload/image", headers={**account.headers,
-                        "Content-Type": "multipart/form-data; boundary=x"}, content=b"--x--\r\n")
+    r = app_client.post(
+        "/api/upload/image",
+        headers={**account.headers, "Content-Type": "multipart/form-data; boundary=x"},
+        content=b"--x--\r\n",
+    )
     assert r.status_code == 400 and r.json()["error"] == "file: is required"
 
 
@@ -91,8 +105,7 @@ def test_oversize_is_413_in_the_envelope(tmp_path, models_dir):
         for size in (mib + 100, 2 * mib):  # just over the cap (inside the multipart slack), and far over
             r = upload(client, acct.headers, "image", png_bytes() + b"\x00" * size, "big.png", "image/png")
             assert r.status_code == 413, r.text
-            assert r.json() == {"error": "file: must be at most 1 MiB for image uploads",
-                                "code": "PAYLOAD_TOO_LARGE"}
+            assert r.json() == {"error": "file: must be at most 1 MiB for image uploads", "code": "PAYLOAD_TOO_LARGE"}
         r = upload(client, acct.headers, "image", png_bytes() + b"\x00" * (mib - 200), "fits.png", "image/png")
         assert r.status_code == 201
         # A body far over the JSON limit is fine on the upload route.
@@ -133,46 +146,63 @@ def test_five_uploads_refused_409_leave_no_file_behind(app_client, account):
 
 def grey_png() -> bytes:
     """A valid 1x1 greyscale PNG (colour type 0, 8 bits)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\x7f")) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x7f"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def raw_upload(client, headers, kind, disposition, content, content_type="image/png"):
     """A multipart body written by hand, for the part headers that HTTP clients will not send."""
     head = f"--xyz\r\nContent-Disposition: form-data; {disposition}\r\nContent-Type: {content_type}\r\n\r\n"
     body = head.encode("latin-1") + content + b"\r\n--xyz--\r\n"
-    return client.post(f"/api/upload/{kind}", content=body,
-                       headers={**headers, "Content-Type": "multipart/form-data; boundary=xyz"})
+    return client.post(
+        f"/api/upload/{kind}", content=body, headers={**headers, "Content-Type": "multipart/form-data; boundary=xyz"}
+    )
 
 
-@pytest.mark.parametrize(("disposition", "name"), [
-    ('name="file"; filename="grey.png"', "grey.png"),
-    ('name="file"; filename=""', None),  # was a 500: the part was taken for a text field
-    ("name=\"file\"; filename*=UTF-8''gr%C3%A5.png", "grå.png"),  # was a 500 too
-])
+@pytest.mark.parametrize(
+    ("disposition", "name"),
+    [
+        ('name="file"; filename="grey.png"', "grey.png"),
+        ('name="file"; filename=""', None),  # was a 500: the part was taken for a text field
+        ("name=\"file\"; filename*=UTF-8''gr%C3%A5.png", "grå.png"),  # was a 500 too
+    ],
+)
 def test_a_one_pixel_greyscale_png_is_an_image(app_client, account, disposition, name):
     png = grey_png()
     r = raw_upload(app_client, account.headers, "image", disposition, png)
     assert r.status_code == 201, r.text
-    assert (r.json()["data"]["contentType"], r.json()["data"]["size"], r.json()["data"]["name"]) == \
-        ("image/png", len(png), name)
+    assert (r.json()["data"]["contentType"], r.json()["data"]["size"], r.json()["data"]["name"]) == (
+        "image/png",
+        len(png),
+        name,
+    )
     assert app_client.get(r.json()["data"]["url"].removeprefix(BASE)).content == png
     for kind in ("audio", "video"):
         r = raw_upload(app_client, account.headers, kind, disposition, png)
         assert r.status_code == 415, r.text
-        assert r.json() == {"error": f"file: is image/png, not {kind}; upload it to /api/upload/image",
-                            "code": "UNSUPPORTED_MEDIA_TYPE"}
+        assert r.json() == {
+            "error": f"file: is image/png, not {kind}; upload it to /api/upload/image",
+            "code": "UNSUPPORTED_MEDIA_TYPE",
+        }
 
 
-@pytest.mark.parametrize(("disposition", "message"), [
-    ('name="file"', "file: must be a file part, with a filename"),
-    ('name="note"', "note: unknown field (allowed: file)"),
-    ('name="file"; filename="gr\xe5.png"', "body: must be valid multipart/form-data"),  # header not UTF-8
-    ("name=\"file\"; filename*=UTF-8''gr%E5.png", "file: filename* must be RFC 5987 text"),
-])
+@pytest.mark.parametrize(
+    ("disposition", "message"),
+    [
+        ('name="file"', "file: must be a file part, with a filename"),
+        ('name="note"', "note: unknown field (allowed: file)"),
+        ('name="file"; filename="gr\xe5.png"', "body: must be valid multipart/form-data"),  # header not UTF-8
+        ("name=\"file\"; filename*=UTF-8''gr%E5.png", "file: filename* must be RFC 5987 text"),
+    ],
+)
 def test_parts_that_are_not_utf8_text_are_400(app_client, account, disposition, message):
     r = raw_upload(app_client, account.headers, "image", disposition, b"\xff\xfe\x89 not UTF-8 \xc3")
     assert r.status_code == 400 and r.json()["error"].startswith(message), r.text
@@ -236,26 +266,31 @@ def test_an_engine_reads_an_uploaded_input_through_its_context(app_client, accou
     assert app_client.get(job["outputUrl"].removeprefix(BASE)).content == png
 
 
-@pytest.mark.parametrize(("head", "expected"), [
-    (png_bytes(), "image/png"),
-    (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
-    (b"GIF89a\x01\x00", "image/gif"),
-    (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
-    (wav_bytes(), "audio/wav"),
-    (b"ID3\x04\x00\x00\x00\x00\x00\x00", "audio/mpeg"),
-    (b"\xff\xfb\x90\x64" + b"\x00" * 40, "audio/mpeg"),
-    (b"fLaC\x00\x00\x00\x22", "audio/flac"),
-    (b"OggS\x00\x02" + b"\x00" * 20, "audio/ogg"),
-    (b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00", "audio/mp4"),
-    (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00" + b"\x00" * 30 + b"hdlr\x00\x00\x00\x00\x00\x00\x00\x00soun",
-     "audio/mp4"),
-    (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00" + b"hdlr\x00\x00\x00\x00\x00\x00\x00\x00vide", "video/mp4"),
-    (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", "video/mp4"),
-    (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", "video/quicktime"),
-    (b"\x00\x00\x00\x08wide\x00\x00\x00\x00mdat", "video/quicktime"),
-    (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "video/webm"),
-    (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska", "video/x-matroska"),
-])
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (png_bytes(), "image/png"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+        (b"GIF89a\x01\x00", "image/gif"),
+        (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (wav_bytes(), "audio/wav"),
+        (b"ID3\x04\x00\x00\x00\x00\x00\x00", "audio/mpeg"),
+        (b"\xff\xfb\x90\x64" + b"\x00" * 40, "audio/mpeg"),
+        (b"fLaC\x00\x00\x00\x22", "audio/flac"),
+        (b"OggS\x00\x02" + b"\x00" * 20, "audio/ogg"),
+        (b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00", "audio/mp4"),
+        (
+            b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00" + b"\x00" * 30 + b"hdlr\x00\x00\x00\x00\x00\x00\x00\x00soun",
+            "audio/mp4",
+        ),
+        (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00" + b"hdlr\x00\x00\x00\x00\x00\x00\x00\x00vide", "video/mp4"),
+        (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", "video/mp4"),
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", "video/quicktime"),
+        (b"\x00\x00\x00\x08wide\x00\x00\x00\x00mdat", "video/quicktime"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "video/webm"),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska", "video/x-matroska"),
+    ],
+)
 def test_formats_are_known_by_their_magic_numbers(head, expected):
     detected = sniff_bytes(head)
     assert detected is not None and detected.content_type == expected

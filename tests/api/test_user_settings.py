@@ -59,12 +59,15 @@ def test_a_public_url_is_set_read_and_cleared(app_client, account, public_dns):
     assert app_client.get("/api/settings", headers=account.headers).json()["data"]["webhookUrl"] is None
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({}, "webhookUrl: is required"),
-    ({"webhookUrl": "https://hooks.example.com/", "colour": "red"}, "colour: unknown field"),
-    ({"webhookUrl": 42}, "webhookUrl: "),
-    ({"webhookUrl": "http://hooks.example.com/"}, "webhookUrl: must use https"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "webhookUrl: is required"),
+        ({"webhookUrl": "https://hooks.example.com/", "colour": "red"}, "colour: unknown field"),
+        ({"webhookUrl": 42}, "webhookUrl: "),
+        ({"webhookUrl": "http://hooks.example.com/"}, "webhookUrl: must use https"),
+    ],
+)
 def test_bad_bodies_name_the_field(app_client, account, public_dns, body, message):
     r = app_client.patch("/api/settings", json=body, headers=account.headers)
     assert r.status_code == 400 and r.json()["code"] == "BAD_REQUEST"
@@ -107,6 +110,5 @@ def test_private_webhook_targets_need_the_setting(tmp_path, models_dir):
         for url in ("http://127.0.0.1:9000/hook", "http://192.168.1.20/in", "https://10.0.0.5/"):
             r = client.patch("/api/settings", json={"webhookUrl": url}, headers=acct.headers)
             assert r.status_code == 200, (url, r.text)
-        r = client.patch("/api/settings", json={"webhookUrl": "http://169.254.169.254/latest/"},
-                         headers=acct.headers)
+        r = client.patch("/api/settings", json={"webhookUrl": "http://169.254.169.254/latest/"}, headers=acct.headers)
         assert r.status_code == 400 and "metadata" in r.json()["error"]

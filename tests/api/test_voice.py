@@ -57,8 +57,9 @@ def test_a_language_the_model_cannot_speak_is_refused_naming_what_it_can(app_cli
     r = app_client.post("/api/generate/voice", json={"text": "Guten Tag.", "language": "de"}, headers=account.headers)
     assert r.status_code == 400 and r.json()["code"] == "BAD_REQUEST"
     assert r.json()["error"].startswith("language: 'de' is not spoken by piper-joe-medium; it speaks en-us")
-    r = app_client.post("/api/generate/voice", json={"text": "Bonjour.", "language": "fr", "model": "piper"},
-                        headers=account.headers)
+    r = app_client.post(
+        "/api/generate/voice", json={"text": "Bonjour.", "language": "fr", "model": "piper"}, headers=account.headers
+    )
     assert r.status_code == 400 and "it speaks en-us; for fr use model kokoro-82m" in r.json()["error"]
     assert credits.balance(app_client.services.db, account.id) == 1000
 
@@ -67,23 +68,29 @@ def test_submit_time_checks_pass_what_the_model_can_do(app_client, account):
     from apexlocal.products.voice.submit import plan_voice
 
     user = app_client.services.authenticator.authenticate(account.headers["Authorization"])[0]
-    plan = plan_voice(app_client.services, user, text="Hola.", voice_id="ef_dora", speed=1.0, language="es",
-                      model="kokoro")
+    plan = plan_voice(
+        app_client.services, user, text="Hola.", voice_id="ef_dora", speed=1.0, language="es", model="kokoro"
+    )
     assert plan.entry.id == "kokoro-82m" and plan.model_name == "kokoro"
-    plan = plan_voice(app_client.services, user, text="Hello.", voice_id=None, speed=1.0, language="en",
-                      model=None)
+    plan = plan_voice(app_client.services, user, text="Hello.", voice_id=None, speed=1.0, language="en", model=None)
     assert plan.entry.id == "piper-joe-medium" and plan.spec["voiceId"] is None
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"text": ""}, "text: must be 1-10,000 characters"),
-    ({"text": "x" * 10_001}, "text: must be 1-10,000 characters"),
-    ({"text": "   "}, "text: must not be blank"),
-    ({"text": "Hi.", "speed": 2.5}, "speed: must be a number between 0.5 and 2.0"),
-    ({"text": "Hi.", "voice": "x"}, "voice: unknown field"),
-    ({"text": "Hi.", "voiceId": "nobody"}, "voiceId: 'nobody' is not a voice of piper-joe-medium; it has en_US-joe-medium"),
-    ({"text": "Hi.", "model": "nope"}, "model: must be one of piper-joe-medium, kokoro-82m"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"text": ""}, "text: must be 1-10,000 characters"),
+        ({"text": "x" * 10_001}, "text: must be 1-10,000 characters"),
+        ({"text": "   "}, "text: must not be blank"),
+        ({"text": "Hi.", "speed": 2.5}, "speed: must be a number between 0.5 and 2.0"),
+        ({"text": "Hi.", "voice": "x"}, "voice: unknown field"),
+        (
+            {"text": "Hi.", "voiceId": "nobody"},
+            "voiceId: 'nobody' is not a voice of piper-joe-medium; it has en_US-joe-medium",
+        ),
+        ({"text": "Hi.", "model": "nope"}, "model: must be one of piper-joe-medium, kokoro-82m"),
+    ],
+)
 def test_invalid_requests_name_the_field(app_client, account, body, message):
     r = app_client.post("/api/generate/voice", json=body, headers=account.headers)
     assert r.status_code == 400 and r.json()["error"].startswith(message), r.json()

@@ -55,7 +55,9 @@ def manifest_without_cloners(folder: Path, extra: str = "") -> Path:
     from apexlocal.models.manifest import default_manifest_path, load_manifest
 
     head, *blocks = default_manifest_path().read_text().split("\n[[model]]\n")
-    kept = [b for b in blocks if not any('"voice-clone"' in line for line in b.splitlines() if line.startswith("tasks"))]
+    kept = [
+        b for b in blocks if not any('"voice-clone"' in line for line in b.splitlines() if line.startswith("tasks"))
+    ]
     path = folder / "manifest.toml"
     path.write_text("\n[[model]]\n".join([head, *kept]) + extra)
     assert [m.id for m in load_manifest(path).model if "voice-clone" in m.tasks] == (["test-cloner"] if extra else [])
@@ -75,8 +77,9 @@ def upload(client, headers, path: Path) -> str:
 
 
 def clone(client, headers, url: str, name: str = "My voice", **extra_headers):
-    return client.post("/api/generate/voice-clone", json={"name": name, "sampleAudioUrl": url},
-                       headers={**headers, **extra_headers})
+    return client.post(
+        "/api/generate/voice-clone", json={"name": name, "sampleAudioUrl": url}, headers={**headers, **extra_headers}
+    )
 
 
 def test_a_20_second_sample_clones(app_client, account, samples, settings):
@@ -119,8 +122,10 @@ def test_a_10_second_sample_is_refused_with_its_length_and_refunded(app_client, 
     assert abs(measured - seconds) < 0.6
     db = app_client.services.db
     assert credits.balance(db, account.id) == 1000 == credits.ledger_sum(db, account.id)
-    kinds = [r["kind"] for r in db.all("SELECT kind FROM ledger WHERE user_id = ? AND job_id LIKE 'vc_%' "
-                                         "ORDER BY id", (account.id,))]
+    kinds = [
+        r["kind"]
+        for r in db.all("SELECT kind FROM ledger WHERE user_id = ? AND job_id LIKE 'vc_%' ORDER BY id", (account.id,))
+    ]
     assert kinds == ["debit", "refund"]  # charged, then refunded
     assert db.value("SELECT count(*) FROM voices") == 0
     assert not list((app_client.services.settings.data_dir / "files").glob("voices/*/*"))
@@ -134,8 +139,11 @@ def test_bad_samples_are_refused_naming_the_field(app_client, account, tmp_path)
     silence.write_bytes(_wav_of_silence(20))
     r = clone(app_client, account.headers, upload(app_client, account.headers, silence))
     assert r.status_code == 400 and "got 0.0 s" in r.json()["error"]
-    r = app_client.post("/api/generate/voice-clone", json={"name": "", "sampleAudioUrl": "https://x.test/a.wav"},
-                        headers=account.headers)
+    r = app_client.post(
+        "/api/generate/voice-clone",
+        json={"name": "", "sampleAudioUrl": "https://x.test/a.wav"},
+        headers=account.headers,
+    )
     assert r.status_code == 400 and r.json()["error"] == "name: must be 1-100 characters"
     assert credits.balance(app_client.services.db, account.id) == 1000
 
@@ -144,8 +152,15 @@ def _wav_of_silence(seconds: int, rate: int = 16000) -> bytes:
     import struct
 
     data = b"\0\0" * rate * seconds
-    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate,
-            rate * 2, 2, 16) + b"data" + struct.pack("<I", len(data)) + data)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(data))
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
 
 
 def test_the_free_plan_cannot_clone(app_client, settings, samples):
@@ -169,8 +184,10 @@ class CloneEngine:
             self.seen = {"spec": spec, "clip": Path(cloned["clipPath"]).read_bytes()[:4], "model": model.id}
         path = ctx.scratch_dir / "output.wav"
         path.write_bytes(Path(cloned["clipPath"]).read_bytes())
-        return EngineOutput([OutputFile(path, "audio/wav", "output.wav")],
-                            {"model": spec.get("model") or model.id, "durationSeconds": 1.0, "language": "en"})
+        return EngineOutput(
+            [OutputFile(path, "audio/wav", "output.wav")],
+            {"model": spec.get("model") or model.id, "durationSeconds": 1.0, "language": "en"},
+        )
 
     def stream(self, spec, model, ctx):
         self.run(spec, model, ctx)
@@ -199,8 +216,9 @@ def cloner_client(tmp_path, models_dir, monkeypatch):
     engine = CloneEngine()
     monkeypatch.setitem(registry._instances, "test-clone", engine)
     path = manifest_without_cloners(tmp_path, TEST_CLONER)
-    settings = make_settings(tmp_path / "data", models_dir, models_manifest=str(path),
-                             rate_limits="read=100000/10,generation=1000/10")
+    settings = make_settings(
+        tmp_path / "data", models_dir, models_manifest=str(path), rate_limits="read=100000/10,generation=1000/10"
+    )
     app = create_app(settings)
     with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         client.services, client.engine = app.state.services, engine
@@ -210,9 +228,12 @@ def cloner_client(tmp_path, models_dir, monkeypatch):
 def test_a_cloned_voice_is_usable_by_its_owner_only(cloner_client, samples):
     app_client, engine, settings = cloner_client, cloner_client.engine, cloner_client.services.settings
     account = add_account(app_client.services.db, settings, "alice@example.com")
-    voice_id = clone(app_client, account.headers, upload(app_client, account.headers, samples["long"][0])).json()["voiceId"]
-    r = app_client.post("/api/generate/voice", json={"text": "Hello from my own voice.", "voiceId": voice_id},
-                        headers=account.headers)
+    voice_id = clone(app_client, account.headers, upload(app_client, account.headers, samples["long"][0])).json()[
+        "voiceId"
+    ]
+    r = app_client.post(
+        "/api/generate/voice", json={"text": "Hello from my own voice.", "voiceId": voice_id}, headers=account.headers
+    )
     assert r.status_code == 202, r.text
     job = wait_for_job(app_client, r.json()["data"]["jobId"], account.headers)
     assert job["status"] == "completed" and job["model"] == "test-cloner"
@@ -221,11 +242,15 @@ def test_a_cloned_voice_is_usable_by_its_owner_only(cloner_client, samples):
     assert word_error_rate(LONG_TEXT, cloned["transcript"]) <= 0.3
     assert "embedding" not in cloned and "conditionalsPath" not in cloned  # this engine keeps none
     engine.seen = {}
-    r = app_client.post("/v1/audio/speech", json={"model": "tts-1", "input": "Hi.", "voice": {"id": voice_id},
-                                                  "response_format": "wav"}, headers=account.headers)
+    r = app_client.post(
+        "/v1/audio/speech",
+        json={"model": "tts-1", "input": "Hi.", "voice": {"id": voice_id}, "response_format": "wav"},
+        headers=account.headers,
+    )
     assert r.status_code == 200 and r.content[:4] == b"RIFF" and engine.seen["clip"] == b"RIFF"
-    r = app_client.post("/api/generate/voice", json={"text": "Hi.", "voiceId": voice_id, "model": "kokoro"},
-                        headers=account.headers)
+    r = app_client.post(
+        "/api/generate/voice", json={"text": "Hi.", "voiceId": voice_id, "model": "kokoro"}, headers=account.headers
+    )
     assert r.status_code == 400 and r.json()["error"].startswith("model: kokoro-82m cannot speak cloned voices")
 
     bob = add_account(app_client.services.db, settings, "bob@example.com", plan="creator")
@@ -251,8 +276,9 @@ def test_without_a_cloning_model_a_cloned_voice_is_refused_honestly(tmp_path, mo
     from apexlocal.app import create_app
 
     path = manifest_without_cloners(tmp_path)
-    settings = make_settings(tmp_path / "data", models_dir, models_manifest=str(path),
-                             rate_limits="read=100000/10,generation=1000/10")
+    settings = make_settings(
+        tmp_path / "data", models_dir, models_manifest=str(path), rate_limits="read=100000/10,generation=1000/10"
+    )
     app = create_app(settings)
     with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         acct = add_account(app.state.services.db, settings, "solo@example.com", plan="creator")
@@ -262,5 +288,6 @@ def test_without_a_cloning_model_a_cloned_voice_is_refused_honestly(tmp_path, mo
         r = client.post("/api/generate/voice", json={"text": "Hi.", "voiceId": voice_id}, headers=acct.headers)
         assert r.status_code == 400 and r.json() == {
             "error": "voiceId: cloned voices need a voice-cloning model, which is not installed",
-            "code": "MODEL_UNAVAILABLE"}
+            "code": "MODEL_UNAVAILABLE",
+        }
         assert credits.balance(app.state.services.db, acct.id) == 1000 - 80

@@ -3,6 +3,7 @@ with the `standardwebhooks` package; retries follow the configured delays; redel
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -15,7 +16,7 @@ from apexlocal.engines import registry
 from apexlocal.webhooks import sign
 from tests.api.webhook_helpers import FakeEngine, deliveries, ended, submit_image, wait_until
 from tests.conftest import add_account, free_port, make_settings, wait_for_job
-from tests.webhooks.servers import Server, status
+from tests.webhooks.servers import Respond, Server, status
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 DELAYS = (1.0, 2.0, 3.0)
@@ -27,8 +28,12 @@ def hook_client(tmp_path, models_dir, monkeypatch):
 
     from apexlocal.app import create_app
 
-    settings = make_settings(tmp_path / "data", models_dir, webhooks_allow_private=True,
-                             webhook_retry_delays=",".join(f"{d:g}" for d in DELAYS))
+    settings = make_settings(
+        tmp_path / "data",
+        models_dir,
+        webhooks_allow_private=True,
+        webhook_retry_delays=",".join(f"{d:g}" for d in DELAYS),
+    )
     app = create_app(settings)
     with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         client.services = app.state.services
@@ -41,6 +46,7 @@ def engine(monkeypatch):
     def install(fake: FakeEngine) -> FakeEngine:
         monkeypatch.setitem(registry._instances, "diffusers-image", fake)
         return fake
+
     return install
 
 
@@ -48,8 +54,8 @@ def engine(monkeypatch):
 def receivers():
     started: list[Server] = []
 
-    def start(respond=status(200), port: int = 0) -> Server:
-        server = Server(respond, port=port)
+    def start(respond: Respond | None = None, port: int = 0) -> Server:
+        server = Server(respond or status(200), port=port)
         started.append(server)
         return server
 
@@ -118,12 +124,14 @@ def test_every_delivery_verifies_and_has_the_seed_shape(hook_client, engine, rec
 
 
 def _starts(delivery) -> list[float]:
-    return [datetime.strptime(a["startedAt"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
-            for a in delivery["attempts"]]
+    return [
+        datetime.strptime(a["startedAt"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+        for a in delivery["attempts"]
+    ]
 
 
 def _assert_spaced(times: list[float]) -> None:
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     for gap, delay in zip(gaps, DELAYS, strict=True):
         # huey's scheduler looks once a second, so an attempt may come up to a second late.
         assert delay - 0.05 <= gap < delay + 2.5, gaps
@@ -141,13 +149,14 @@ def test_four_attempts_spaced_by_the_delays_when_the_receiver_is_down_or_failing
     submit_image(hook_client, failing.headers)
 
     for account in (down, failing):
-        [delivery] = wait_until(lambda: ended(hook_client, account.headers), timeout=30)
+        [delivery] = wait_until(lambda headers=account.headers: ended(hook_client, headers), timeout=30)
         assert delivery["status"] == "failed" and delivery["attemptCount"] == 4
         assert [a["attempt"] for a in delivery["attempts"]] == [1, 2, 3, 4]
         _assert_spaced(_starts(delivery))
     [gone] = deliveries(hook_client, down.headers)
-    assert {(a["statusCode"], a["error"]) for a in gone["attempts"]} == \
-        {(None, "webhookUrl: could not connect to the server")}
+    assert {(a["statusCode"], a["error"]) for a in gone["attempts"]} == {
+        (None, "webhookUrl: could not connect to the server")
+    }
     [refused] = deliveries(hook_client, failing.headers)
     assert {(a["statusCode"], a["error"]) for a in refused["attempts"]} == {(500, "HTTP 500")}
     assert all(a["durationMs"] is not None and a["durationMs"] >= 0 for a in refused["attempts"])
@@ -222,8 +231,9 @@ def test_no_webhook_url_means_no_delivery_and_the_list_pages(hook_client, engine
     wait_until(lambda: ended(hook_client, alice.headers, 3))
     page = hook_client.get("/api/webhooks/deliveries?limit=2", headers=alice.headers).json()
     assert len(page["data"]) == 2 and page["nextCursor"]
-    rest = hook_client.get(f"/api/webhooks/deliveries?limit=2&cursor={page['nextCursor']}",
-                           headers=alice.headers).json()
+    rest = hook_client.get(
+        f"/api/webhooks/deliveries?limit=2&cursor={page['nextCursor']}", headers=alice.headers
+    ).json()
     assert len(rest["data"]) == 1 and rest["nextCursor"] is None
     ids = [d["id"] for d in page["data"] + rest["data"]]
     assert len(set(ids)) == 3

@@ -44,8 +44,17 @@ def piper_speech(text: str, dest: Path) -> float:
     model = load_manifest().default_for("voice")
     scratch = dest.parent / f".{dest.stem}-scratch"
     scratch.mkdir(parents=True, exist_ok=True)
-    ctx = EngineContext("sample", "cpu", scratch, "tiny", lambda f, s: None, lambda: False, check_package,
-                        ModelRuntime("cpu"), manifest=load_manifest())
+    ctx = EngineContext(
+        "sample",
+        "cpu",
+        scratch,
+        "tiny",
+        lambda f, s: None,
+        lambda: False,
+        check_package,
+        ModelRuntime("cpu"),
+        manifest=load_manifest(),
+    )
     out = get_engine(model.engine).run({"text": text}, model, ctx)
     shutil.move(out.files[0].path, dest)
     shutil.rmtree(scratch, ignore_errors=True)

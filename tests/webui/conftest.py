@@ -23,8 +23,15 @@ import pytest
 from tests.conftest import ROOT, ServerProcess, free_port, require_chromium
 
 CHROMIUM = Path(os.environ.get("APEXLOCAL_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--disable-extensions", "--mute-audio"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    "--disable-extensions",
+    "--mute-audio",
+]
 SHOTS = ROOT / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -37,7 +44,7 @@ class _Receiver(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.received.append(json.loads(body or b"{}"))  # type: ignore[attr-defined]
         self.send_response(204)
@@ -96,10 +103,17 @@ class Studio:
 def studio(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Studio]:
     _require_browser()
     env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update({"APEXLOCAL_MODEL_SET": "tiny", "APEXLOCAL_MODELS_DIR": str(models_dir),
-                "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5", "PYTHONUNBUFFERED": "1",
-                "APEXLOCAL_RATE_LIMITS": "read=100000/10,generation=1000/10,delete=1000/10",
-                "APEXLOCAL_WEBHOOKS_ALLOW_PRIVATE": "1", "APEXLOCAL_WEBHOOK_RETRY_DELAYS": ""})
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(models_dir),
+            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+            "PYTHONUNBUFFERED": "1",
+            "APEXLOCAL_RATE_LIMITS": "read=100000/10,generation=1000/10,delete=1000/10",
+            "APEXLOCAL_WEBHOOKS_ALLOW_PRIVATE": "1",
+            "APEXLOCAL_WEBHOOK_RETRY_DELAYS": "",
+        }
+    )
     data = tmp_path_factory.mktemp("studio") / "data"
     server = ServerProcess(data, free_port(), env).start()
     try:

@@ -28,8 +28,9 @@ def with_data(studio, receiver):
     key, a second user."""
     with studio.api() as client:
         client.patch("/api/settings", json={"webhookUrl": receiver.url}).raise_for_status()
-        job = client.post("/api/generate/image", json={"prompt": "a quiet harbour", "width": 256, "height": 256,
-                                                       "steps": 1}).json()["data"]
+        job = client.post(
+            "/api/generate/image", json={"prompt": "a quiet harbour", "width": 256, "height": 256, "steps": 1}
+        ).json()["data"]
         client.post("/api/keys", json={"name": "ci pipeline"}).raise_for_status()
         client.post("/api/admin/users", json={"email": "creator@example.com", "plan": "creator", "credits": 500})
     studio.wait_job(job["jobId"])
@@ -38,6 +39,7 @@ def with_data(studio, receiver):
             if client.get("/api/webhooks/deliveries").json()["data"]:
                 break
             import time
+
             time.sleep(0.1)
     return studio
 
@@ -110,8 +112,11 @@ def test_the_studio_is_usable_with_the_keyboard_on_a_phone(studio, browser):
 def test_every_generation_endpoint_has_a_form_built_from_its_schema(studio, browser):
     with studio.api() as client:
         doc = client.get("/schema/openapi.json").json()
-    endpoints = {path.removeprefix("/api/generate/"): op["post"] for path, op in doc["paths"].items()
-                 if path.startswith("/api/generate/") and "post" in op}
+    endpoints = {
+        path.removeprefix("/api/generate/"): op["post"]
+        for path, op in doc["paths"].items()
+        if path.startswith("/api/generate/") and "post" in op
+    }
     assert "image" in endpoints
     tab = sign_in(studio, open_tab(browser, DESKTOP))
     page = tab.page

@@ -29,7 +29,7 @@ def test_the_model_picker_lists_the_models_and_hosted_names_and_submits_the_choi
     page.wait_for_selector("#form-image select[name=model]")
     groups = page.evaluate(OPTGROUPS, "#form-image select[name=model]")
     assert [g["model"] for g in groups] == [m["id"] for m in models]
-    for group, model in zip(groups, models):
+    for group, model in zip(groups, models, strict=True):
         label = group["label"]
         assert label.startswith(model["name"])
         assert ("not installed" in label) == (not model["installed"]), label
@@ -66,8 +66,10 @@ def test_the_model_picker_lists_the_models_and_hosted_names_and_submits_the_choi
 
 PREVIEW = "/api/voices/{voice_id}/preview"
 PIPER_VOICE = "en_US-joe-medium"
-AUDIO_LOADED = "() => { const a = document.querySelector('#form-voice .voice-preview audio');" \
-               " return a && a.src && a.readyState >= 2 && a.duration > 0.5 && !a.hidden; }"
+AUDIO_LOADED = (
+    "() => { const a = document.querySelector('#form-voice .voice-preview audio');"
+    " return a && a.src && a.readyState >= 2 && a.duration > 0.5 && !a.hidden; }"
+)
 
 
 def test_the_voice_picker_lists_stock_voices_and_plays_a_preview(studio, signed_in):
@@ -93,13 +95,17 @@ def test_the_voice_picker_lists_stock_voices_and_plays_a_preview(studio, signed_
     if missing is not None:
         page.select_option(select, missing["voiceId"])
         page.click("#form-voice [data-action=preview]")
-        wait_for(page, "() => document.querySelector('#form-voice .picker-status').textContent"
-                       ".includes('once the model is installed')")
+        wait_for(
+            page,
+            "() => document.querySelector('#form-voice .picker-status').textContent"
+            ".includes('once the model is installed')",
+        )
         assert page.is_hidden("#form-voice .voice-preview audio")
 
     if PREVIEW not in paths:
-        pytest.skip("the server does not register GET /api/voices/{voice_id}/preview yet "
-                    "(apexlocal.api.voice_preview.routes)")
+        pytest.skip(
+            "the server does not register GET /api/voices/{voice_id}/preview yet (apexlocal.api.voice_preview.routes)"
+        )
     page.select_option(select, PIPER_VOICE)
     page.click("#form-voice [data-action=preview]")
     wait_for(page, AUDIO_LOADED, timeout=120)
@@ -129,8 +135,11 @@ def test_every_input_url_field_has_an_upload_beside_it_that_fills_it(studio, sig
             continue
         name = path.removeprefix("/api/generate/")
         ref = ops["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
-        fields = [f for f in doc["components"]["schemas"][ref]["properties"]
-                  if f.lower().endswith(media) and any(k in f.lower() for k in ("image", "audio", "video"))]
+        fields = [
+            f
+            for f in doc["components"]["schemas"][ref]["properties"]
+            if f.lower().endswith(media) and any(k in f.lower() for k in ("image", "audio", "video"))
+        ]
         if not fields:
             continue
         page.goto(f"{studio.url}/generate?type={name}")

@@ -88,14 +88,17 @@ def test_a_cross_site_post_with_the_cookie_is_refused(studio, browser):
         secret_before = client.get("/api/settings").json()["data"]["webhookSecret"]
     # A page on another site posts to the studio: a form (which a browser sends with cookies it may
     # attach) and a no-cors fetch.
-    context.route("http://evil.test/**", lambda route: route.fulfill(
-        status=200, content_type="text/html", body=EVIL_PAGE.format(target=studio.url)))
+    context.route(
+        "http://evil.test/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body=EVIL_PAGE.format(target=studio.url)),
+    )
     with page.expect_response(lambda r: r.url == f"{studio.url}/api/keys" and r.request.method == "POST") as answer:
         page.goto("http://evil.test/prize")
     assert answer.value.status in (401, 403)
     # With the cookie and even the CSRF token, a request that says it comes from elsewhere is refused.
-    forged = context.request.post(f"{studio.url}/api/keys", data={"name": "evil"},
-                                  headers={"X-CSRF-Token": csrf, "Origin": "http://evil.test"})
+    forged = context.request.post(
+        f"{studio.url}/api/keys", data={"name": "evil"}, headers={"X-CSRF-Token": csrf, "Origin": "http://evil.test"}
+    )
     assert forged.status == 403 and forged.json()["error"] == "Cross-site request refused"
     no_token = context.request.post(f"{studio.url}/api/keys", data={"name": "evil"})
     assert no_token.status == 403
@@ -118,8 +121,9 @@ def test_a_login_link_opened_from_another_site_does_not_sign_in(studio, browser)
     link = studio.new_link()
     token = link.split("token=", 1)[1]
     evil = {"page": ""}
-    context.route("http://evil.test/**", lambda route: route.fulfill(status=200, content_type="text/html",
-                                                                     body=evil["page"]))
+    context.route(
+        "http://evil.test/**", lambda route: route.fulfill(status=200, content_type="text/html", body=evil["page"])
+    )
     # The attacker's page posts the link's form itself: refused.
     evil["page"] = LINK_PAGE.format(link=link, target=studio.url, token=token, how="f", action="submit")
     with page.expect_response(lambda r: r.url == f"{studio.url}/auth/login/link") as answer:

@@ -46,8 +46,9 @@ def test_generate_an_image_and_watch_it_finish_without_a_reload(studio, signed_i
     with studio.api() as client:
         assert client.get(f"/api/jobs/{job_id}").json()["data"]["status"] == "completed"
     page.click("#generate-results .job-details summary")
-    wait_for(page, "() => document.querySelector('#generate-results .job-details pre')"
-                   "?.textContent.includes('lighthouse')")
+    wait_for(
+        page, "() => document.querySelector('#generate-results .job-details pre')?.textContent.includes('lighthouse')"
+    )
     assert '"width": 256' in page.inner_text("#generate-results .job-metadata")
     studio.extra["image_job"] = job_id
     assert signed_in.console.unexpected() == []
@@ -72,12 +73,16 @@ def test_a_validation_error_appears_beside_its_field(studio, signed_in):
     assert signed_in.console.unexpected("400 (Bad Request)") == []
 
 
-SCHEMA = {"type": "object", "required": ["avatarImage"], "properties": {
-    "avatarImage": {"type": "string", "description": "Image URL"},
-    "sampleAudioUrl": {"oneOf": [{"type": "string"}, {"type": "null"}]},
-    "productImages": {"type": "array", "items": {"type": "string"}},
-    "websiteUrl": {"type": "string"},
-}}
+SCHEMA = {
+    "type": "object",
+    "required": ["avatarImage"],
+    "properties": {
+        "avatarImage": {"type": "string", "description": "Image URL"},
+        "sampleAudioUrl": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+        "productImages": {"type": "array", "items": {"type": "string"}},
+        "websiteUrl": {"type": "string"},
+    },
+}
 
 MOUNT_FORM = """async (schema) => {
   const { schemaForm } = await import('/assets/js/ui/schemaform.js');
@@ -108,8 +113,12 @@ def test_every_input_url_field_takes_a_dropped_or_chosen_upload(studio, signed_i
     picture.write_bytes(png_bytes(4, 4))
     for _ in range(2):  # a list field collects one URL per line
         page.set_input_files("[data-drop-for=productImages] input[type=file]", str(picture))
-        wait_for(page, "n => document.querySelector('#probe-form [name=productImages]').value"
-                       ".split('\\n').filter(Boolean).length === n", _ + 1)
+        wait_for(
+            page,
+            "n => document.querySelector('#probe-form [name=productImages]').value"
+            ".split('\\n').filter(Boolean).length === n",
+            _ + 1,
+        )
     page.evaluate(DROP_FILE, ["[data-drop-for=sampleAudioUrl]", list(b"not audio at all"), "x.wav", "audio/wav"])
     error = page.wait_for_selector("#probe-form [data-field=sampleAudioUrl] .field-error:not(:empty)")
     assert error.inner_text() and page.input_value("#probe-form [name=sampleAudioUrl]") == ""
@@ -118,8 +127,9 @@ def test_every_input_url_field_takes_a_dropped_or_chosen_upload(studio, signed_i
 
 def test_the_gallery_filters_by_type_and_status(studio, signed_in):
     with studio.api() as client:
-        job = client.post("/api/generate/image", json={"prompt": "a red kite", "width": 256, "height": 256,
-                                                       "steps": 1}).json()["data"]
+        job = client.post(
+            "/api/generate/image", json={"prompt": "a red kite", "width": 256, "height": 256, "steps": 1}
+        ).json()["data"]
     studio.wait_job(job["jobId"])
     page = signed_in.page
     page.goto(f"{studio.url}/jobs")
@@ -156,8 +166,11 @@ def test_create_a_key_see_it_once_then_revoke_it(studio, signed_in):
     row.get_by_role("button", name="Revoke").click()
     page.wait_for_selector("#confirm-dialog[open]")
     page.click("#confirm-ok")
-    wait_for(page, "() => [...document.querySelectorAll('#keys-table tr')].some(r => "
-                   "r.textContent.includes('browser key') && r.dataset.status === 'revoked')")
+    wait_for(
+        page,
+        "() => [...document.querySelectorAll('#keys-table tr')].some(r => "
+        "r.textContent.includes('browser key') && r.dataset.status === 'revoked')",
+    )
     with httpx.Client(base_url=studio.url) as client:
         assert client.get("/api/usage", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     assert signed_in.console.unexpected() == []
@@ -198,13 +211,16 @@ def test_an_audio_job_plays_with_a_waveform_drawn_from_its_audio(studio, signed_
     page.click("#form-voice button[type=submit]")
     page.wait_for_selector("#generate-results .job-card[data-status=completed] audio", timeout=240_000)
     wait_for(page, "() => document.querySelector('#generate-results canvas.waveform')?.dataset.drawn === 'true'")
-    painted = wait_for(page, """() => {
+    painted = wait_for(
+        page,
+        """() => {
       const canvas = document.querySelector('#generate-results canvas.waveform');
       const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let inked = 0;
       for (let i = 3; i < pixels.length; i += 4) inked += pixels[i] > 0 ? 1 : 0;
       return inked;
-    }""")
+    }""",
+    )
     assert painted > 100
     duration = wait_for(page, "() => document.querySelector('#generate-results audio').duration")
     assert duration > 0.5
@@ -235,8 +251,9 @@ def test_rotate_a_key_and_see_the_new_one_once(studio, signed_in):
 def test_redeliver_a_webhook_and_rotate_its_secret(studio, signed_in, receiver):
     with studio.api() as client:
         client.patch("/api/settings", json={"webhookUrl": receiver.url}).raise_for_status()
-        job = client.post("/api/generate/image", json={"prompt": "a kite", "width": 256, "height": 256,
-                                                       "steps": 1}).json()["data"]
+        job = client.post(
+            "/api/generate/image", json={"prompt": "a kite", "width": 256, "height": 256, "steps": 1}
+        ).json()["data"]
     studio.wait_job(job["jobId"])
     page = signed_in.page
     page.goto(f"{studio.url}/settings")
@@ -268,8 +285,11 @@ def test_admin_creates_a_user_grants_credits_and_makes_a_login_link(studio, sign
     row = page.wait_for_selector("#users-table tr[data-email='newcomer@example.com']")
     row.query_selector("[name=amount]").fill("250")
     row.query_selector("button:has-text('Grant')").click()
-    wait_for(page, "() => document.querySelector(\"tr[data-email='newcomer@example.com'] [data-role=credits]\")"
-                   "?.textContent.replace(/\\D/g, '') === '350'")
+    wait_for(
+        page,
+        "() => document.querySelector(\"tr[data-email='newcomer@example.com'] [data-role=credits]\")"
+        "?.textContent.replace(/\\D/g, '') === '350'",
+    )
     page.select_option("tr[data-email='newcomer@example.com'] [name=plan]", "pro")
     page.wait_for_selector("#toasts .toast:has-text('is now on pro')")
     page.click("tr[data-email='newcomer@example.com'] button:has-text('Login link')")

@@ -10,8 +10,7 @@ PRODUCT = Product(
     name="video",
     routes=routes.routes,
     job_types=[
-        JobType("video", task="video", label="Video generation", engine="scripted-video",
-                prepare=attach_cloned_voice),
+        JobType("video", task="video", label="Video generation", engine="scripted-video", prepare=attach_cloned_voice),
         JobType("text2video", task="text2video", label="Text to video"),
         JobType("b-roll", task="b-roll", label="B-roll generation"),
     ],

@@ -63,8 +63,9 @@ async def generate_b_roll(request: Request[Any, Any, Any], data: JSONBody[BRollR
     description="A narrated video from a script: scenes narrated with the voice (voiceId, or the default "
     "voice), each with a generated picture of its narration's length, crossfaded, captioned with "
     "word times taken from the speech (the voice model's phoneme durations, else forced alignment "
-    "with Whisper; metadata.captionTiming says which), H.264 + AAC MP4 (video/mp4). 250 credits. A script that cannot be narrated within "
-    "`duration` is refused (400) with the estimate. `avatarImage` is not available yet (400).",
+    "with Whisper; metadata.captionTiming says which), H.264 + AAC MP4 (video/mp4). 250 credits. "
+    "A script that cannot be narrated within `duration` is refused (400) with the estimate. "
+    "`avatarImage` is not available yet (400).",
 )
 async def generate_video(request: Request[Any, Any, Any], data: JSONBody[VideoRequest]) -> Response[Accepted]:
     _not_blank("script", data.script)

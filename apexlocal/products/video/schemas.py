@@ -73,4 +73,6 @@ class VideoRequest(RequestBody):
     style: Literal["professional", "casual", "energetic"] | None = None
     model: VideoModel | None = None
     seed: Seed | None = None
-    captions: Annotated[bool, Meta(description="Draw captions of the narration, words timed from the speech (default true)")] = True
+    captions: Annotated[
+        bool, Meta(description="Draw captions of the narration, words timed from the speech (default true)")
+    ] = True

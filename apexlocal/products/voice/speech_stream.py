@@ -24,15 +24,22 @@ from typing import Any
 from apexlocal.accounts import credits
 from apexlocal.accounts.users import User
 from apexlocal.db import idempotency
+from apexlocal.db import jobs as records
 from apexlocal.engines.base import EngineContext
 from apexlocal.engines.registry import get_engine
 from apexlocal.engines.voice.encode import FORMATS, AudioFormat, make_encoder
-from apexlocal.errors import (BadRequest, Conflict, JobCancelled, JobError, ModelError, ModelUnavailable,
-                              ServiceUnavailable)
-from apexlocal.db import jobs as records
-from apexlocal.products.voice import voice_models
+from apexlocal.errors import (
+    BadRequest,
+    Conflict,
+    JobCancelled,
+    JobError,
+    ModelError,
+    ModelUnavailable,
+    ServiceUnavailable,
+)
 from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, ensure_model
 from apexlocal.jobs.services import Services
+from apexlocal.products.voice import voice_models
 from apexlocal.products.voice.submit import JOB_TYPE, VoicePlan, plan_voice
 from apexlocal.products.voice.voices import attach_cloned_voice
 
@@ -43,9 +50,19 @@ OPENAI_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")  # served by the defaul
 # OpenAI's voice names -> stock voices of the Kokoro family. A model without that voice (Piper's
 # single voice, a tiny stand-in) speaks them with its own default voice.
 OPENAI_VOICES = {
-    "alloy": "af_alloy", "ash": "am_adam", "ballad": "bm_george", "coral": "af_heart", "echo": "am_echo",
-    "fable": "bm_fable", "onyx": "am_onyx", "nova": "af_nova", "sage": "af_sarah", "shimmer": "af_bella",
-    "verse": "am_michael", "marin": "af_kore", "cedar": "am_eric",
+    "alloy": "af_alloy",
+    "ash": "am_adam",
+    "ballad": "bm_george",
+    "coral": "af_heart",
+    "echo": "am_echo",
+    "fable": "bm_fable",
+    "onyx": "am_onyx",
+    "nova": "af_nova",
+    "sage": "af_sarah",
+    "shimmer": "af_bella",
+    "verse": "am_michael",
+    "marin": "af_kore",
+    "cedar": "am_eric",
 }
 ENGINE_SPEED = (0.5, 2.0)  # what the voice engines take; OpenAI's 0.25-4.0 is clamped into it
 
@@ -75,12 +92,24 @@ def plan_speech(services: Services, user: User, req: SpeechRequest) -> VoicePlan
     model = None if req.model.strip().lower() in OPENAI_MODELS else req.model
     speed = min(max(req.speed, ENGINE_SPEED[0]), ENGINE_SPEED[1])
     try:
-        plan = plan_voice(services, user, text=req.text, voice_id=stock_voice_for(services, model, req.voice),
-                          speed=speed, language=None, model=model)
+        plan = plan_voice(
+            services,
+            user,
+            text=req.text,
+            voice_id=stock_voice_for(services, model, req.voice),
+            speed=speed,
+            language=None,
+            model=model,
+        )
     except (BadRequest, ModelUnavailable) as exc:  # named as OpenAI's fields are
         raise type(exc)(_openai_field(exc.message)) from None
-    spec = {**plan.spec, "model": req.model, "voice": req.voice, "responseFormat": req.response_format,
-            "requestedSpeed": req.speed}
+    spec = {
+        **plan.spec,
+        "model": req.model,
+        "voice": req.voice,
+        "responseFormat": req.response_format,
+        "requestedSpeed": req.speed,
+    }
     return VoicePlan(plan.entry, req.model, spec, plan.task)
 
 
@@ -101,8 +130,9 @@ def stock_voice_for(services: Services, model: str | None, voice: str) -> str | 
     return wanted if entry is not None and wanted in voice_models.stock_voices(services, entry, exact=True) else None
 
 
-def start_speech(services: Services, user: User, req: SpeechRequest, idempotency_key: str | None,
-                 request_hash: str) -> SpeechJob:
+def start_speech(
+    services: Services, user: User, req: SpeechRequest, idempotency_key: str | None, request_hash: str
+) -> SpeechJob:
     """Checked, charged, recorded, and the model loaded: ready to stream."""
     if services.draining:
         raise ServiceUnavailable("Server is shutting down; retry in a few seconds")
@@ -127,15 +157,25 @@ def _record(services: Services, user: User, plan: VoicePlan, key: str | None, re
 
     def create() -> tuple[int, dict[str, Any]]:
         credits.debit_for_job(db, user.id, job_id, cost, JOB_TYPE)
-        records.insert(db, job_id=job_id, user_id=user.id, job_type=JOB_TYPE, queue=QUEUE, params=plan.spec,
-                       model=plan.model_name, model_id=plan.entry.id, cost=cost)
+        records.insert(
+            db,
+            job_id=job_id,
+            user_id=user.id,
+            job_type=JOB_TYPE,
+            queue=QUEUE,
+            params=plan.spec,
+            model=plan.model_name,
+            model_id=plan.entry.id,
+            cost=cost,
+        )
         records.claim(db, job_id)
         return 200, {"data": {"jobId": job_id}}
 
     _, body, replayed = idempotency.run_once(db, user.id, key, req_hash, create)
     if replayed:
-        raise Conflict(f"Idempotency-Key: this speech was already made (job {body['data']['jobId']}); "
-                       "a stream is not sent twice")
+        raise Conflict(
+            f"Idempotency-Key: this speech was already made (job {body['data']['jobId']}); a stream is not sent twice"
+        )
     services.events.publish(job_id)
     return records.get(db, job_id)  # type: ignore[return-value]
 
@@ -144,14 +184,19 @@ def _context(services: Services, job: dict[str, Any], scratch: Path, stop: threa
     progress = JobProgress(services, job["id"])
     runtime = services.runtime.get()
     return EngineContext(
-        job_id=job["id"], device=runtime.device, scratch_dir=scratch, model_set=services.settings.model_set,
-        progress=progress, cancelled=lambda: stop.is_set() or progress.cancelled(),
-        model_dir=lambda entry: ensure_model(services, entry, progress), runtime=runtime,
-        manifest=services.manifest)
+        job_id=job["id"],
+        device=runtime.device,
+        scratch_dir=scratch,
+        model_set=services.settings.model_set,
+        progress=progress,
+        cancelled=lambda: stop.is_set() or progress.cancelled(),
+        model_dir=lambda entry: ensure_model(services, entry, progress),
+        runtime=runtime,
+        manifest=services.manifest,
+    )
 
 
-def _prepare(services: Services, job: dict[str, Any], plan: VoicePlan, scratch: Path,
-             stop: threading.Event) -> Any:
+def _prepare(services: Services, job: dict[str, Any], plan: VoicePlan, scratch: Path, stop: threading.Event) -> Any:
     """The engine's stream, validated and with its model loaded; failures end the job (refunded)."""
     keeper = services.bookkeeper
     try:
