@@ -108,19 +108,40 @@ class JobProgress:
 
 def _context(services: Services, job: dict[str, Any], scratch: Path) -> EngineContext:
     progress = JobProgress(services, job["id"])
-    runtime = services.runtime.get()
-    return EngineContext(
-        job_id=job["id"],
-        device=runtime.device,
-        scratch_dir=scratch,
-        model_set=services.settings.model_set,
+    return engine_context(
+        services,
+        job["id"],
+        scratch,
         progress=progress,
         cancelled=progress.cancelled,
-        model_dir=lambda entry: ensure_model(services, entry, progress),
-        runtime=runtime,
         fetch_input=lambda url, field: inputs.fetch_input(
             services, job["user_id"], url, field, inputs.expected_types(field), scratch / "inputs"
         ),
+    )
+
+
+def engine_context(
+    services: Services,
+    name: str,
+    scratch: Path,
+    *,
+    progress: JobProgress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    fetch_input: Callable[[str, str], Path] | None = None,
+) -> EngineContext:
+    """An engine's context on this server's warm runtime and catalogue: for a job (`progress`
+    reports into its row), or for work that is no job (a clone's transcript, a voice preview)."""
+    runtime = services.runtime.get()
+    return EngineContext(
+        job_id=name,
+        device=runtime.device,
+        scratch_dir=scratch,
+        model_set=services.settings.model_set,
+        progress=progress if progress is not None else lambda fraction, stage: None,
+        cancelled=cancelled,
+        model_dir=lambda entry: ensure_model(services, entry, progress),
+        runtime=runtime,
+        fetch_input=fetch_input,
         manifest=services.manifest,
     )
 

@@ -242,21 +242,9 @@ def length_message(seconds: float, raw_seconds: float) -> str:
 
 
 def _engine_context(services: Services, scratch: Path) -> Any:
-    from apexlocal.engines.base import EngineContext
-    from apexlocal.jobs.runner import ensure_model
+    from apexlocal.jobs.runner import engine_context
 
-    runtime = services.runtime.get()
-    return EngineContext(
-        job_id=scratch.name,
-        device=runtime.device,
-        scratch_dir=scratch,
-        model_set=services.settings.model_set,
-        progress=lambda fraction, stage: None,
-        cancelled=lambda: False,
-        model_dir=lambda e: ensure_model(services, e),
-        runtime=runtime,
-        manifest=services.manifest,
-    )
+    return engine_context(services, scratch.name, scratch)
 
 
 def _conditionals(services: Services, clip: Path, scratch: Path) -> tuple[Path, str] | None:

@@ -30,7 +30,7 @@ from apexlocal.accounts.users import User
 from apexlocal.api.guards import current_user
 from apexlocal.db import voices as voices_db
 from apexlocal.errors import BadRequest, JobError, ModelError, ModelUnavailable, NotFound
-from apexlocal.jobs.runner import ensure_model
+from apexlocal.jobs.runner import engine_context
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry
 from apexlocal.products.voice import voice_models
@@ -108,21 +108,9 @@ def _stock_model(services: Services, voice: str, model: str | None) -> ModelEntr
 
 def _speak(services: Services, entry: ModelEntry, voice: str, language: str | None, text: str, scratch: Path) -> Path:
     """The voice engine, run here (not as a job: nobody is charged) into a WAV in `scratch`."""
-    from apexlocal.engines.base import EngineContext
     from apexlocal.engines.registry import get_engine
 
-    runtime = services.runtime.get()
-    ctx = EngineContext(
-        job_id=scratch.name,
-        device=runtime.device,
-        scratch_dir=scratch,
-        model_set=services.settings.model_set,
-        progress=lambda fraction, stage: None,
-        cancelled=lambda: False,
-        model_dir=lambda e: ensure_model(services, e),
-        runtime=runtime,
-        manifest=services.manifest,
-    )
+    ctx = engine_context(services, scratch.name, scratch)
     spec = {"text": text, "voiceId": voice, "speed": 1.0, "language": language, "model": entry.id}
     try:
         output = get_engine(entry.engine).run(spec, entry, ctx)

@@ -37,7 +37,7 @@ from apexlocal.errors import (
     ModelUnavailable,
     ServiceUnavailable,
 )
-from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, ensure_model
+from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, engine_context
 from apexlocal.jobs.services import Services
 from apexlocal.products.voice import voice_models
 from apexlocal.products.voice.submit import JOB_TYPE, VoicePlan, plan_voice
@@ -182,17 +182,12 @@ def _record(services: Services, user: User, plan: VoicePlan, key: str | None, re
 
 def _context(services: Services, job: dict[str, Any], scratch: Path, stop: threading.Event) -> EngineContext:
     progress = JobProgress(services, job["id"])
-    runtime = services.runtime.get()
-    return EngineContext(
-        job_id=job["id"],
-        device=runtime.device,
-        scratch_dir=scratch,
-        model_set=services.settings.model_set,
+    return engine_context(
+        services,
+        job["id"],
+        scratch,
         progress=progress,
         cancelled=lambda: stop.is_set() or progress.cancelled(),
-        model_dir=lambda entry: ensure_model(services, entry, progress),
-        runtime=runtime,
-        manifest=services.manifest,
     )
 
 
