@@ -8,15 +8,13 @@ without it the sealed values cannot be read.
 from __future__ import annotations
 
 import base64
-import contextlib
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-from apexlocal.db.database import Database, make_private
+from apexlocal.db.database import Database
 from apexlocal.errors import ConfigError
+from apexlocal.keyfiles import load_or_create_key
 
 KEY_FILE = "secrets.key"
 KEY_BYTES = 32
@@ -61,35 +59,5 @@ def _cipher(db: Database) -> Any:
         if cipher is None:
             from cryptography.fernet import Fernet
 
-            cipher = _ciphers[path] = Fernet(base64.urlsafe_b64encode(_load_or_create_key(path)))
+            cipher = _ciphers[path] = Fernet(base64.urlsafe_b64encode(load_or_create_key(path, KEY_BYTES)))
         return cipher
-
-
-def _load_or_create_key(path: Path) -> bytes:
-    if not path.exists():
-        _create_key(path)
-    make_private(path)
-    key = path.read_bytes()
-    if len(key) != KEY_BYTES:
-        raise ConfigError(f"{path}: expected {KEY_BYTES} bytes of key")
-    return key
-
-
-def _create_key(path: Path) -> None:
-    # mkstemp makes the file 0600 from the start; link (unlike replace) fails when the file exists,
-    # so two processes starting together both end up with the first one's key.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(os.urandom(KEY_BYTES))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        except OSError:  # a filesystem without hard links: replace is still atomic, only not first-wins
-            os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)

@@ -7,15 +7,12 @@ an HMAC-SHA256 over the expiry and the key, so neither can be changed without in
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from apexlocal.errors import ConfigError
+from apexlocal.keyfiles import load_or_create_key
 
 SECRET_BYTES = 32
 ROUTE_PREFIX = "/files/"
@@ -67,36 +64,5 @@ def key_from_url(secret: bytes, url: str) -> str | None:
 
 
 def load_or_create_secret(path: Path) -> bytes:
-    """The signing secret stored at `path`, created (mode 0600) on first use and reused afterwards;
-    a key file an older install left readable by others is made 0600."""
-    if not path.exists():
-        _create_secret(path)
-    if os.name == "posix" and path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)
-    secret = path.read_bytes()
-    if len(secret) != SECRET_BYTES:
-        raise ConfigError(f"{path}: expected {SECRET_BYTES} bytes of secret; delete it to make a new one")
-    return secret
-
-
-def _create_secret(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp creates the file with mode 0600, so the secret is never readable by others, not even briefly.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(os.urandom(SECRET_BYTES))
-            handle.flush()
-            os.fsync(handle.fileno())
-        # link (unlike replace) fails when the file exists: two processes starting together both end
-        # up with the first one's secret instead of silently overwriting it.
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        except OSError:
-            # A filesystem without hard links: replace is still atomic, only not first-wins.
-            os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    """The signing secret stored at `path`, created (mode 0600) on first use and reused afterwards."""
+    return load_or_create_key(path, SECRET_BYTES)
