@@ -12,7 +12,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 from apexlocal.settings import Settings
@@ -87,13 +86,16 @@ def policy_for(path: str, app_policy: str) -> str:
 
 def security_headers_hook(settings: Settings) -> Callable[[Message, Scope], Coroutine[Any, Any, None]]:
     csp = content_security_policy(settings)
+    # Every answer gets these, replacing any of the same name: built once as raw pairs, since a
+    # header-by-header rewrite (a scan of the list per name) cost more than a cheap route itself.
+    static = [(name.lower().encode(), value.encode()) for name, value in STATIC_HEADERS.items()]
+    names = {name for name, _ in static} | {b"content-security-policy"}
+    policies = {policy: (b"content-security-policy", policy.encode()) for policy in (csp, VIEWER_POLICY, FILES_POLICY)}
 
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        headers["Content-Security-Policy"] = policy_for(scope.get("path", ""), csp)
-        for name, value in STATIC_HEADERS.items():
-            headers[name] = value
+        kept = [pair for pair in message.get("headers", ()) if pair[0].lower() not in names]
+        message["headers"] = [*kept, policies[policy_for(scope.get("path", ""), csp)], *static]
 
     return before_send
