@@ -36,16 +36,32 @@ def _base_url(request: Request[Any, Any, Any]) -> str:
 
 
 def render(services: Services, job: dict[str, Any], base_url: str) -> Job:
+    outputs = records.outputs(services.db, job["id"])
+    services.bookkeeper.finished.keep(job, outputs)
     position = records.queue_position(services.db, job) if job["status"] == "queued" else None
-    view = job_view(
-        job,
-        records.outputs(services.db, job["id"]),
-        services.storage,
-        base_url,
-        services.settings.url_ttl_seconds,
-        position,
-    )
+    return _view(services, job, outputs, base_url, position)
+
+
+def _view(
+    services: Services, job: dict[str, Any], outputs: list[dict[str, Any]], base_url: str, position: int | None
+) -> Job:
+    view = job_view(job, outputs, services.storage, base_url, services.settings.url_ttl_seconds, position)
     return msgspec.convert(view, Job)
+
+
+async def _one(request: Request[Any, Any, Any], job_id: str) -> JobOut:
+    """One of the caller's jobs: a finished one from memory when it was read before (signing its URLs
+    is the only work), any other from the database in a worker thread."""
+    services: Services = request.app.state.services
+    user_id, base_url = current_user(request).id, _base_url(request)
+    finished = services.bookkeeper.finished.get(job_id)
+    if finished is not None and finished[0]["user_id"] == user_id:
+        return JobOut(_view(services, *finished, base_url, None))
+    return await to_thread.run_sync(_read_one, services, job_id, user_id, base_url)
+
+
+def _read_one(services: Services, job_id: str, user_id: str, base_url: str) -> JobOut:
+    return JobOut(render(services, _owned(services, job_id, user_id), base_url))
 
 
 def _owned(services: Services, job_id: str, user_id: str) -> dict[str, Any]:
@@ -92,12 +108,11 @@ def _list(
     "/jobs",
     summary="List Jobs",
     tags=["jobs"],
-    sync_to_thread=True,
     responses=errors(404),
     description="Newest first, with cursor pagination: `{data: [job], nextCursor}`. With ?id=JOB_ID it is "
     "that one job instead, `{data: job}` (the other parameters are then ignored).",
 )
-def list_jobs(
+async def list_jobs(
     request: Request[Any, Any, Any],
     job_id: Annotated[str | None, QueryParameter(name="id", description="Return this one job")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
@@ -105,16 +120,15 @@ def list_jobs(
     job_type: Annotated[str | None, QueryParameter(name="type")] = None,
     status: FromQuery[JobStatus | None] = None,
 ) -> JobList | JobOut:
-    services: Services = request.app.state.services
     if job_id is not None:
-        return JobOut(render(services, _owned(services, job_id, current_user(request).id), _base_url(request)))
-    return _list(services, request, limit, cursor, job_type, status)
-
-
-@get("/jobs/{job_id:str}", summary="Get Job", tags=["jobs"], sync_to_thread=True)
-def get_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> JobOut:
+        return await _one(request, job_id)
     services: Services = request.app.state.services
-    return JobOut(render(services, _owned(services, job_id, current_user(request).id), _base_url(request)))
+    return await to_thread.run_sync(_list, services, request, limit, cursor, job_type, status)
+
+
+@get("/jobs/{job_id:str}", summary="Get Job", tags=["jobs"])
+async def get_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> JobOut:
+    return await _one(request, job_id)
 
 
 @delete(

@@ -15,6 +15,7 @@ from apexlocal.accounts import credits
 from apexlocal.db import jobs as records
 from apexlocal.db.database import Database
 from apexlocal.jobs.events import JobEvents
+from apexlocal.jobs.finished import FinishedJobs
 
 log = logging.getLogger("apexlocal.jobs")
 
@@ -26,6 +27,7 @@ class Bookkeeper:
     def __init__(self, db: Database, events: JobEvents) -> None:
         self.db = db
         self.events = events
+        self.finished = FinishedJobs()  # finished jobs' rows, read again without the database
         self.terminal_hooks: list[TerminalHook] = []
 
     def progress(self, job_id: str, fraction: float, stage: str) -> None:
@@ -68,6 +70,7 @@ class Bookkeeper:
 
     def delete_finished(self, job: dict[str, Any]) -> bool:
         """Removes a finished job's row and outputs (its files are the caller's to delete first)."""
+        self.finished.forget(job["id"])
         with self.db.write():
             return records.delete_finished(self.db, job["id"])
 
