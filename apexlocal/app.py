@@ -86,6 +86,7 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
             services.queues.start(
                 {"gpu": settings.gpu_workers, "io": settings.io_workers, "clone": settings.clone_workers},
                 settings.queue_max_idle_wait,
+                settings.model_worker_nice,
             )
 
     def shutdown(app: Litestar) -> None:

@@ -187,6 +187,15 @@ class Settings:
     )
     gpu_workers: int = field(default=1, metadata=_help("Worker threads of the `gpu` queue (jobs that run models)."))
     io_workers: int = field(default=2, metadata=_help("Worker threads of the `io` queue (webhooks, downloads)."))
+    model_worker_nice: int = field(
+        default=10,
+        metadata=_help(
+            "Linux: how much lower the scheduling priority (nice) of the threads that run models is, the "
+            "`gpu` queue's and the compute threads torch starts from them. They then yield the CPU to the "
+            "API whenever both want it, which keeps answers quick while a model runs on the CPU; alone on "
+            "the machine they run at full speed. 0 leaves them at the server's priority."
+        ),
+    )
     clone_workers: int = field(
         default=2,
         metadata=_help(

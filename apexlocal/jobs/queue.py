@@ -10,6 +10,8 @@ by another process.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -39,11 +41,15 @@ class WakeableHuey(SqliteHuey):
 
 
 class WakeableWorker(Worker):
-    def __init__(self, *args: Any, wake: threading.Event, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, wake: threading.Event, nice: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.wake = wake
+        self.nice, self._niced = nice, nice == 0
 
     def loop(self, now: Any = None) -> None:
+        if not self._niced:
+            self._niced = True
+            lower_thread_priority(self.nice)
         # Clear before looking: an enqueue after this point leaves the event set, so the sleep
         # below returns at once instead of missing it.
         self.wake.clear()
@@ -54,11 +60,25 @@ class WakeableWorker(Worker):
             self.wake.wait(self.max_delay)
 
 
+def lower_thread_priority(nice: int) -> None:
+    """Raises the calling thread's nice value by `nice` (Linux: priorities are per thread). Threads it
+    starts afterwards inherit it: torch's compute threads, started by the first job, then yield the
+    CPU to the event loop and the request threads whenever both want it."""
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:
+        log.warning("could not lower the priority of a model worker thread")
+
+
 class InProcessConsumer(Consumer):
     """A huey consumer run by threads of the server: no signal handlers (only the main thread may
     install them; the server owns them), stopped by the app's shutdown hook."""
 
-    def __init__(self, huey: WakeableHuey, workers: int, idle_wait: float) -> None:
+    def __init__(self, huey: WakeableHuey, workers: int, idle_wait: float, nice: int = 0) -> None:
+        self.nice = nice
         super().__init__(
             huey,
             workers=workers,
@@ -80,6 +100,7 @@ class InProcessConsumer(Consumer):
             backoff=self.backoff,
             max_tasks=self.max_tasks,
             wake=self.huey.wake,
+            nice=self.nice,
         )
 
     def _set_signal_handlers(self) -> None:
@@ -110,12 +131,13 @@ class Queues:
         """Registers `fn` as a task of `queue`; returns the huey task wrapper (call it to enqueue)."""
         return self.by_name[queue].task(name=name, retries=0)(fn)
 
-    def start(self, workers: dict[str, int], idle_wait: float) -> None:
-        """Starts a consumer for each queue given a positive number of worker threads."""
+    def start(self, workers: dict[str, int], idle_wait: float, gpu_nice: int = 0) -> None:
+        """Starts a consumer for each queue given a positive number of worker threads; the `gpu`
+        queue's threads (and the compute threads they start) get `gpu_nice` more niceness."""
         for name, count in workers.items():
             huey = self.by_name[name]
             if count > 0:
-                consumer = InProcessConsumer(huey, count, idle_wait)
+                consumer = InProcessConsumer(huey, count, idle_wait, gpu_nice if name == "gpu" else 0)
                 consumer.start()
                 self._consumers.append(consumer)
 
