@@ -11,7 +11,8 @@ process or command (these machines are noisy; absolute numbers travel badly).
 3. reads: authenticated `GET /api/jobs?id=` against a bare route (`/healthz`) of the same server,
    requests per second over keep-alive connections. Goal >= 0.8.
 4. busy: `GET /api/jobs?id=` latency (p50, p99) and throughput with 50 SSE streams open on a running
-   job, against the same server idle. Goal: p99 at most 2x idle.
+   job, against the same server idle. Goal: p99 at most 2x idle. `busy-unniced` runs it with the
+   model threads at the server's own priority (model_worker_nice = 0), for comparison.
 """
 
 from __future__ import annotations
@@ -310,11 +311,12 @@ async def _reads_beside_streams(
     return count, latencies, await stream_task
 
 
-def bench_busy(seconds: float = 6.0, streams: int = 50) -> dict[str, float]:
+def bench_busy(seconds: float = 6.0, streams: int = 50, model_nice: int | None = None) -> dict[str, float]:
     import httpx
 
+    env = {} if model_nice is None else {"APEXLOCAL_MODEL_WORKER_NICE": str(model_nice)}
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp) / "data", Path(tmp) / "models", _free_port())
+        server = Server(Path(tmp) / "data", Path(tmp) / "models", _free_port(), env)
         try:
             headers = {"Authorization": f"Bearer {server.key}"}
             small = httpx.post(
@@ -367,7 +369,14 @@ def _wait_done(server: Server, job_id: str, headers: dict[str, str]) -> None:
 
 
 def main(which: list[str]) -> None:
-    benches = {"pickup": bench_pickup, "e2e": bench_e2e, "reads": bench_reads, "busy": bench_busy}
+    benches = {
+        "pickup": bench_pickup,
+        "e2e": bench_e2e,
+        "reads": bench_reads,
+        "busy": bench_busy,
+        # The same with the model threads at the server's own priority (model_worker_nice = 0).
+        "busy-unniced": lambda: bench_busy(model_nice=0),
+    }
     for name in which or list(benches):
         result = benches[name]()
         print(f"[{name}]")
