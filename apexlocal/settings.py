@@ -192,8 +192,9 @@ class Settings:
         metadata=_help(
             "Linux: how much lower the scheduling priority (nice) of the threads that run models is, the "
             "`gpu` queue's and the compute threads torch starts from them. They then yield the CPU to the "
-            "API whenever both want it, which keeps answers quick while a model runs on the CPU; alone on "
-            "the machine they run at full speed. 0 leaves them at the server's priority."
+            "API (and to other programs) whenever both want it, which keeps answers quick while a model "
+            "runs on the CPU; with the CPU to themselves they run at full speed. 0 leaves them at the "
+            "server's priority."
         ),
     )
     clone_workers: int = field(
