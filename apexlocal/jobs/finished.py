@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-TERMINAL = ("completed", "failed", "canceled")
+from apexlocal.db.jobs import TERMINAL
 
 Finished = tuple[dict[str, Any], list[dict[str, Any]]]  # the job's row and its output rows
 
