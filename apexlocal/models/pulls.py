@@ -107,7 +107,8 @@ def run_pull(store: ModelStore, entry: ModelEntry | None, tracker: PullTracker, 
     if entry is None:
         tracker.update(model_id, status="failed", error="unknown model", finished_at=utcnow())
         return
-    expected = int(entry.size_gb * 1e9) if store.settings.model_set == "full" else 0
+    # The manifest's bytes of the files a pull selects (0 for a packaged model, which downloads nothing).
+    expected = entry.source.download_bytes if store.settings.model_set == "full" else 0
     tracker.update(model_id, status="running", started_at=utcnow(), total=expected)
     try:
         store.pull(entry, progress=_Progress(tracker, model_id, expected))
