@@ -3,8 +3,6 @@ UI, and the in-process queue consumers started and stopped with the server."""
 
 from __future__ import annotations
 
-import logging
-
 from litestar import Litestar, Router
 from litestar.datastructures import State
 
@@ -42,8 +40,6 @@ from apexlocal.jobs.services import Services
 from apexlocal.models import pulls
 from apexlocal.products import PRODUCTS, all_job_types
 from apexlocal.settings import Settings
-
-log = logging.getLogger("apexlocal")
 
 
 def build_services(settings: Settings) -> Services:
