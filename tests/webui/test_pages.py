@@ -103,6 +103,8 @@ def test_the_studio_is_usable_with_the_keyboard_on_a_phone(studio, browser):
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:has-text('Jobs')")
     assert page.url.endswith("/jobs") and not page.is_visible("#site-nav")
+    # The page moves focus to its main region once it has rendered, which can land just after the heading.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'main'", timeout=5000)
     assert page.evaluate("document.activeElement.id") == "main"
     assert page.get_attribute("#site-nav a[href='/jobs']", "aria-current") == "page"
     assert tab.console.errors == []
