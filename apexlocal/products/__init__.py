@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from apexlocal.jobs.types import JobType, job_types
+from apexlocal.products.avatar import PRODUCT as AVATAR
 from apexlocal.products.base import Product
 from apexlocal.products.image import PRODUCT as IMAGE
 from apexlocal.products.video import PRODUCT as VIDEO
 from apexlocal.products.voice import PRODUCT as VOICE
 
-PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO)
+PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO, AVATAR)
 
 
 def all_job_types() -> Mapping[str, JobType]:

@@ -1,6 +1,7 @@
 """The video routes' checks at submit time, answered before anything is charged: the seed's limits
 (b-roll `duration: 7` is 400), a script too long to narrate within `duration` (400 with the
-estimate), `avatarImage` (not available yet), voices, and the OpenAPI document."""
+estimate), an `avatarImage` URL the fetch policy refuses, voices, and the OpenAPI document. (The
+presenter's own checks, plan and model: tests/products/avatar/test_avatar_routes.py.)"""
 
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ def balance(client, headers) -> int:
         ("text2video", {"script": "waves", "fps": 30}, None),  # unknown field
         (
             "video",
-            {"script": "Hello there.", "avatarImage": "https://example.com/face.png"},
-            "avatarImage: avatar video is not available yet",
+            {"script": "Hello there.", "avatarImage": "https://127.0.0.1/face.png"},
+            "avatarImage: must resolve to a public address (127.0.0.1 is loopback)",
         ),
+        ("video", {"script": "Hello there.", "avatarImage": ""}, "avatarImage: must be 1-4,096 characters"),
         ("video", {"script": "Hello there.", "duration": 2}, "duration: must be a number between 3 and 60"),
         (
             "video",

@@ -47,7 +47,12 @@ class VideoRequest(RequestBody):
         Annotated[
             str,
             Meta(
-                max_length=4096, description=("HTTPS URL of a face image for an avatar video: not available yet (400)")
+                min_length=1,
+                max_length=4096,
+                description=(
+                    "HTTPS URL (or this server's upload URL) of a face photo: that face presents the video, "
+                    "speaking the narration in a picture-in-picture over the scenes"
+                ),
             ),
         ]
         | None
