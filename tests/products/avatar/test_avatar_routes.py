@@ -215,6 +215,5 @@ def test_openapi_documents_the_avatar_route(served):
     assert set(schema["properties"]) == {"image", "resolution", "model", "audio", "text", "voiceId"}
     assert schema["required"] == ["image"]
     assert {"202", "400", "402", "403", "409", "503"} <= set(post["responses"])
-    assert "750 credits" in post["description"] and "picture-in-picture" in (
-        doc["paths"]["/api/generate/video"]["post"]["description"]
-    )
+    assert "750 credits" in post["description"]
+    assert "picture-in-picture" in doc["paths"]["/api/generate/video"]["post"]["description"]
