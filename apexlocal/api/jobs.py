@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 from anyio import to_thread
-from litestar import Request, delete, get
+from litestar import MediaType, Request, Response, delete, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import ServerSentEvent
 
@@ -24,7 +24,7 @@ from apexlocal.api.validation import CURSOR
 from apexlocal.db import jobs as records
 from apexlocal.errors import NotFound
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.views import job_view
+from apexlocal.jobs.views import job_view, signed_view, unsigned_view
 
 SSE_KEEPALIVE_S = 15.0
 SSE_RECHECK_S = 2.0  # re-read even without a notification: a worker elsewhere may have moved it
@@ -35,33 +35,36 @@ def _base_url(request: Request[Any, Any, Any]) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def render(services: Services, job: dict[str, Any], base_url: str) -> Job:
+def render(services: Services, job: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The job's wire object with freshly signed URLs; a finished job is kept for the next read."""
     outputs = records.outputs(services.db, job["id"])
-    services.bookkeeper.finished.keep(job, outputs)
     position = records.queue_position(services.db, job) if job["status"] == "queued" else None
-    return _view(services, job, outputs, base_url, position)
+    unsigned = unsigned_view(job, outputs, position)
+    services.bookkeeper.finished.keep(unsigned)
+    return signed_view(unsigned, services.storage, base_url, services.settings.url_ttl_seconds)
 
 
-def _view(
-    services: Services, job: dict[str, Any], outputs: list[dict[str, Any]], base_url: str, position: int | None
-) -> Job:
-    view = job_view(job, outputs, services.storage, base_url, services.settings.url_ttl_seconds, position)
-    return msgspec.convert(view, Job)
+def _json(payload: dict[str, Any]) -> Response[Any]:
+    # The job object is encoded as built, so a list, a read, an SSE event and a webhook carry the same
+    # keys (an output's own fields included); the Structs in the signatures document its shape.
+    return Response(msgspec.json.encode(payload), media_type=MediaType.JSON)
 
 
-async def _one(request: Request[Any, Any, Any], job_id: str) -> JobOut:
+async def _one(request: Request[Any, Any, Any], job_id: str) -> Response[Any]:
     """One of the caller's jobs: a finished one from memory when it was read before (signing its URLs
     is the only work), any other from the database in a worker thread."""
     services: Services = request.app.state.services
     user_id, base_url = current_user(request).id, _base_url(request)
     finished = services.bookkeeper.finished.get(job_id)
-    if finished is not None and finished[0]["user_id"] == user_id:
-        return JobOut(_view(services, *finished, base_url, None))
-    return await to_thread.run_sync(_read_one, services, job_id, user_id, base_url)
+    if finished is not None and finished.user_id == user_id:
+        view = signed_view(finished, services.storage, base_url, services.settings.url_ttl_seconds)
+    else:
+        view = await to_thread.run_sync(_read_one, services, job_id, user_id, base_url)
+    return _json({"data": view})
 
 
-def _read_one(services: Services, job_id: str, user_id: str, base_url: str) -> JobOut:
-    return JobOut(render(services, _owned(services, job_id, user_id), base_url))
+def _read_one(services: Services, job_id: str, user_id: str, base_url: str) -> dict[str, Any]:
+    return render(services, _owned(services, job_id, user_id), base_url)
 
 
 def _owned(services: Services, job_id: str, user_id: str) -> dict[str, Any]:
@@ -78,7 +81,7 @@ def _list(
     cursor: str | None,
     job_type: str | None,
     status: str | None,
-) -> JobList:
+) -> dict[str, Any]:
     rows = records.list_for_user(
         services.db,
         current_user(request).id,
@@ -101,7 +104,7 @@ def _list(
         )
         for r in page
     ]
-    return JobList(msgspec.convert(data, list[Job]), str(page[-1]["seq"]) if more else None)
+    return {"data": data, "nextCursor": str(page[-1]["seq"]) if more else None}
 
 
 @get(
@@ -119,15 +122,15 @@ async def list_jobs(
     cursor: Annotated[str | None, QueryParameter(pattern=CURSOR, description="A page's nextCursor")] = None,
     job_type: Annotated[str | None, QueryParameter(name="type")] = None,
     status: FromQuery[JobStatus | None] = None,
-) -> JobList | JobOut:
+) -> Response[JobList | JobOut]:
     if job_id is not None:
         return await _one(request, job_id)
     services: Services = request.app.state.services
-    return await to_thread.run_sync(_list, services, request, limit, cursor, job_type, status)
+    return _json(await to_thread.run_sync(_list, services, request, limit, cursor, job_type, status))
 
 
 @get("/jobs/{job_id:str}", summary="Get Job", tags=["jobs"])
-async def get_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> JobOut:
+async def get_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[JobOut]:
     return await _one(request, job_id)
 
 
@@ -139,19 +142,19 @@ async def get_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Job
     description="Cancels a queued or running job (refunded) and answers it as `{data: job}`, or deletes "
     "a finished one and its files: `{data: {jobId, deleted: true, status}}`.",
 )
-async def delete_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> JobOut | JobDeletedOut:
+async def delete_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[JobOut | JobDeletedOut]:
     services: Services = request.app.state.services
     job = await to_thread.run_sync(_owned, services, job_id, current_user(request).id)
     if job["status"] in records.TERMINAL:
         await to_thread.run_sync(_delete_finished, services, job)
-        return JobDeletedOut(JobDeleted(job_id, True, job["status"]))
+        return Response(JobDeletedOut(JobDeleted(job_id, True, job["status"])))
     status = await to_thread.run_sync(services.bookkeeper.request_cancel, job_id)
     if status == "processing":
         await _wait_until_ended(services, job_id, CANCEL_WAIT_S)
-    return JobOut(await to_thread.run_sync(_render_id, services, job_id, _base_url(request)))
+    return _json({"data": await to_thread.run_sync(_render_id, services, job_id, _base_url(request))})
 
 
-def _render_id(services: Services, job_id: str, base_url: str) -> Job:
+def _render_id(services: Services, job_id: str, base_url: str) -> dict[str, Any]:
     return render(services, records.get(services.db, job_id), base_url)  # type: ignore[arg-type]
 
 

@@ -39,6 +39,9 @@ class Accepted(Struct):
 
 
 class Output(Struct):
+    """One output file: its signed URL, media type and size in bytes, and any fields its job type
+    gives each output (a clip's times, say), the same in every view of the job."""
+
     url: str
     type: str
     size: int

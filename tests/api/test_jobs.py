@@ -250,3 +250,36 @@ def _hub_that_has_nothing():
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
+
+
+def test_an_outputs_own_fields_are_the_same_in_every_view(app_client, account, fake_engine):
+    """Multi-output jobs (clips, photoshoots, subtitles) describe each output; a list, a read, an SSE
+    event and a webhook carry the same object, so none may drop those fields."""
+    from apexlocal.delivery.webhooks import payload
+
+    class Described(FakeEngine):
+        def run(self, spec, model, ctx):
+            out = super().run(spec, model, ctx)
+            out.files[0].metadata = {"width": 256, "label": "cover"}
+            return out
+
+    fake_engine(Described())
+    job_id = submit(app_client, account.headers)
+    wait_for_job(app_client, job_id, account.headers)
+    with app_client.stream("GET", f"/api/jobs/{job_id}/events", headers=account.headers) as r:
+        event = [json.loads(line[5:]) for line in r.iter_lines() if line.startswith("data:")][-1]
+    services = app_client.services
+    views = [
+        app_client.get(f"/api/jobs?id={job_id}", headers=account.headers).json()["data"],  # from the database
+        app_client.get(f"/api/jobs/{job_id}", headers=account.headers).json()["data"],  # from memory
+        app_client.get("/api/jobs", headers=account.headers).json()["data"][0],
+        event,
+        json.loads(payload(services, services.db.one("SELECT * FROM jobs WHERE id = ?", (job_id,))))["data"],
+    ]
+    for view in views:
+        assert {k: v for k, v in view["outputs"][0].items() if k != "url"} == {
+            "type": "image/png",
+            "size": 12,
+            "width": 256,
+            "label": "cover",
+        }

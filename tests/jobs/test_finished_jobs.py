@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from apexlocal.jobs.finished import FinishedJobs
+from apexlocal.jobs.views import Unsigned
 
 
-def _row(job_id: str, status: str) -> dict:
-    return {"id": job_id, "status": status, "user_id": "u1"}
+def _job(job_id: str, status: str, keys: tuple[str, ...] = ()) -> Unsigned:
+    return Unsigned("u1", {"jobId": job_id, "status": status}, keys)
 
 
 def test_only_finished_jobs_are_kept_and_the_oldest_go_first():
     jobs = FinishedJobs(size=2)
-    jobs.keep(_row("running", "processing"), [])
+    jobs.keep(_job("running", "processing"))
     assert jobs.get("running") is None
     for job_id in ("a", "b", "c"):
-        jobs.keep(_row(job_id, "completed"), [{"storage_key": job_id}])
-    assert jobs.get("a") is None and jobs.get("c") == (_row("c", "completed"), [{"storage_key": "c"}])
+        jobs.keep(_job(job_id, "completed", (job_id,)))
+    assert jobs.get("a") is None and jobs.get("c") == _job("c", "completed", ("c",))
 
 
 def test_a_deleted_job_is_not_kept_again_by_a_read_that_began_before():
     jobs = FinishedJobs()
-    row = _row("j1", "completed")
-    jobs.keep(row, [])
+    job = _job("j1", "completed")
+    jobs.keep(job)
     jobs.forget("j1")  # deleted while another read of it was under way
-    jobs.keep(row, [])  # that read ends
+    jobs.keep(job)  # that read ends
     assert jobs.get("j1") is None
 
 
