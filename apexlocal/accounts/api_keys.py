@@ -148,8 +148,12 @@ class Authenticator:
             raise Unauthorized("Invalid API key")
         return token
 
-    def cached_key(self, key: str) -> tuple[User, str] | None:
-        found = self.keys.get(keys.key_hash(key))
+    def cached_key(self, authorization: str | None) -> tuple[User, str] | None:
+        """The user and key id of an `Authorization: Bearer` header from memory, or None. Only
+        well-formed keys are ever remembered, so a hit needs no shape or checksum check."""
+        if not authorization or authorization[:7].lower() != "bearer ":
+            return None
+        found = self.keys.get(keys.key_hash(authorization[7:].strip()))
         if found is not None:
             self.last_used.note(found[1])
         return found

@@ -56,8 +56,8 @@ def envelope(
 def _with_limits(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
     """Errors are answered outside the auth middleware; carry its rate-limit headers over."""
     limits = request.scope.get("state", {}).get("ratelimit_headers")
-    for name, value in (limits or {}).items():
-        response.headers[name] = value
+    for name, value in limits or ():
+        response.headers[name.decode()] = value.decode()
     return response
 
 

@@ -15,15 +15,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from apexlocal.settings import Settings
 
 SWEEP_EVERY_S = 10.0
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):  # a tuple: made on every request
     allowed: bool
     limit: int
     remaining: int
