@@ -17,6 +17,7 @@ ENGINES: dict[str, str] = {
     "voice-clone": "apexlocal.engines.voice_clone.chatterbox_clone:VoiceCloneEngine",
     "diffusers-video": "apexlocal.engines.video.engine:DiffusersVideoEngine",
     "scripted-video": "apexlocal.engines.scripted_video.engine:ScriptedVideoEngine",
+    "talking-head": "apexlocal.engines.talking_head.engine:TalkingHeadEngine",
 }
 
 _instances: dict[str, Engine] = {}

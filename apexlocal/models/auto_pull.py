@@ -17,10 +17,12 @@ DEFAULT = "default"
 
 def default_model_ids(manifest: Manifest) -> set[str]:
     """Each task's default model, the one the API may pick on a GPU (`defaults.gpu_default_for`),
-    and the companions that continue their videos (a long video needs them too)."""
+    the companions that continue their videos (a long video needs them too) and the parts a
+    model loads with it (`defaults.parts`, e.g. MuseTalk's VAE and audio encoder)."""
     ids = {m.id for m in manifest.model if m.default_for or m.defaults.get("gpu_default_for")}
     by_id = manifest.by_id()
-    return ids | {by_id[i].companion for i in ids if by_id[i].companion in by_id}
+    parts = {str(p) for i in ids for p in (by_id[i].defaults.get("parts") or {}).values()}
+    return ids | {by_id[i].companion for i in ids if by_id[i].companion in by_id} | (parts & set(by_id))
 
 
 def may_auto_pull(manifest: Manifest, entry: ModelEntry, allowed: tuple[str, ...]) -> bool:

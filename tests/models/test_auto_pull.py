@@ -32,8 +32,12 @@ def test_by_default_jobs_pull_only_each_tasks_default_model(tmp_path) -> None:
         "kokoro-82m",
         "piper-joe-medium",
         "whisper-tiny-en",
+        "musetalk-1.5",
+        "sd-vae-ft-mse",
+        "whisper-tiny-encoder",
     }
-    # kokoro is the voice default on a GPU; wan2.2 continues its own clips (its own companion).
+    # kokoro is the voice default on a GPU; wan2.2 continues its own clips (its own companion);
+    # MuseTalk's VAE and audio encoder are parts it loads (defaults.parts).
     assert default_model_ids(SHIPPED) == _allowed(store)
 
 
