@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from apexlocal.engines.compose.audio_sources import SAMPLE_RATE, Reader
 from apexlocal.engines.compose.caption_render import CaptionRenderer, default_max_chars
@@ -20,6 +21,8 @@ from apexlocal.engines.compose.timeline import Segment, layout
 from apexlocal.errors import JobCancelled, JobError
 
 ProgressFn = Callable[[float, str], None]
+# Drawn over each output frame (after fitting, before captions): (frame, seconds) -> frame.
+Overlay = Callable[[Any, float], Any]
 MAX_FPS = 120
 
 
@@ -49,13 +52,15 @@ def compose(
     encoding: EncodeSettings = EncodeSettings(),
     audio: AudioSettings = AudioSettings(),
     check_every: int = 10,
+    overlay: Overlay | None = None,
 ) -> ComposeResult:
     """Join `timeline`, mix its sound with `audio_tracks`, draw `captions`, encode to `output_path`.
 
     Every input is checked before any work (JobError). `progress(fraction, stage)` reports the
     stages "audio" (measuring loudness) and "encoding"; `cancelled()` is asked every
     `check_every` frames (and every 2 s of audio while measuring) and, when true, the partial
-    file is removed and JobCancelled raised.
+    file is removed and JobCancelled raised. `overlay(frame, t)`, when given, draws over every
+    frame before the captions (a picture-in-picture, say).
     """
     width, height = check_size(*size)
     if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
@@ -87,6 +92,8 @@ def compose(
                 if n % check_every == 0:
                     checker.check(n / count)
                 t = float(n / rate)
+                if overlay is not None:
+                    frame = overlay(frame, t)
                 if renderer is not None:
                     frame = renderer.draw(frame, t)
                 writer.add_frame(frame)

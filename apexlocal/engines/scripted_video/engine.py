@@ -12,6 +12,11 @@ not used: the narration is the sound track.
 Progress names the scene and its step ("scene 2/4: narrating", "scene 2/4: denoising"); a cancel
 is seen at every denoising step, between sentences and every few encoded frames, and leaves no
 file behind.
+
+With `avatarImage` the video has a presenter (presenter.py): the face in that photo, checked
+before anything is narrated, speaks the whole narration in a square picture-in-picture in the
+top-right corner (36% of the frame's height, inset 4%, a 2 px white frame), over every scene;
+it is lip-synced once the narration is laid out ("presenter: lip-sync"), before the scenes.
 """
 
 from __future__ import annotations
@@ -25,6 +30,14 @@ from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
 from apexlocal.engines.scripted_video import progress
 from apexlocal.engines.scripted_video.narration import Narration, narrate
 from apexlocal.engines.scripted_video.plan import Shot, plan_shots
+from apexlocal.engines.scripted_video.presenter import (
+    POSITION,
+    Presenter,
+    PresenterOverlay,
+    pip_side,
+    prepare_presenter,
+    render_presenter,
+)
 from apexlocal.engines.scripted_video.request import ScriptRequest, parse_request
 from apexlocal.engines.scripted_video.scenes import Scene, split_scenes, words_per_minute
 from apexlocal.engines.scripted_video.styles import scene_prompt
@@ -52,32 +65,44 @@ class ScriptedVideoEngine:
 def scripted_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> EngineOutput:
     started = time.monotonic()
     request = parse_request(spec, model)
+    presenter = prepare_presenter(spec, ctx)
     voice = _voice_model(request, ctx)
     scenes = split_scenes(request.script, words_per_minute(voice))
     narration = narrate(
         scenes, voice, request.voice_spec, request.max_duration_s, ctx, timing="speech" if request.captions else "none"
     )
     shots, fade = plan_shots(narration.scene_spans, narration.duration)
+    size = c.resolve_size(request.resolution, ASPECT)
+    overlay = None
+    if presenter is not None:
+        pip = render_presenter(presenter, narration.samples, narration.sample_rate, size, ctx)
+        overlay = PresenterOverlay(pip, size)
     maker = open_maker(model, progress.renamed(ctx, "loading video model"), max(s.length for s in shots))
     tracker = progress.ComposeProgress(ctx, len(shots))
     timeline = [
         _segment(maker, request, scene, shot, fade, ctx, tracker, len(shots))
         for scene, shot in zip(scenes, shots, strict=True)
     ]
-    size = c.resolve_size(request.resolution, ASPECT)
     narration_track = c.AudioTrack(c.AudioArray(narration.samples, narration.sample_rate), role="narration")
     with maker.locked():
-        result = c.compose(
-            timeline,
-            ctx.scratch_dir / OUTPUT_NAME,
-            size,
-            fps=maker.native.fps,
-            audio_tracks=[narration_track],
-            captions=c.Captions(narration.words) if request.captions else None,
-            progress=tracker,
-            cancelled=ctx.cancelled,
-        )
+        try:
+            result = c.compose(
+                timeline,
+                ctx.scratch_dir / OUTPUT_NAME,
+                size,
+                fps=maker.native.fps,
+                audio_tracks=[narration_track],
+                captions=c.Captions(narration.words) if request.captions else None,
+                progress=tracker,
+                cancelled=ctx.cancelled,
+                overlay=overlay,
+            )
+        finally:
+            if overlay is not None:
+                overlay.close()
     metadata = _metadata(request, model, voice, maker, scenes, shots, narration, result, started)
+    if presenter is not None:
+        metadata["presenter"] = _presenter_metadata(presenter, size)
     return EngineOutput(files=[OutputFile(result.path, "video/mp4", OUTPUT_NAME)], metadata=metadata)
 
 
@@ -89,6 +114,17 @@ def _voice_model(request: ScriptRequest, ctx: EngineContext) -> ModelEntry:
     if entry is None:
         raise ModelError(f"voiceModel: {request.voice_model!r} is not in models_manifest.toml")
     return entry
+
+
+def _presenter_metadata(presenter: Presenter, size: tuple[int, int]) -> dict[str, Any]:
+    side = pip_side(size)
+    return {
+        "model": presenter.model.id,
+        "facesFound": presenter.faces_found,
+        "layout": "picture-in-picture",
+        "position": POSITION,
+        "size": [side, side],
+    }
 
 
 def _segment(
