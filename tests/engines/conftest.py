@@ -112,9 +112,19 @@ def voice_model_dirs(voice_manifest: Manifest, tmp_path_factory: pytest.TempPath
     return {"__root__": tmp_path_factory.mktemp("voice-tiny-models")}
 
 
+@pytest.fixture(scope="session")
+def model_store(voice_manifest: Manifest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The tiny set's store, for models it installs without a build: package parts joined once
+    (the multilingual Whisper base), system programs (apertium, espeak-ng)."""
+    from apexlocal.models.store import ModelStore
+    from apexlocal.settings import Settings
+
+    return ModelStore(Settings(data_dir=tmp_path_factory.mktemp("engine-store"), model_set="tiny"), voice_manifest)
+
+
 @pytest.fixture
 def voice_ctx(
-    tmp_path: Path, voice_runtime: Any, voice_model_dirs: dict[str, Path], voice_manifest: Manifest
+    tmp_path: Path, voice_runtime: Any, voice_model_dirs: dict[str, Path], voice_manifest: Manifest, model_store: Any
 ) -> Callable[..., EngineContext]:
     from apexlocal.models import tiny
     from apexlocal.models.packaged import check_package
@@ -122,6 +132,8 @@ def voice_ctx(
     counter = iter(range(1_000_000))
 
     def model_dir(entry: ModelEntry) -> Path:
+        if entry.source.join is not None or entry.source.kind == "system":
+            return model_store.pull(entry)
         if entry.source.kind == "pypi":
             return check_package(entry)
         if entry.id not in voice_model_dirs:
