@@ -17,6 +17,8 @@ ENGINES: dict[str, str] = {
     "voice-clone": "apexlocal.engines.voice_clone.chatterbox_clone:VoiceCloneEngine",
     "diffusers-video": "apexlocal.engines.video.engine:DiffusersVideoEngine",
     "scripted-video": "apexlocal.engines.scripted_video.engine:ScriptedVideoEngine",
+    "apertium": "apexlocal.engines.translation.apertium:ApertiumEngine",
+    "m2m100": "apexlocal.engines.translation.m2m100:M2M100Engine",
     "talking-head": "apexlocal.engines.talking_head.engine:TalkingHeadEngine",
 }
 

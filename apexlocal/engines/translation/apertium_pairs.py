@@ -22,8 +22,8 @@ INSTALL_HINT = "install it with `sudo apt-get install apertium apertium-eng-spa`
 
 
 def modes_dirs(entry: ModelEntry | None = None) -> list[Path]:
-    """Where the mode files are looked for: the entry's `defaults.modes_dirs`, else the usual places."""
-    listed = (entry.defaults.get("modes_dirs") if entry is not None else None) or MODES_DIRS
+    """Where the mode files are looked for: the manifest entry's `source.paths`, else the usual places."""
+    listed = (entry.source.paths if entry is not None else ()) or MODES_DIRS
     return [Path(p) for p in listed]
 
 
