@@ -19,6 +19,7 @@ ENGINES: dict[str, str] = {
     "scripted-video": "apexlocal.engines.scripted_video.engine:ScriptedVideoEngine",
     "apertium": "apexlocal.engines.translation.apertium:ApertiumEngine",
     "m2m100": "apexlocal.engines.translation.m2m100:M2M100Engine",
+    "espeak-voice": "apexlocal.engines.voice.espeak_voice:EspeakVoiceEngine",
     "talking-head": "apexlocal.engines.talking_head.engine:TalkingHeadEngine",
 }
 

@@ -54,9 +54,12 @@ def test_speed_two_takes_half_the_time(app_client, account):
 
 
 def test_a_language_the_model_cannot_speak_is_refused_naming_what_it_can(app_client, account):
-    r = app_client.post("/api/generate/voice", json={"text": "Guten Tag.", "language": "de"}, headers=account.headers)
+    r = app_client.post(
+        "/api/generate/voice", json={"text": "Guten Tag.", "language": "de", "model": "piper"}, headers=account.headers
+    )
     assert r.status_code == 400 and r.json()["code"] == "BAD_REQUEST"
     assert r.json()["error"].startswith("language: 'de' is not spoken by piper-joe-medium; it speaks en-us")
+    assert r.json()["error"].endswith("for de use model espeak-ng")
     r = app_client.post(
         "/api/generate/voice", json={"text": "Bonjour.", "language": "fr", "model": "piper"}, headers=account.headers
     )

@@ -38,11 +38,12 @@ def test_by_default_jobs_pull_only_each_tasks_default_model(tmp_path) -> None:
         "m2m100-418m",
         # Nothing to download: package parts joined here, system programs checked.
         "whisper-base",
+        "espeak-ng",
         "apertium",
     }
     # kokoro is the voice default on a GPU; wan2.2 continues its own clips (its own companion);
     # MuseTalk's VAE and audio encoder are parts it loads (defaults.parts).
-    assert default_model_ids(SHIPPED) == _allowed(store) - {"whisper-base", "apertium"}
+    assert default_model_ids(SHIPPED) == _allowed(store) - {"whisper-base", "espeak-ng", "apertium"}
 
 
 def test_the_admin_names_the_models_by_id_alias_or_wildcard(tmp_path) -> None:
@@ -56,6 +57,7 @@ def test_the_admin_names_the_models_by_id_alias_or_wildcard(tmp_path) -> None:
         "piper-joe-medium",
         "whisper-tiny-en",
         "whisper-base",
+        "espeak-ng",
         "apertium",
     }
     both = _store(tmp_path, auto_pull_models=("default", "FLUX-2-DEV"))

@@ -54,7 +54,21 @@ def spoken_languages(entries: Iterable[ModelEntry]) -> set[str]:
 
 
 def speaks(entry: ModelEntry, language: str) -> bool:
-    return TASK in entry.tasks and normalise_language(language) in with_bases(languages_of(entry))
+    """Whether the model speaks `language`: that code, or a code of the same language where one of
+    the two names no region ("es-mx" is spoken by an "es" voice, "pt" by a "pt-br" one; "en-gb" is
+    not spoken by an "en-us" one)."""
+    if TASK not in entry.tasks:
+        return False
+    language = normalise_language(language)
+    for code in languages_of(entry):
+        same = _iso(code) == _iso(language)
+        if code == language or (same and ("-" not in code or "-" not in language)):
+            return True
+    return False
+
+
+def _iso(code: str) -> str:
+    return to_iso1(code) or code.split("-", 1)[0]
 
 
 def is_standin(entry: ModelEntry, model_set: str | None) -> bool:

@@ -108,6 +108,8 @@ def voice_details(entry: ModelEntry, voice: str, languages: list[str]) -> tuple[
         from apexlocal.engines.voice.kokoro_voice import voice_language
 
         return voice_language(voice), {"f": "female", "m": "male"}.get(voice[1:2])
+    if entry.engine == "espeak-voice":
+        return voice.removeprefix("espeak-"), None  # a voice per language: espeak-es speaks es
     gender = entry.defaults.get("genders", {}).get(voice)
     return (languages[0] if len(languages) == 1 else None), gender
 
