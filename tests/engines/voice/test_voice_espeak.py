@@ -80,3 +80,16 @@ def test_a_voice_or_language_it_lacks_is_a_clear_error(espeak, voice_ctx) -> Non
 def test_text_that_looks_like_an_option_is_spoken(espeak, voice_ctx) -> None:
     out = get_engine("espeak-voice").run({"text": "--help me", "voiceId": "espeak-en-us"}, espeak, voice_ctx())
     assert out.metadata["durationSeconds"] > 0.3
+
+
+def test_a_narration_spoken_by_espeak(espeak, voice_ctx) -> None:
+    """The narrated video's path: sentence by sentence through the engine's stream, laid out in time.
+    English-only Whisper cannot time Spanish words, so they are spread by length."""
+    from apexlocal.engines.scripted_video.narration import narrate
+    from apexlocal.engines.scripted_video.scenes import Scene
+
+    scenes = [Scene(1, ("Hola a todos.", "Hoy hablamos del tiempo.")), Scene(2, ("Mañana va a llover.",))]
+    narration = narrate(scenes, espeak, {"voiceId": "espeak-es"}, 30.0, voice_ctx())
+    assert narration.voice_id == "espeak-es" and narration.sample_rate == 22050
+    assert [w for w, _, _ in narration.words] == " ".join(s.text for s in scenes).split()
+    assert narration.timing == "length" and 3.0 < narration.duration < 30.0
