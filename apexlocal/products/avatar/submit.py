@@ -17,6 +17,7 @@ from typing import Any
 from apexlocal.accounts import plans
 from apexlocal.accounts.users import User
 from apexlocal.engines.scripted_video.scenes import speech_seconds, words_per_minute
+from apexlocal.engines.talking_head.engine import MAX_SPEECH_S
 from apexlocal.errors import BadRequest, ModelUnavailable
 from apexlocal.jobs import inputs
 from apexlocal.jobs.services import Services
@@ -26,7 +27,6 @@ from apexlocal.products.voice.submit import VoicePlan, plan_voice
 
 JOB_TYPE = "avatar"
 TASK = "avatar"
-MAX_SPEECH_S = 300  # the speech an avatar video may carry: 5 minutes
 BOTH = "audio, text: give one of them, not both: audio is lip-synced as it is, text is spoken by voiceId"
 NEITHER = "audio, text: one of them is required: audio (a recording) or text (spoken by voiceId)"
 VOICE_WITH_AUDIO = "voiceId: only with text; audio is lip-synced in its own voice"
@@ -64,8 +64,8 @@ def check_speech_length(text: str, voice: VoicePlan) -> None:
     seconds = speech_seconds(text, words_per_minute(voice.entry))
     if seconds > MAX_SPEECH_S:
         raise BadRequest(
-            f"text: needs about {math.ceil(seconds)} s of speech, more than the {MAX_SPEECH_S // 60}-minute "
-            f"cap ({MAX_SPEECH_S} s) of an avatar video"
+            f"text: needs about {math.ceil(seconds)} s of speech, more than the {MAX_SPEECH_S / 60:g}-minute "
+            f"cap ({MAX_SPEECH_S:g} s) of an avatar video"
         )
 
 

@@ -1,0 +1,259 @@
+"""Avatar jobs end to end with the tiny set, through one real `apexlocal serve` process: a photo
+(skimage's astronaut) uploaded through /api/upload/image, speaking text with the packaged Piper
+voice or an uploaded Piper recording; the MP4 read back with PyAV; the stages seen over SSE; and
+the failures that must refund and leave nothing behind: a photo with no face, a 404 audio URL,
+a cancel. Input URLs on loopback are allowed here (`inputs_allow_private`) so that the 404 comes
+from a real HTTP server; the refusal of loopback URLs is in test_avatar_routes.py.
+
+The jobs are submitted together at the start, so the worker runs them back to back while the
+tests read their results in turn.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.voice_helpers import piper_speech
+from tests.conftest import ServerProcess, free_port
+from tests.e2e.helpers import ledger_balanced, wait_job
+
+pytestmark = pytest.mark.e2e
+
+COST = 750
+TOLERANCE_S = 0.1
+PIPER_VOICE = "en_US-joe-medium"
+TEXT = "Hello, I am an astronaut, and this is my talking head."
+RECORDING = "Good morning from the space station, where the coffee floats."
+LONG_TEXT = " ".join(
+    [
+        "The harbor wakes before the town, and the fishing boats slide out past the lighthouse into the fog.",
+        "By noon the market is full of voices and the smell of salt, and the gulls circle the stalls.",
+    ]
+    * 4
+)
+
+
+def png(array: Any) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format="PNG")
+    return out.getvalue()
+
+
+class _NotFound(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture(scope="module")
+def missing_audio_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/speech.wav"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(models_dir),
+            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+            "APEXLOCAL_INPUTS_ALLOW_PRIVATE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10,upload=100/10",
+        }
+    )
+    srv = ServerProcess(tmp_path_factory.mktemp("avatar-e2e") / "data", free_port(), env).start()
+    srv.read_owner_key()
+    yield srv
+    srv.stop()
+
+
+def api(server: ServerProcess) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.owner_key}"}, timeout=30)
+
+
+def upload(client: httpx.Client, kind: str, name: str, content: bytes, content_type: str) -> str:
+    r = client.post(f"/api/upload/{kind}", files={"file": (name, content, content_type)})
+    assert r.status_code == 201, r.text
+    return r.json()["data"]["url"]
+
+
+class Stages(threading.Thread):
+    """The stages a job goes through, read from its Server-Sent Events until it ends."""
+
+    def __init__(self, server: ServerProcess, job_id: str) -> None:
+        super().__init__(daemon=True)
+        self.server, self.job_id, self.seen = server, job_id, []
+
+    def run(self) -> None:
+        with api(self.server) as client, client.stream("GET", f"/api/jobs/{self.job_id}/events", timeout=300) as r:
+            for line in r.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                job = json.loads(line.removeprefix("data:"))
+                if job.get("stage") and job["status"] == "processing" and job["stage"] not in self.seen:
+                    self.seen.append(job["stage"])
+                if job["status"] in ("completed", "failed", "canceled"):
+                    return
+
+
+@pytest.fixture(scope="module")
+def inputs(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("avatar-inputs")
+    speech_s = piper_speech(RECORDING, folder / "speech.wav")
+    with api(server) as client:
+        return {
+            "face": upload(client, "image", "astronaut.png", png(data.astronaut()), "image/png"),
+            "no_face": upload(client, "image", "coffee.png", png(data.coffee()), "image/png"),
+            "speech": upload(client, "audio", "speech.wav", (folder / "speech.wav").read_bytes(), "audio/wav"),
+            "speech_s": speech_s,
+            "credits": client.get("/api/usage").json()["data"]["credits"],
+        }
+
+
+@pytest.fixture(scope="module")
+def submitted(server: ServerProcess, inputs: dict[str, Any], missing_audio_url: str) -> dict[str, Any]:
+    bodies = {
+        "audio": {"image": inputs["face"], "audio": inputs["speech"], "resolution": "480p"},
+        "text": {
+            "image": inputs["face"],
+            "text": TEXT,
+            "voiceId": PIPER_VOICE,
+            "resolution": "720p",
+            "model": "veed-fabric",
+        },
+        "no_face": {"image": inputs["no_face"], "audio": inputs["speech"], "resolution": "480p"},
+        "missing_audio": {"image": inputs["face"], "audio": missing_audio_url, "resolution": "480p"},
+    }
+    ids, stages = {}, {}
+    with api(server) as client:
+        for name, body in bodies.items():
+            r = client.post("/api/generate/avatar", json=body)
+            assert r.status_code == 202, r.text
+            assert r.json()["data"]["creditsCharged"] == COST
+            ids[name] = r.json()["data"]["jobId"]
+            stages[name] = Stages(server, ids[name])
+            stages[name].start()
+    return {"ids": ids, "stages": stages}
+
+
+def ended(server: ServerProcess, submitted: dict[str, Any], name: str) -> dict[str, Any]:
+    job = wait_job(server.url, server.owner_key, submitted["ids"][name], timeout=600)
+    submitted["stages"][name].join(30)
+    return job
+
+
+def probe(path: Path) -> dict[str, Any]:
+    import av
+
+    with av.open(str(path)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert container.duration is not None
+        return {
+            "codecs": (video.codec_context.name, audio.codec_context.name),
+            "size": (video.width, video.height),
+            "duration": container.duration / 1_000_000,
+        }
+
+
+def download(job: dict[str, Any], dest: Path) -> Path:
+    r = httpx.get(job["outputUrl"], timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"] == "video/mp4"
+    dest.write_bytes(r.content)
+    return dest
+
+
+def assert_left_nothing(server: ServerProcess, job: dict[str, Any]) -> None:
+    assert job["creditsRefunded"] == COST and job["outputUrl"] is None and job["outputs"] == []
+    data = server.data_dir
+    assert not (data / "scratch" / job["jobId"]).exists()
+    assert not [p for p in (data / "files").rglob("*") if job["jobId"] in str(p)]
+
+
+def test_an_uploaded_recording_is_lip_synced_for_its_whole_length(server, inputs, submitted, tmp_path):
+    job = ended(server, submitted, "audio")
+    assert job["status"] == "completed", job
+    assert (job["type"], job["outputType"], len(job["outputs"])) == ("avatar", "video/mp4", 1)
+    info = probe(download(job, tmp_path / "audio.mp4"))
+    assert info["codecs"] == ("h264", "aac") and info["size"] == (854, 480)
+    assert abs(info["duration"] - inputs["speech_s"]) <= TOLERANCE_S, (info, inputs["speech_s"])
+    meta = job["metadata"]
+    assert meta["resolution"] == "480p" and abs(meta["durationSeconds"] - inputs["speech_s"]) <= TOLERANCE_S
+    assert meta["facesFound"] == 1 and meta["model"] == job["model"]
+    seen = submitted["stages"]["audio"].seen
+    assert "voice" not in seen and seen.index("lip-sync") < seen.index("encoding"), seen
+
+
+def test_text_is_spoken_by_the_voice_and_lip_synced(server, submitted, tmp_path):
+    job = ended(server, submitted, "text")
+    assert job["status"] == "completed", job
+    info = probe(download(job, tmp_path / "text.mp4"))
+    assert info["codecs"] == ("h264", "aac") and info["size"] == (1280, 720)
+    meta = job["metadata"]
+    assert (job["model"], meta["model"], meta["resolution"]) == ("veed-fabric", "veed-fabric", "720p")
+    assert abs(meta["durationSeconds"] - info["duration"]) <= TOLERANCE_S and 2 < info["duration"] < 10
+    seen = submitted["stages"]["text"].seen
+    assert seen.index("voice") < seen.index("lip-sync") < seen.index("encoding"), seen
+
+
+def test_a_photo_with_no_face_fails_refunded_and_leaves_nothing(server, submitted):
+    job = ended(server, submitted, "no_face")
+    assert (job["status"], job["error"]) == ("failed", "image: no face found"), job
+    assert_left_nothing(server, job)
+
+
+def test_a_404_audio_url_fails_refunded_and_leaves_nothing(server, submitted):
+    job = ended(server, submitted, "missing_audio")
+    assert (job["status"], job["error"]) == ("failed", "audio: could not be fetched (HTTP 404)"), job
+    assert_left_nothing(server, job)
+
+
+def test_a_cancel_while_it_runs_refunds_and_leaves_nothing(server, inputs, submitted):
+    for name in submitted["ids"]:  # the queue is empty: this job is the only one running
+        ended(server, submitted, name)
+    with api(server) as client:
+        r = client.post("/api/generate/avatar", json={"image": inputs["face"], "text": LONG_TEXT, "resolution": "480p"})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["data"]["jobId"]
+        deadline = time.monotonic() + 120
+        while (job := client.get(f"/api/jobs/{job_id}").json()["data"])["stage"] not in ("voice", "lip-sync"):
+            assert job["status"] in ("queued", "processing") and time.monotonic() < deadline, job
+            time.sleep(0.02)
+        assert client.delete(f"/api/jobs/{job_id}").status_code in (200, 202)
+    job = wait_job(server.url, server.owner_key, job_id, timeout=60)
+    assert job["status"] == "canceled", job
+    assert_left_nothing(server, job)
+
+
+def test_credits_stay_balanced(server, inputs, submitted):
+    for name in submitted["ids"]:
+        ended(server, submitted, name)
+    with api(server) as client:
+        jobs = client.get("/api/jobs", params={"type": "avatar", "limit": 100}).json()["data"]
+        assert client.get("/api/usage").json()["data"]["credits"] == inputs["credits"] - COST * sum(
+            j["status"] == "completed" for j in jobs
+        )
+    ledger_balanced(server.data_dir / "app.db")
