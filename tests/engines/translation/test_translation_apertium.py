@@ -82,3 +82,13 @@ def test_the_job_form_writes_translation_json(voice_ctx, apertium) -> None:
     out = get_engine("apertium").run(spec, apertium, ctx)
     assert json.loads(out.files[0].path.read_text())["texts"] == ["Hola.", "Gracias."]
     assert out.metadata["targetLanguage"] == "es" and out.metadata["lines"] == 2
+
+
+def test_a_cancel_stops_the_running_program(voice_ctx, apertium, monkeypatch) -> None:
+    from apexlocal.engines.translation import apertium as module
+    from apexlocal.errors import JobCancelled
+
+    monkeypatch.setattr(module, "POLL_S", 0.001)  # look at the cancel flag before the program can finish
+    ctx = voice_ctx(cancelled=lambda: True)
+    with pytest.raises(JobCancelled):
+        translate_texts(ctx, apertium, ["A long line to translate."] * 200, "en", "es")
