@@ -10,7 +10,8 @@ the compositor's own "encoding" stage follows when the last frame is in.
 
 - A still photo: one face, found once; its crop is encoded once and every frame is a new mouth for
   that frame's slice of speech, plus the engine-made blinks and head motion of liveliness.py. The
-  video is ceil(speech seconds x 25) frames at 25 fps: as long as the speech, within one frame.
+  video is ceil(speech seconds x 25) frames at 25 fps (the model's `defaults.fps`): as long as the
+  speech, within one frame.
 - A video: its own frame rate and length; the face is tracked (faces/track.py) and lip-synced on
   every frame the speech covers; frames past the speech's end, and frames where no face is
   tracked, keep the source's picture. The source's own sound is not used. No face in any of a few
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 STAGE = "lip-sync"
-STILL_FPS = 25.0  # upstream's default for images
+STILL_FPS = 25.0  # upstream's default for images; the manifest's `defaults.fps` overrides it
 PROBE_FRAMES = 5  # frames of a video searched for a face before any model loads
 
 
@@ -76,7 +77,7 @@ def render_talking_head(
     if samples.shape[0] < AUDIO_RATE // 10:
         raise JobError(f"{speech.name}: the speech is shorter than 0.1 s")
     speech_s = samples.shape[0] / AUDIO_RATE
-    src = open_source(source, field, STILL_FPS, speech_s)
+    src = open_source(source, field, float(model.defaults.get("fps", STILL_FPS)), speech_s)
     faces, first = _probe_faces(src, size, field)
     musetalk = load_musetalk(model, ctx)
     ctx.check_cancelled()
