@@ -66,7 +66,8 @@ async def generate_b_roll(request: Request[Any, Any, Any], data: JSONBody[BRollR
     "with Whisper; metadata.captionTiming says which), H.264 + AAC MP4 (video/mp4). 250 credits. "
     "A script that cannot be narrated within `duration` is refused (400) with the estimate. "
     "With `avatarImage` (a plan with avatar videos), the face in that image is the presenter: it "
-    "speaks the narration, lip-synced by the avatar model, in a picture-in-picture over the scenes.",
+    "speaks the narration, lip-synced by the avatar model, in a picture-in-picture in the top-right corner "
+    "over the scenes.",
 )
 async def generate_video(request: Request[Any, Any, Any], data: JSONBody[VideoRequest]) -> Response[Accepted]:
     _not_blank("script", data.script)

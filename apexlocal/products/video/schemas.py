@@ -51,7 +51,7 @@ class VideoRequest(RequestBody):
                 max_length=4096,
                 description=(
                     "HTTPS URL (or this server's upload URL) of a face photo: that face presents the video, "
-                    "speaking the narration in a picture-in-picture over the scenes"
+                    "speaking the narration in a picture-in-picture in the top-right corner over the scenes"
                 ),
             ),
         ]

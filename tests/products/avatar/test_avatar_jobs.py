@@ -2,8 +2,10 @@
 (skimage's astronaut) uploaded through /api/upload/image, speaking text with the packaged Piper
 voice or an uploaded Piper recording; the MP4 read back with PyAV; the stages seen over SSE; and
 the failures that must refund and leave nothing behind: a photo with no face, a 404 audio URL,
-a cancel. Input URLs on loopback are allowed here (`inputs_allow_private`) so that the 404 comes
-from a real HTTP server; the refusal of loopback URLs is in test_avatar_routes.py.
+a cancel. The same photo as the presenter (`avatarImage`) of a narrated video, through the video
+route (the drawing itself is tested at the engine: tests/engines/talking_head/test_presenter.py).
+Input URLs on loopback are allowed here (`inputs_allow_private`) so that the 404 comes from a real
+HTTP server; the refusal of loopback URLs is in test_avatar_routes.py.
 
 The jobs are submitted together at the start, so the worker runs them back to back while the
 tests read their results in turn.
@@ -28,9 +30,11 @@ from tests.api.voice_helpers import piper_speech
 from tests.conftest import ServerProcess, free_port
 from tests.e2e.helpers import ledger_balanced, wait_job
 
-pytestmark = pytest.mark.e2e
+# The first job builds the tiny models; on a CPU shared with other work a job takes minutes.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 COST = 750
+VIDEO_COST = 250
 TOLERANCE_S = 0.1
 PIPER_VOICE = "en_US-joe-medium"
 TEXT = "Hello, I am an astronaut, and this is my talking head."
@@ -148,12 +152,19 @@ def submitted(server: ServerProcess, inputs: dict[str, Any], missing_audio_url: 
         "no_face": {"image": inputs["no_face"], "audio": inputs["speech"], "resolution": "480p"},
         "missing_audio": {"image": inputs["face"], "audio": missing_audio_url, "resolution": "480p"},
     }
+    videos = {
+        "presenter": {"script": "The harbor wakes before the town.", "duration": 10, "avatarImage": inputs["face"]},
+        "presenter_no_face": {"script": "The harbor wakes.", "duration": 10, "avatarImage": inputs["no_face"]},
+    }
     ids, stages = {}, {}
     with api(server) as client:
-        for name, body in bodies.items():
-            r = client.post("/api/generate/avatar", json=body)
+        for name, (path, body, cost) in {
+            **{n: ("avatar", b, COST) for n, b in bodies.items()},
+            **{n: ("video", b, VIDEO_COST) for n, b in videos.items()},
+        }.items():
+            r = client.post(f"/api/generate/{path}", json=body)
             assert r.status_code == 202, r.text
-            assert r.json()["data"]["creditsCharged"] == COST
+            assert r.json()["data"]["creditsCharged"] == cost
             ids[name] = r.json()["data"]["jobId"]
             stages[name] = Stages(server, ids[name])
             stages[name].start()
@@ -169,9 +180,12 @@ def ended(server: ServerProcess, submitted: dict[str, Any], name: str) -> dict[s
 def probe(path: Path) -> dict[str, Any]:
     import av
 
+    from apexlocal.engines.compose import is_faststart
+
+    assert is_faststart(path)
     with av.open(str(path)) as container:
         video, audio = container.streams.video[0], container.streams.audio[0]
-        assert container.duration is not None
+        assert container.duration is not None and video.codec_context.pix_fmt == "yuv420p"
         return {
             "codecs": (video.codec_context.name, audio.codec_context.name),
             "size": (video.width, video.height),
@@ -187,7 +201,7 @@ def download(job: dict[str, Any], dest: Path) -> Path:
 
 
 def assert_left_nothing(server: ServerProcess, job: dict[str, Any]) -> None:
-    assert job["creditsRefunded"] == COST and job["outputUrl"] is None and job["outputs"] == []
+    assert job["creditsRefunded"] == job["creditsCharged"] and job["outputUrl"] is None and job["outputs"] == []
     data = server.data_dir
     assert not (data / "scratch" / job["jobId"]).exists()
     assert not [p for p in (data / "files").rglob("*") if job["jobId"] in str(p)]
@@ -231,6 +245,33 @@ def test_a_404_audio_url_fails_refunded_and_leaves_nothing(server, submitted):
     assert_left_nothing(server, job)
 
 
+def test_a_narrated_video_with_avatar_image_has_the_presenter(server, submitted, tmp_path):
+    job = ended(server, submitted, "presenter")
+    assert job["status"] == "completed", job
+    info = probe(download(job, tmp_path / "presenter.mp4"))
+    assert info["codecs"] == ("h264", "aac") and info["size"] == (1280, 720)
+    presenter = job["metadata"]["presenter"]
+    assert (presenter["layout"], presenter["position"], presenter["facesFound"]) == (
+        "picture-in-picture",
+        "top-right",
+        1,
+    )
+    assert "avatar" in next(m for m in models(server) if m["id"] == presenter["model"])["tasks"]
+    seen = submitted["stages"]["presenter"].seen
+    assert seen.index("presenter: lip-sync") < seen.index("encoding"), seen
+
+
+def test_a_presenter_photo_with_no_face_fails_refunded(server, submitted):
+    job = ended(server, submitted, "presenter_no_face")
+    assert (job["status"], job["error"]) == ("failed", "avatarImage: no face found"), job
+    assert_left_nothing(server, job)
+
+
+def models(server: ServerProcess) -> list[dict[str, Any]]:
+    with api(server) as client:
+        return client.get("/api/models").json()["data"]
+
+
 def test_a_cancel_while_it_runs_refunds_and_leaves_nothing(server, inputs, submitted):
     for name in submitted["ids"]:  # the queue is empty: this job is the only one running
         ended(server, submitted, name)
@@ -252,8 +293,8 @@ def test_credits_stay_balanced(server, inputs, submitted):
     for name in submitted["ids"]:
         ended(server, submitted, name)
     with api(server) as client:
-        jobs = client.get("/api/jobs", params={"type": "avatar", "limit": 100}).json()["data"]
-        assert client.get("/api/usage").json()["data"]["credits"] == inputs["credits"] - COST * sum(
-            j["status"] == "completed" for j in jobs
-        )
+        jobs = client.get("/api/jobs", params={"limit": 100}).json()["data"]
+        spent = sum(j["creditsCharged"] for j in jobs if j["status"] == "completed")
+        assert spent == 2 * COST + VIDEO_COST
+        assert client.get("/api/usage").json()["data"]["credits"] == inputs["credits"] - spent
     ledger_balanced(server.data_dir / "app.db")
