@@ -21,6 +21,7 @@ ENGINES: dict[str, str] = {
     "m2m100": "apexlocal.engines.translation.m2m100:M2M100Engine",
     "espeak-voice": "apexlocal.engines.voice.espeak_voice:EspeakVoiceEngine",
     "talking-head": "apexlocal.engines.talking_head.engine:TalkingHeadEngine",
+    "video-translate": "apexlocal.engines.video_translate.engine:VideoTranslateEngine",
 }
 
 _instances: dict[str, Engine] = {}
