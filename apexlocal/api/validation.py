@@ -19,9 +19,11 @@ import msgspec
 # newline and carriage return. A NUL in speech text used to be charged, then fail in the engine.
 PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 CURSOR = r"^[0-9]+$"
+LANGUAGE_CODE = r"^[A-Za-z]{2}$"
 PATTERN_RULES = {
     PLAIN_TEXT: "must not contain control characters (tab, newline and carriage return are allowed)",
     CURSOR: "must be a cursor returned as nextCursor",
+    LANGUAGE_CODE: "must be a two-letter ISO 639-1 language code such as es",
 }
 
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")

@@ -1,0 +1,117 @@
+"""POST /api/generate/translate refused before anything is charged, and the languages route,
+through one real `apexlocal serve` process (tiny set, input URLs held to the default policy)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess, free_port
+from tests.e2e.helpers import new_user
+
+pytestmark = pytest.mark.e2e
+
+VIDEO = "https://videos.example.com/talk.mp4"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(models_dir),
+            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+            "PYTHONUNBUFFERED": "1",
+            "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10",
+        }
+    )
+    srv = ServerProcess(tmp_path_factory.mktemp("translate-routes") / "data", free_port(), env).start()
+    srv.read_owner_key()
+    yield srv
+    srv.stop()
+
+
+def api(server: ServerProcess, key: str | None = None) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key or server.owner_key}"}, timeout=30)
+
+
+def credits(client: httpx.Client) -> int:
+    return client.get("/api/usage").json()["data"]["credits"]
+
+
+def test_the_languages_that_work_here_are_listed(server):
+    with api(server) as client:
+        r = client.get("/api/translate/languages")
+    assert r.status_code == 200, r.text
+    languages = {item["code"]: item for item in r.json()["data"]}
+    spanish = languages["es"]  # Apertium's English -> Spanish pair, spoken by espeak-ng
+    assert spanish["name"] == "Spanish" and "en" in spanish["translatesFrom"]
+    assert spanish["voice"]["model"] == "espeak-ng" and spanish["originalVoice"] is False
+    english = languages["en"]  # Spanish -> English, and the voice-cloning model speaks English
+    assert "es" in english["translatesFrom"] and english["originalVoice"] is True
+    assert "ko" not in languages
+
+
+@pytest.mark.parametrize("language", ["ko", "xx"])
+def test_a_language_that_does_not_work_here_is_400_naming_those_that_do(server, language):
+    with api(server) as client:
+        before = credits(client)
+        r = client.post("/api/generate/translate", json={"videoUrl": VIDEO, "outputLanguage": language})
+        assert r.status_code == 400, r.text
+        assert r.json()["code"] == "BAD_REQUEST"
+        message = r.json()["error"]
+        assert message.startswith(f"outputLanguage: this server cannot translate a video into {language}")
+        assert "languages that work on this server:" in message and "es (Spanish)" in message, message
+        assert credits(client) == before
+
+
+def test_the_original_voice_only_where_the_cloning_model_speaks_the_language(server):
+    with api(server) as client:
+        body = {"videoUrl": VIDEO, "outputLanguage": "es", "preserveOriginalVoice": True}
+        r = client.post("/api/generate/translate", json=body)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"].startswith("preserveOriginalVoice: the original voice cannot speak es (Spanish)")
+    assert "en (English)" in r.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://127.0.0.1/talk.mp4", "videoUrl: must resolve to a public address (127.0.0.1 is loopback)"),
+        ("http://videos.example.com/talk.mp4", "videoUrl: must use https"),
+        ("file:///etc/passwd", "videoUrl:"),
+    ],
+)
+def test_a_url_the_fetch_policy_refuses_is_400(server, url, message):
+    with api(server) as client:
+        before = credits(client)
+        r = client.post("/api/generate/translate", json={"videoUrl": url, "outputLanguage": "es"})
+        assert r.status_code == 400 and r.json()["error"].startswith(message), r.text
+        assert credits(client) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"videoUrl": VIDEO, "outputLanguage": "spa"}, "outputLanguage: must be a two-letter ISO 639-1"),
+        ({"videoUrl": VIDEO}, "outputLanguage:"),
+        ({"outputLanguage": "es"}, "videoUrl:"),
+        ({"videoUrl": VIDEO, "outputLanguage": "es", "voiceId": "x"}, "voiceId:"),
+    ],
+)
+def test_malformed_bodies_are_400_naming_the_field(server, body, message):
+    with api(server) as client:
+        r = client.post("/api/generate/translate", json=body)
+    assert r.status_code == 400 and r.json()["error"].startswith(message), r.text
+
+
+def test_the_free_plan_may_not_translate(server):
+    key = new_user(server.data_dir, "free@example.com", 5000, plan="free")
+    with api(server, key) as client:
+        r = client.post("/api/generate/translate", json={"videoUrl": VIDEO, "outputLanguage": "es"})
+    assert r.status_code == 403 and r.json()["code"] == "FORBIDDEN", r.text
