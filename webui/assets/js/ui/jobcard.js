@@ -13,12 +13,19 @@ function mediaOf(job) {
   return type.split('/')[0];
 }
 
+const isSubtitles = (out) => (out.type || '').startsWith('text/vtt');
+
 function preview(job) {
   const kind = mediaOf(job);
   const alt = `${titleCase(job.type)} output${job.metadata?.model ? ` (${job.metadata.model})` : ''}`;
   if (job.status === 'completed' && job.outputUrl) {
     if (kind === 'image') return h('img', { src: job.outputUrl, alt, loading: 'lazy', decoding: 'async' });
-    if (kind === 'video') return h('video', { src: job.outputUrl, controls: true, preload: 'metadata', playsInline: true, 'aria-label': alt });
+    if (kind === 'video') {
+      const subtitles = (job.outputs || []).find(isSubtitles);
+      const language = job.metadata?.outputLanguage;
+      return h('video', { src: job.outputUrl, controls: true, preload: 'metadata', playsInline: true, 'aria-label': alt },
+        subtitles ? h('track', { kind: 'subtitles', src: subtitles.url, srclang: language || null, label: language || 'Subtitles', default: true }) : null);
+    }
     if (kind === 'audio') {
       const audio = h('audio', { src: job.outputUrl, controls: true, preload: 'metadata', 'aria-label': alt });
       return [waveform(job.outputUrl, audio), audio];
@@ -82,9 +89,14 @@ function actions(card) {
   const { job } = card;
   const buttons = [];
   if (job.status === 'completed') {
-    job.outputs.forEach((out, i) => buttons.push(h('a', {
+    // Subtitles (a translated video's WebVTT) are a link of their own beside the media's downloads.
+    const media = job.outputs.filter((out) => !isSubtitles(out));
+    media.forEach((out, i) => buttons.push(h('a', {
       class: 'btn btn-small', href: out.url, download: '', 'data-action': 'download',
-    }, job.outputs.length > 1 ? `Download ${i + 1}` : `Download (${fmtBytes(out.size)})`)));
+    }, media.length > 1 ? `Download ${i + 1}` : `Download (${fmtBytes(out.size)})`)));
+    job.outputs.filter(isSubtitles).forEach((out) => buttons.push(h('a', {
+      class: 'btn btn-small', href: out.url, download: '', 'data-action': 'subtitles', type: 'text/vtt',
+    }, 'Subtitles (WebVTT)')));
   }
   const active = !isTerminal(job.status);
   const remove = h('button', { type: 'button', class: 'btn btn-small btn-danger', 'data-action': active ? 'cancel' : 'delete' },

@@ -9,6 +9,9 @@
 //                                           license, non-commercial flagged
 //   `voiceId`, `*VoiceId` (string)          stock and cloned voices, with a      GET /api/voices,
 //                                           short preview                        GET /api/voices/{id}/preview
+//   `outputLanguage` (string)               the languages video translation      GET /api/translate/languages
+//                                           works in here, what each translates
+//                                           from, its voice
 //   `*Url(s)`, `*Image(s)`, `*Audio`,       an upload beside the URL field: the  POST /api/upload/{kind}
 //   `*Video(s)`, or contentMediaType        field receives this server's URL of
 //   image/*, audio/*, video/*               the file (ui/dropzone.js)
@@ -204,6 +207,38 @@ const VOICE_PICKER = {
   },
 };
 
+// Languages of video translation -------------------------------------------------------------------
+
+function languageDetails(language) {
+  const voice = language.voice ? `stock voice ${language.voice.voiceId} (${language.voice.model})` : 'no stock voice';
+  return [
+    h('p', { class: 'small muted' }, `Video speech in ${language.translatesFrom.join(', ')} · ${voice}`),
+    h('p', { class: 'small muted' }, language.originalVoice
+      ? 'The original voice can be kept (preserveOriginalVoice).'
+      : 'The original voice cannot be kept in this language here.'),
+  ];
+}
+
+const LANGUAGE_PICKER = {
+  name: 'outputLanguage',
+  matches: (name, schema) => name === 'outputLanguage' && schema.type === 'string' && !schema.enum,
+  load: (ctx) => (hasRoute(ctx.doc, '/api/translate/languages') ? ctx.read('/api/translate/languages') : null),
+  build({ name, required }, languages) {
+    if (!languages?.length) return null;
+    const blank = required ? h('option', { value: '' }, 'Choose a language') : h('option', { value: '' }, 'Default');
+    const select = h('select', { name, class: 'picker-select' }, blank,
+      languages.map((l) => h('option', { value: l.code }, `${l.name} (${l.code})`)));
+    const details = h('div', { class: 'picker-details', 'aria-live': 'polite', dataset: { for: name } });
+    const show = () => {
+      const language = languages.find((l) => l.code === select.value);
+      replace(details, language ? languageDetails(language) : []);
+    };
+    select.addEventListener('change', show);
+    show();
+    return { control: select, extras: [details], help: 'The languages this server can translate a video into and speak.', wide: true };
+  },
+};
+
 // Uploads -----------------------------------------------------------------------------------------
 
 const UPLOAD_PICKER = {
@@ -215,7 +250,7 @@ const UPLOAD_PICKER = {
   },
 };
 
-export const PICKERS = [MODEL_PICKER, VOICE_PICKER, UPLOAD_PICKER];
+export const PICKERS = [MODEL_PICKER, VOICE_PICKER, LANGUAGE_PICKER, UPLOAD_PICKER];
 
 export function pickerFor(name, schema) {
   return PICKERS.find((p) => p.matches(name, schema)) || null;
