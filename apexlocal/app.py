@@ -34,6 +34,7 @@ from apexlocal.api.security import security_headers_hook
 from apexlocal.api.uploads import upload_routes
 from apexlocal.delivery import webhooks as webhook_delivery
 from apexlocal.jobs import services as services_module
+from apexlocal.jobs.keeper import Keeper
 from apexlocal.jobs.recovery import reconcile
 from apexlocal.jobs.runner import run_job
 from apexlocal.jobs.services import Services
@@ -73,10 +74,14 @@ def recover(services: Services) -> None:
 
 def create_app(settings: Settings, services: Services | None = None, start_workers: bool = True) -> Litestar:
     services = services or build_services(settings)
+    # With the redis backend: what `apexlocal worker` processes report becomes the bookkeeper's calls.
+    keeper = Keeper(services) if services.leases is not None else None
 
     def startup(app: Litestar) -> None:
         sessions.purge_expired(services.db)
         login_links.purge_spent(services.db)
+        if keeper is not None:
+            keeper.drain()  # endings reported while no API process ran, before reconciling
         recover(services)
         if start_workers:
             services.queues.start(
@@ -84,8 +89,12 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
                 settings.queue_max_idle_wait,
                 settings.model_worker_nice,
             )
+        if keeper is not None:
+            keeper.start()
 
     def shutdown(app: Litestar) -> None:
+        if keeper is not None:
+            keeper.stop()
         services.close()
 
     product_routes = [handler for product in PRODUCTS for handler in product.routes]

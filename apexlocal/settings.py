@@ -223,6 +223,32 @@ class Settings:
     job_max_attempts: int = field(
         default=2, metadata=_help("How often a job interrupted by a crash is started before it is failed and refunded.")
     )
+    queue_backend: Literal["sqlite", "redis"] = field(
+        default="sqlite",
+        metadata=_help(
+            "Where the `gpu` queue lives. `sqlite`: a file in DATA_DIR/queues, consumed by this server's "
+            "threads. `redis`: in Redis at redis_url, consumed by this server and by any number of "
+            "`apexlocal worker` processes (on this or other machines, sharing s3 storage), which report "
+            "back through Redis; this server alone keeps the database."
+        ),
+    )
+    redis_url: str = field(
+        default="",
+        metadata=_help(
+            "Redis that the `redis` queue backend uses (`redis://[:PASSWORD@]HOST:6379/0`, `rediss://` for "
+            "TLS). Whoever can write to it can make workers run jobs: keep it private. When set, the "
+            "per-user rate-limit windows live there too, shared by every API process that uses it."
+        ),
+    )
+    worker_lease_seconds: float = field(
+        default=30.0,
+        metadata=_help(
+            "`redis` backend, set on the API process (workers renew as it tells them): a job taken by an "
+            "`apexlocal worker` is its own while the worker renews its lease (every third of this); a "
+            "lease not renewed for this long counts the worker as gone, and the job runs again elsewhere "
+            "while it has attempts left (job_max_attempts), else it is failed and refunded."
+        ),
+    )
     max_body_bytes: int = field(default=1_048_576, metadata=_help("Largest JSON request body, in bytes (larger: 413)."))
     header_timeout_seconds: float = field(
         default=10.0,

@@ -8,6 +8,7 @@ from apexlocal import __version__
 from apexlocal.cli.accounts import credits_group, keys_group, users_group
 from apexlocal.cli.serve import serve
 from apexlocal.cli.settings_doc import settings_command
+from apexlocal.cli.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +22,7 @@ cli.add_command(users_group)
 cli.add_command(keys_group)
 cli.add_command(credits_group)
 cli.add_command(settings_command)
+cli.add_command(worker)
 
 
 def _add_models() -> None:

@@ -21,6 +21,8 @@ log = logging.getLogger("apexlocal.jobs")
 
 # Called with the job id after it completed or failed; what it returns is ignored.
 TerminalHook = Callable[[str], object]
+# Called with the job id when a running job is asked to stop (a worker on another machine learns it).
+CancelHook = Callable[[str], object]
 
 
 class Bookkeeper:
@@ -29,6 +31,7 @@ class Bookkeeper:
         self.events = events
         self.finished = FinishedJobs()  # finished jobs' rows, read again without the database
         self.terminal_hooks: list[TerminalHook] = []
+        self.cancel_hooks: list[CancelHook] = []
 
     def progress(self, job_id: str, fraction: float, stage: str) -> None:
         records.set_progress(self.db, job_id, max(0.0, min(1.0, fraction)), stage)
@@ -60,6 +63,12 @@ class Bookkeeper:
             else:
                 records.mark_cancel_requested(self.db, job_id)
                 status = "processing"
+        if status == "processing":
+            for hook in self.cancel_hooks:
+                try:
+                    hook(job_id)
+                except Exception:  # the flag is recorded; a worker that missed it runs to the end
+                    log.exception("cancel hook failed for job %s", job_id)
         self.events.publish(job_id)
         return status
 

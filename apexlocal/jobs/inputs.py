@@ -18,6 +18,8 @@ from apexlocal.db import jobs as records
 from apexlocal.db import uploads
 from apexlocal.errors import BadRequest, JobError
 from apexlocal.jobs.services import Services
+from apexlocal.settings import Settings
+from apexlocal.storage.base import Storage
 from apexlocal.uploads import media
 from apexlocal.webhooks import fetch, ssrf
 
@@ -79,30 +81,46 @@ def fetch_input(
     services: Services, user_id: str, url: str, field: str, expect: tuple[str, ...], dest_dir: Path
 ) -> Path:
     """The input at `url` as a local file in `dest_dir`. Failures raise `JobError` naming the field."""
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{field}-{secrets.token_hex(4)}"
     try:
-        key = own_file_key(services, url)
-        if key is not None:
-            return _from_storage(services, user_id, key, field, expect, dest_dir / stem)
-        return _from_network(services, url, field, expect, dest_dir / stem)
+        stored = stored_input(services, user_id, url, field, expect)
+        if stored is not None:
+            return copy_stored(services.storage, *stored, field, dest_dir)
+        return fetch_remote(services.settings, url, field, expect, dest_dir)
     except BadRequest as exc:
         raise JobError(exc.message) from None
 
 
-def _from_storage(services: Services, user_id: str, key: str, field: str, expect: tuple[str, ...], dest: Path) -> Path:
+def stored_input(
+    services: Services, user_id: str, url: str, field: str, expect: tuple[str, ...]
+) -> tuple[str, str] | None:
+    """(storage key, content type) of an input URL that names one of the user's stored files, its
+    type checked; None for any other URL. Raises BadRequest naming the field."""
+    key = own_file_key(services, url)
+    if key is None:
+        return None
     content_type = _owned_content_type(services, user_id, key, field)
     _check_type(content_type, expect, field)
-    target = dest.with_suffix(media.EXTENSIONS.get(content_type, ""))
+    return key, content_type
+
+
+def _dest(dest_dir: Path, field: str) -> Path:
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    return dest_dir / f"{field}-{secrets.token_hex(4)}"
+
+
+def copy_stored(storage: Storage, key: str, content_type: str, field: str, dest_dir: Path) -> Path:
+    """A stored file (checked by `stored_input`) copied into `dest_dir`."""
+    target = _dest(dest_dir, field).with_suffix(media.EXTENSIONS.get(content_type, ""))
     try:
-        services.storage.read_to(key, target)
+        storage.read_to(key, target)
     except Exception as exc:  # a missing file raises differently per backend
         raise BadRequest(f"{field}: the file is no longer available") from exc
     return target
 
 
-def _from_network(services: Services, url: str, field: str, expect: tuple[str, ...], dest: Path) -> Path:
-    settings = services.settings
+def fetch_remote(settings: Settings, url: str, field: str, expect: tuple[str, ...], dest_dir: Path) -> Path:
+    """Any other input URL, through the SSRF-safe fetcher, into `dest_dir`."""
+    dest = _dest(dest_dir, field)
     result = fetch.fetch_to_file(
         url,
         dest,

@@ -1,5 +1,6 @@
-"""The two huey queues, `gpu` and `io`, each in its own SQLite file, consumed by threads of the
-server process.
+"""The huey queues, `gpu`, `io` and `clone`, each in its own SQLite file, consumed by threads of the
+server process; with `queue_backend = "redis"` the `gpu` queue lives in Redis instead
+(`redis_queue.py`), where `apexlocal worker` processes take jobs from it too.
 
 Huey's stock worker polls with an exponential back-off of up to 10 s, so an idle server would pick
 a new job up seconds late. Here a worker sleeps on an event that `enqueue` sets, so a job submitted
@@ -75,9 +76,10 @@ def lower_thread_priority(nice: int) -> None:
 
 class InProcessConsumer(Consumer):
     """A huey consumer run by threads of the server: no signal handlers (only the main thread may
-    install them; the server owns them), stopped by the app's shutdown hook."""
+    install them; the server owns them), stopped by the app's shutdown hook. It runs no periodic
+    tasks: none is registered, and with Redis only one process may run them."""
 
-    def __init__(self, huey: WakeableHuey, workers: int, idle_wait: float, nice: int = 0) -> None:
+    def __init__(self, huey: Any, workers: int, idle_wait: float, nice: int = 0) -> None:
         self.nice = nice
         super().__init__(
             huey,
@@ -116,20 +118,41 @@ class InProcessConsumer(Consumer):
 QUEUES = ("gpu", "io", "clone")
 
 
+def register_task(huey: Any, queue: str, name: str, fn: Callable[..., Any]) -> Any:
+    """Registers `fn` as the task `name` of `huey`. Huey finds a message's task by the function's
+    module and the name; the module is fixed here, so that a worker process, which registers a
+    function of its own, runs the messages the server enqueues."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    call.__module__ = f"apexlocal.queues.{queue}"
+    return huey.task(name=name, retries=0)(call)
+
+
 class Queues:
     """The huey instances of one data dir, and their consumers: `gpu` (jobs that run models), `io`
-    (webhooks, model downloads) and `clone` (voice clones, answered while the client waits)."""
+    (webhooks, model downloads) and `clone` (voice clones, answered while the client waits). With a
+    `redis_url`, the `gpu` queue is the one in that Redis."""
 
-    def __init__(self, queue_dir: Path) -> None:
+    def __init__(self, queue_dir: Path, redis_url: str | None = None) -> None:
         # The queue files are the data dir's like app.db: private to the server's user.
         private_dir(queue_dir)
-        self.by_name = {name: WakeableHuey(name, private_database_file(queue_dir / f"{name}.db")) for name in QUEUES}
+        self.by_name: dict[str, Any] = {
+            name: WakeableHuey(name, private_database_file(queue_dir / f"{name}.db"))
+            for name in QUEUES
+            if not (redis_url and name == "gpu")
+        }
+        if redis_url:
+            from apexlocal.jobs.redis_queue import RedisQueueHuey
+
+            self.by_name["gpu"] = RedisQueueHuey("gpu", redis_url)
         self.gpu, self.io, self.clone = (self.by_name[name] for name in QUEUES)
         self._consumers: list[InProcessConsumer] = []
 
     def task(self, queue: str, name: str, fn: Callable[..., Any]) -> Any:
         """Registers `fn` as a task of `queue`; returns the huey task wrapper (call it to enqueue)."""
-        return self.by_name[queue].task(name=name, retries=0)(fn)
+        return register_task(self.by_name[queue], queue, name, fn)
 
     def start(self, workers: dict[str, int], idle_wait: float, gpu_nice: int = 0) -> None:
         """Starts a consumer for each queue given a positive number of worker threads; the `gpu`

@@ -3,7 +3,8 @@ that was running when the process died is simply gone. So at startup: queued job
 (in their order), interrupted ones are started again while they have attempts left, and failed and
 refunded after that; a streamed speech job that was cut short is failed and refunded. No debit is
 ever left without an ending. The scratch folders and half-received uploads of the previous process
-are removed first."""
+are removed first. With the redis backend, a job that an `apexlocal worker` holds a lease on is left
+running: the worker still reports its ending, or the keeper reaps its lease."""
 
 from __future__ import annotations
 
@@ -26,8 +27,13 @@ def reconcile(services: Services) -> dict[str, int]:
     clear_leftovers(services.settings)  # no job runs yet, so no scratch folder is in use
     services.queues.gpu.flush()  # the table says what to run; stale ids would only be skipped
     counts = {"requeued": 0, "resumed": 0, "failed": 0, "canceled": 0}
+    leases = services.leases
+    if leases is not None:
+        counts["on workers"] = 0
     for job in records.unfinished(services.db):
-        if job["cancel_requested"]:
+        if job["status"] == "processing" and leases is not None and leases.held(job["id"]):
+            counts["on workers"] += 1
+        elif job["cancel_requested"]:
             services.bookkeeper.finish_canceled(job)
             counts["canceled"] += 1
         elif job["queue"] == STREAM_QUEUE:  # its client is gone: nothing to send the audio to

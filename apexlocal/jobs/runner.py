@@ -9,15 +9,17 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from apexlocal.db import jobs as records
 from apexlocal.engines.base import EngineContext, EngineOutput
 from apexlocal.engines.registry import get_engine
 from apexlocal.errors import JobCancelled, JobError, ModelError
 from apexlocal.jobs import inputs
-from apexlocal.jobs.services import Services
-from apexlocal.models.manifest import ModelEntry
+from apexlocal.jobs.services import LazyRuntime, Services
+from apexlocal.models.manifest import Manifest, ModelEntry
+from apexlocal.models.store import ModelStore
+from apexlocal.settings import Settings
 
 log = logging.getLogger("apexlocal.jobs")
 
@@ -27,6 +29,32 @@ GENERIC_ERROR = "Generation failed"
 
 def output_key(job: dict[str, Any], name: str) -> str:
     return f"outputs/{job['user_id']}/{job['id']}/{name}"
+
+
+def run_output_prefix(job: dict[str, Any], attempt: int) -> str:
+    """Where a run of the job on an `apexlocal worker` stores its files: a folder per attempt, so
+    a run that lost its lease can never overwrite (or delete) the files of the run that replaced it."""
+    return output_key(job, f"{attempt}/")
+
+
+class EngineHost(Protocol):
+    """What an engine's context is made from: the server's `Services`, or a worker's."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def manifest(self) -> Manifest: ...
+    @property
+    def models(self) -> ModelStore: ...
+    @property
+    def runtime(self) -> LazyRuntime: ...
+
+
+class ProgressReporter(Protocol):
+    """A job's progress(fraction, stage) and cancelled(), throttled by whoever reports them."""
+
+    def __call__(self, fraction: float, stage: str) -> None: ...
+    def cancelled(self) -> bool: ...
 
 
 def run_job(services: Services, job_id: str) -> None:
@@ -121,11 +149,11 @@ def _context(services: Services, job: dict[str, Any], scratch: Path) -> EngineCo
 
 
 def engine_context(
-    services: Services,
+    services: EngineHost,
     name: str,
     scratch: Path,
     *,
-    progress: JobProgress | None = None,
+    progress: ProgressReporter | None = None,
     cancelled: Callable[[], bool] = lambda: False,
     fetch_input: Callable[[str, str], Path] | None = None,
 ) -> EngineContext:
@@ -146,7 +174,7 @@ def engine_context(
     )
 
 
-def ensure_model(services: Services, entry: ModelEntry, progress: JobProgress | None = None) -> Path:
+def ensure_model(services: EngineHost, entry: ModelEntry, progress: ProgressReporter | None = None) -> Path:
     """The model's files, pulled first (as the job's first stage) when allowed."""
     store = services.models
     if store.is_installed(entry):

@@ -22,8 +22,15 @@ def scratch_root(settings: Settings) -> Path:
 def clear_leftovers(settings: Settings) -> int:
     """Removes every scratch folder and half-received upload; returns how many. Only safe before
     the workers start and requests are served: nothing of this process may be using them yet."""
-    removed = remove_leftovers(settings)
-    root = scratch_root(settings)
+    removed = remove_leftovers(settings) + clear_folder(scratch_root(settings))
+    if removed:
+        log.info("removed %d scratch folders and temporary files left by the previous process", removed)
+    return removed
+
+
+def clear_folder(root: Path) -> int:
+    """Removes everything inside `root` (when it exists); returns how many entries went."""
+    removed = 0
     for entry in sorted(root.iterdir()) if root.is_dir() else []:
         try:
             if entry.is_dir() and not entry.is_symlink():
@@ -33,6 +40,4 @@ def clear_leftovers(settings: Settings) -> int:
             removed += 1
         except OSError as exc:
             log.warning("could not remove the leftover scratch %s: %s", entry, exc)
-    if removed:
-        log.info("removed %d scratch folders and temporary files left by the previous process", removed)
     return removed

@@ -15,8 +15,11 @@ from apexlocal.db.database import Database
 from apexlocal.db.migrations import migrate
 from apexlocal.jobs.bookkeeper import Bookkeeper
 from apexlocal.jobs.events import JobEvents
+from apexlocal.jobs.leases import Leases
 from apexlocal.jobs.outcomes import Outcomes
 from apexlocal.jobs.queue import Queues
+from apexlocal.jobs.redis_queue import connect, redis_url
+from apexlocal.jobs.remote_protocol import Keys
 from apexlocal.jobs.types import JobType
 from apexlocal.models.manifest import Manifest, load_manifest
 from apexlocal.models.pulls import PullTracker
@@ -82,6 +85,9 @@ class Services:
     tasks: Tasks = field(default_factory=Tasks)
     outcomes: Outcomes = field(default_factory=Outcomes)  # answers requests wait for (voice clones)
     stopping: threading.Event = field(default_factory=threading.Event)  # new jobs are refused with 503
+    # With the redis queue backend: the leases of jobs that `apexlocal worker` processes run (and,
+    # through it, the Redis client); None with the sqlite backend.
+    leases: Leases | None = None
 
     @property
     def draining(self) -> bool:
@@ -92,6 +98,8 @@ class Services:
         self.queues.stop()
         self.authenticator.close()  # writes the last-used times still pending
         self.db.close()
+        if self.leases is not None:
+            self.leases.redis.close()
 
 
 def build_services(settings: Settings, job_types: Mapping[str, JobType]) -> Services:
@@ -101,6 +109,7 @@ def build_services(settings: Settings, job_types: Mapping[str, JobType]) -> Serv
     manifest = load_manifest(settings.models_manifest)
     file_secret = load_or_create_secret(settings.data_dir / "file-signing.key")
     events = JobEvents()
+    url = redis_url(settings) if settings.queue_backend == "redis" else None
     return Services(
         settings=settings,
         db=db,
@@ -110,8 +119,9 @@ def build_services(settings: Settings, job_types: Mapping[str, JobType]) -> Serv
         file_secret=file_secret,
         events=events,
         bookkeeper=Bookkeeper(db, events),
-        queues=Queues(settings.queue_dir),
+        queues=Queues(settings.queue_dir, url),
         authenticator=Authenticator(db),
         job_types=job_types,
         runtime=LazyRuntime(settings),
+        leases=Leases(connect(url), Keys(), settings.worker_lease_seconds) if url else None,
     )
