@@ -29,7 +29,7 @@ from apexlocal.api.exceptions import EXCEPTION_HANDLERS
 from apexlocal.api.guards import ApiAuthMiddleware
 from apexlocal.api.methods import allow_header_hook
 from apexlocal.api.openapi import SECURITY, StrictStructSchema, document_errors, openapi_config
-from apexlocal.api.ratelimit import RateLimiter
+from apexlocal.api.ratelimit import make_rate_limiter
 from apexlocal.api.security import security_headers_hook
 from apexlocal.api.uploads import upload_routes
 from apexlocal.delivery import webhooks as webhook_delivery
@@ -129,7 +129,7 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
         openapi_config=openapi_config(),
         plugins=[StrictStructSchema()],
         request_max_body_size=settings.max_body_bytes,
-        state=State({"services": services, "rate_limiter": RateLimiter(settings)}),
+        state=State({"services": services, "rate_limiter": make_rate_limiter(settings)}),
         logging_config=None,
         debug=False,
     )

@@ -28,7 +28,7 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from apexlocal.accounts import sessions
 from apexlocal.accounts.users import User
-from apexlocal.api.ratelimit import RateLimiter, bucket_for
+from apexlocal.api.ratelimit import Limiter, bucket_for
 from apexlocal.errors import Forbidden, RateLimited, Unauthorized, UnsupportedMediaType
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -143,13 +143,17 @@ class ApiAuthMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        limiter: RateLimiter = scope["app"].state.rate_limiter
+        limiter: Limiter = scope["app"].state.rate_limiter
         identity = await authenticate(scope)
         scope["user"] = identity.user
         scope["auth"] = identity.label
         state = scope.setdefault("state", {})
         state["identity"] = identity
-        decision = limiter.hit(identity.user.id, bucket_for(cast("HTTPScope", scope)["method"], scope["path"]))
+        bucket = bucket_for(cast("HTTPScope", scope)["method"], scope["path"])
+        if limiter.blocking:  # windows in Redis: a network round trip, never on the event loop
+            decision = await to_thread.run_sync(limiter.hit, identity.user.id, bucket)
+        else:
+            decision = limiter.hit(identity.user.id, bucket)
         # Raw pairs, appended to the answer's own (a MutableScopeHeaders rewrite, a scan per name, was a
         # measurable share of a cheap read's time); an error answer carries them already (api/exceptions.py).
         raw = [

@@ -3,19 +3,25 @@
 A window keeps the times of the requests it let through; a request is allowed when fewer than
 `limit` of them are younger than the window. The check, the record and the count left happen under
 one lock, so a burst of concurrent requests can never get more than `limit` through. Limits live in
-memory: one server process is the one place requests arrive. Windows with nothing left in them are
-dropped at least every `SWEEP_EVERY_S`, so memory follows the users active lately, not every user
-and key ever seen.
+memory when one server process is the one place requests arrive (`RateLimiter`). Windows with nothing
+left in them are dropped at least every `SWEEP_EVERY_S`, so memory follows the users active lately,
+not every user and key ever seen.
+
+With a `redis_url`, the windows live in Redis instead (`RedisRateLimiter`), shared by every API
+process that uses it: a window is a sorted set of request times, and the check, the record and the
+count left are one Lua script on Redis's own clock, so concurrent requests to several processes
+(or machines) still never get more than `limit` through.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from apexlocal.settings import Settings
 
@@ -42,7 +48,22 @@ def bucket_for(method: str, path: str) -> str:
     return "read"
 
 
+class Limiter(Protocol):
+    blocking: bool  # hit() waits on the network: call it from a worker thread, not the event loop
+
+    def hit(self, user_id: str, bucket: str) -> Decision: ...
+
+
+def make_rate_limiter(settings: Settings) -> Limiter:
+    """Windows in Redis when a redis_url is set, else in this process's memory."""
+    if settings.redis_url:
+        return RedisRateLimiter(settings)
+    return RateLimiter(settings)
+
+
 class RateLimiter:
+    blocking = False
+
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self._limits = {name: settings.rate_limit(name) for name in settings.rate_limits}
         self._windows: dict[tuple[str, str], deque[float]] = {}
@@ -89,3 +110,55 @@ class RateLimiter:
 def _expire(window: deque[float], before: float) -> None:
     while window and window[0] <= before:
         window.popleft()
+
+
+# KEYS[1] the window; ARGV: the window in microseconds, the limit, a member unique to this request.
+# Returns {allowed 0/1, requests in the window, time of the oldest, now}, times in microseconds of
+# Redis's clock (one clock for every API process).
+_HIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+local allowed = 0
+if count < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  count = count + 1
+  allowed = 1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+return {allowed, count, tonumber(oldest or now), now}
+"""
+
+
+class RedisRateLimiter:
+    """The same windows in Redis; each expires with its last request, so nothing needs sweeping."""
+
+    blocking = True
+
+    def __init__(self, settings: Settings, client: Any = None, prefix: str = "apexlocal:ratelimit") -> None:
+        if client is None:
+            import redis
+
+            client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+        self._limits = {name: settings.rate_limit(name) for name in settings.rate_limits}
+        self._script = client.register_script(_HIT)
+        self._prefix = prefix
+
+    def hit(self, user_id: str, bucket: str) -> Decision:
+        limit, seconds = self._limits[bucket]
+        window_us = int(seconds * 1_000_000)
+        allowed, count, oldest, now = self._script(
+            keys=[f"{self._prefix}:{bucket}:{user_id}"], args=[window_us, limit, secrets.token_hex(8)]
+        )
+        reset_at = (oldest + window_us) / 1_000_000
+        return Decision(
+            allowed=bool(allowed),
+            limit=limit,
+            remaining=max(0, limit - count),
+            reset=math.ceil(reset_at),
+            retry_after=max(1, math.ceil(reset_at - now / 1_000_000)),
+        )
