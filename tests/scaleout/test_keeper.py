@@ -297,3 +297,22 @@ def test_an_ending_naming_files_outside_its_run_fails_and_deletes_nothing_else(r
     assert end(services, other, worker="w2", outputs=[victim]) is True
     assert records.get(services.db, other_job)["status"] == "completed" and services.storage.exists(victim.key)
     assert balanced(services, user)
+
+
+def test_the_api_process_own_model_thread_takes_jobs_from_redis_too(tmp_path, models_dir, redis_server):
+    from litestar.testing import TestClient
+
+    from apexlocal.app import create_app
+    from tests.conftest import wait_for_job
+
+    redis_server.client().flushall()
+    settings = make_settings(tmp_path / "api", models_dir, queue_backend="redis", redis_url=redis_server.url())
+    app = create_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        account = add_account(app.state.services.db, settings, "own@example.com")
+        body = {"prompt": "a lighthouse", "width": 256, "height": 256, "steps": 2}
+        r = client.post("/api/generate/image", json=body, headers=account.headers)
+        assert r.status_code == 202, r.text
+        job = wait_for_job(client, r.json()["data"]["jobId"], account.headers)
+    assert job["status"] == "completed" and "worker" not in job["metadata"]
+    assert redis_server.client().llen("huey.redis.apexlocal_gpu") == 0
