@@ -3,8 +3,9 @@ WebVTT subtitles of the new speech.
 
 Steps (stage names in brackets):
 1. fetch and check the video (`source`), [transcribe] its speech with Whisper: the language is
-   detected, the segments are cut into lines by their word times (`lines`), and the lines' edges
-   are moved to where a voice detector hears speech begin and end (`timing`); no speech heard:
+   detected, the segments are cut into lines by their word times and the pauses a voice detector
+   hears (`lines`), and the lines' edges are moved to where it hears speech begin and end
+   (`timing`); no speech heard:
    the job fails (and is refunded);
 2. [translate] the lines with the translation model for the heard language and the target
    (nothing to translate when they are the same);
@@ -42,7 +43,7 @@ from apexlocal.engines.video_translate.soundtrack import ORIGINAL_SPEECH_DB, Sou
 from apexlocal.engines.video_translate.source import FIELD, SourceVideo, count_faces, open_source
 from apexlocal.engines.video_translate.speak import SpokenLines, speak_lines
 from apexlocal.engines.video_translate.subtitles import write_vtt
-from apexlocal.engines.video_translate.timing import Span, snap_lines, speech_spans
+from apexlocal.engines.video_translate.timing import Span, silences, snap_lines, speech_spans
 from apexlocal.errors import JobError
 from apexlocal.models.manifest import ModelEntry
 
@@ -105,7 +106,7 @@ def translate_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext)
     source = open_source(hearing, job.video_url)
     transcript = transcribe(hearing, job.speech_model, source.path, None, stage="transcribe")
     voiced = speech_spans(decode_audio(source.path))
-    lines = snap_lines(split_lines(_segments(transcript), transcript.language), voiced)
+    lines = snap_lines(split_lines(_segments(transcript), transcript.language, silences(voiced)), voiced)
     if not lines:
         raise JobError(NO_SPEECH)
     heard = transcript.language.split("-", 1)[0].lower()

@@ -54,3 +54,13 @@ def test_cues_never_overlap_and_blank_lines_are_left_out():
     assert "00:00:01.500 --> 00:00:03.000\ndos" in vtt
     assert vtt.count("-->") == 2
     assert timestamp(-1) == "00:00:00.000"
+
+
+def test_a_pause_the_voice_detector_heard_cuts_a_line_whisper_ran_together():
+    # Whisper stretched "city" over the pause and wrote no full stop after it.
+    words = [("Welcome", 2.9, 3.2), ("to", 3.2, 3.3), ("our", 3.3, 3.5), ("city", 3.5, 4.9), ("the", 5.0, 5.3)]
+    segment = SpokenSegment("Welcome to our city the", 2.8, 5.4, words)
+    assert len(split_lines([segment], "en")) == 1
+    lines = split_lines([segment], "en", silences=[(4.25, 5.15)])
+    assert [line.text for line in lines] == ["Welcome to our city", "the"]
+    assert split_lines([segment], "en", silences=[(4.25, 4.4)]) == split_lines([segment], "en")  # too short
