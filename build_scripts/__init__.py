@@ -1,0 +1,1 @@
+"""Building the single-folder binary of apexlocal (PyInstaller); see docs/binary.md."""
