@@ -53,16 +53,17 @@ POVEY_EXPONENT = 0.85
 
 
 def import_chatterbox() -> types.ModuleType:
-    """`chatterbox.tts`, imported with the torchaudio / pkg_resources substitutes where needed.
-    Raises ModelError naming what is missing when the package or one of its dependencies is."""
+    """`chatterbox.tts`, imported with the torchaudio / pkg_resources substitutes where needed, and
+    `chatterbox.mtl_tts` (the multilingual model) with it. Raises ModelError naming what is missing
+    when the package or one of its dependencies is."""
     with _IMPORT_LOCK:
-        if "chatterbox.tts" in sys.modules:
+        if "chatterbox.tts" in sys.modules and "chatterbox.mtl_tts" in sys.modules:
             return sys.modules["chatterbox.tts"]
         added = _install_substitutes()
         try:
             # perth and s3tokenizer bind the substitutes at import, before they are removed again.
-            for name in ("perth", "s3tokenizer", "chatterbox.tts"):
-                module = importlib.import_module(name)
+            for name in ("perth", "s3tokenizer", "chatterbox.tts", "chatterbox.mtl_tts"):
+                importlib.import_module(name)
         except ImportError as exc:
             raise ModelError(
                 f"the voice-clone engine needs chatterbox-tts 0.1.7 (installed with --no-deps) "
@@ -74,7 +75,13 @@ def import_chatterbox() -> types.ModuleType:
                 sys.modules.pop(name, None)
         if getattr(sys.modules["perth"], "PerthImplicitWatermarker", None) is None:
             raise ModelError("resemble-perth's watermarker did not import; Chatterbox needs it")
-        return module
+        return sys.modules["chatterbox.tts"]
+
+
+def import_chatterbox_multilingual() -> types.ModuleType:
+    """`chatterbox.mtl_tts` (ChatterboxMultilingualTTS), imported as `import_chatterbox` does."""
+    import_chatterbox()
+    return sys.modules["chatterbox.mtl_tts"]
 
 
 def _working(module: str) -> bool:

@@ -20,7 +20,11 @@ What differs from `generate`: the conditionals are passed in rather than held on
 jobs with different voices never see each other's), and the token budget follows the text's
 length (`token_budget`) instead of a flat 1000 tokens (40 s), which bounds a chunk whose stop
 token never comes. Chatterbox has no speed input: other speeds are a pitch-keeping WSOLA stretch.
-The English model speaks English only.
+
+The manifest's `pipeline` names the checkpoint (`checkpoints.py`): `ChatterboxTTS` speaks English
+only; `ChatterboxMultilingualTTS` speaks the 23 languages its entry lists, and the job's language
+(the spec's `language`, else the first listed) is handed to its tokenizer as `language_id` for
+every chunk. Conditionals are made, stored and used the same way by both.
 """
 
 from __future__ import annotations
@@ -39,8 +43,9 @@ from apexlocal.engines.base import EngineContext
 from apexlocal.engines.runtime import GIB
 from apexlocal.engines.voice.synth import VoiceEngineBase, VoiceStream, loaded
 from apexlocal.engines.voice.text import parse_request, pick_language
-from apexlocal.engines.voice_clone import conditionals
-from apexlocal.errors import JobError, ModelError
+from apexlocal.engines.voice_clone import checkpoints, conditionals
+from apexlocal.engines.voice_clone.checkpoints import ENGLISH, Checkpoint, checkpoint_of
+from apexlocal.errors import JobError
 from apexlocal.models.manifest import ModelEntry
 
 if TYPE_CHECKING:
@@ -55,11 +60,14 @@ MAX_CHUNK_CHARS = 250
 TOKENS_PER_SECOND = 25  # S3 speech tokens
 MAX_NEW_TOKENS = 1000  # ChatterboxTTS.generate's own limit
 # English speech runs at about 14 characters a second; the budget allows for 8 (slow, expressive
-# speech) plus a second, so a chunk is cut only when its stop token is long overdue.
+# speech) plus a second, so a chunk is cut only when its stop token is long overdue. Languages
+# written with fewer characters per second of speech get the same margin over their own pace:
+# Chinese about 4-5 characters a second, Japanese 7-8 (kana and kanji), Korean 6-7 syllables.
 BUDGET_CHARS_PER_SECOND = 8.0
+BUDGET_CHARS_PER_SECOND_BY_LANGUAGE = {"zh": 2.5, "ja": 4.0, "ko": 3.5}
 MIN_REFERENCE_SECONDS = 3.0
 CONDITIONALS_CACHE = 16
-REQUIRED_FILES = ("ve.safetensors", "t3_cfg.safetensors", "s3gen.safetensors", "tokenizer.json")
+REQUIRED_FILES = ENGLISH.required
 # ChatterboxTTS.generate's defaults; the manifest's `defaults` may override them per model.
 GENERATION_DEFAULTS = {
     "exaggeration": 0.5,
@@ -71,26 +79,25 @@ GENERATION_DEFAULTS = {
 }
 
 
-def token_budget(text: str) -> int:
-    return min(MAX_NEW_TOKENS, math.ceil(TOKENS_PER_SECOND * (len(text) / BUDGET_CHARS_PER_SECOND + 1.0)))
+def budget_chars_per_second(language: str = "en") -> float:
+    return BUDGET_CHARS_PER_SECOND_BY_LANGUAGE.get(language.split("-", 1)[0], BUDGET_CHARS_PER_SECOND)
 
 
-def load_chatterbox(model_dir: Path, device: str) -> Any:
-    """`ChatterboxTTS.from_local`, for the real weights and for the tiny stand-in alike (whose
-    `tiny_sizes.json` sets the widths its constructors build)."""
-    from apexlocal.models.tiny_clone import read_tiny_sizes, sized_components
-    from apexlocal.models.torchaudio_compat import import_chatterbox
+def token_budget(text: str, language: str = "en") -> int:
+    seconds = len(text) / budget_chars_per_second(language) + 1.0
+    return min(MAX_NEW_TOKENS, math.ceil(TOKENS_PER_SECOND * seconds))
 
-    model_dir = Path(model_dir)
-    missing = [name for name in REQUIRED_FILES if not (model_dir / name).is_file()]
-    if missing:
-        raise ModelError(f"Chatterbox needs {', '.join(missing)} in {model_dir}")
-    tts = import_chatterbox()
-    try:
-        with sized_components(read_tiny_sizes(model_dir)):
-            return tts.ChatterboxTTS.from_local(model_dir, device)
-    except (RuntimeError, OSError, ValueError, KeyError, AssertionError) as exc:
-        raise ModelError(f"cannot load Chatterbox from {model_dir} ({type(exc).__name__}: {exc})") from exc
+
+def max_chunk_chars(language: str = "en") -> int:
+    """The longest chunk whose token budget stays within one call's MAX_NEW_TOKENS."""
+    fits = int((MAX_NEW_TOKENS / TOKENS_PER_SECOND - 1.0) * budget_chars_per_second(language))
+    return min(MAX_CHUNK_CHARS, fits)
+
+
+def load_chatterbox(model_dir: Path, device: str, checkpoint: Checkpoint = ENGLISH) -> Any:
+    """The checkpoint's `from_local` (ChatterboxTTS or ChatterboxMultilingualTTS), for the real
+    weights and for the tiny stand-in alike."""
+    return checkpoints.load(checkpoint, model_dir, device)
 
 
 def generate(
@@ -98,6 +105,7 @@ def generate(
     conds: Any,
     text: str,
     *,
+    language: str = "en",
     max_new_tokens: int,
     exaggeration: float,
     cfg_weight: float,
@@ -106,12 +114,12 @@ def generate(
     min_p: float,
     top_p: float,
 ) -> np.ndarray:
-    """One chunk: ChatterboxTTS.generate's steps with explicit conditionals and token budget."""
+    """One chunk: the model's own `generate` steps with explicit conditionals, token budget and
+    language (used by the multilingual model only)."""
     import torch
     import torch.nn.functional as F
     from chatterbox.models.s3tokenizer import SPEECH_VOCAB_SIZE, drop_invalid_tokens
     from chatterbox.models.t3.modules.cond_enc import T3Cond
-    from chatterbox.tts import punc_norm
 
     t3_cond = conds.t3
     if not math.isclose(float(t3_cond.emotion_adv[0, 0, 0]), exaggeration, abs_tol=1e-6):
@@ -120,20 +128,21 @@ def generate(
             cond_prompt_speech_tokens=t3_cond.cond_prompt_speech_tokens,
             emotion_adv=exaggeration * torch.ones(1, 1, 1),
         ).to(device=model.device)
-    tokens = model.tokenizer.text_to_tokens(punc_norm(text)).to(model.device)
+    tokens = checkpoints.text_tokens(model, text, language).to(model.device)
     tokens = torch.cat([tokens, tokens], dim=0)  # the second row is the unconditioned one (CFG)
     tokens = F.pad(F.pad(tokens, (1, 0), value=model.t3.hp.start_text_token), (0, 1), value=model.t3.hp.stop_text_token)
     with torch.inference_mode():
-        speech = model.t3.inference(
-            t3_cond=t3_cond,
-            text_tokens=tokens,
-            max_new_tokens=max_new_tokens,
-            temperature=temperature,
-            cfg_weight=cfg_weight,
-            repetition_penalty=repetition_penalty,
-            min_p=min_p,
-            top_p=top_p,
-        )
+        with checkpoints.hooks_removed_after(model.t3):
+            speech = model.t3.inference(
+                t3_cond=t3_cond,
+                text_tokens=tokens,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                cfg_weight=cfg_weight,
+                repetition_penalty=repetition_penalty,
+                min_p=min_p,
+                top_p=top_p,
+            )
         speech = drop_invalid_tokens(speech[0])
         speech = speech[speech < SPEECH_VOCAB_SIZE].to(model.device)
         if speech.numel() == 0:
@@ -150,15 +159,23 @@ def _silence() -> np.ndarray:
 
 
 class ChatterboxSynthesizer:
-    """One loaded Chatterbox with one voice's conditionals. `seed` makes sampling repeatable:
-    chunk i samples from seed + i, with the process's random state restored afterwards."""
+    """One loaded Chatterbox with one voice's conditionals, speaking one language. `seed` makes
+    sampling repeatable: chunk i samples from seed + i, with the process's random state restored
+    afterwards."""
 
     def __init__(
-        self, model: Any, conds: Any, lock: threading.Lock, options: dict[str, float], seed: int | None
+        self,
+        model: Any,
+        conds: Any,
+        lock: threading.Lock,
+        options: dict[str, float],
+        seed: int | None,
+        language: str = "en",
     ) -> None:
         self.model, self.conds, self.lock, self.options, self.seed = model, conds, lock, options, seed
+        self.language = language
         self.sample_rate = SAMPLE_RATE
-        self.max_chunk_chars = MAX_CHUNK_CHARS
+        self.max_chunk_chars = max_chunk_chars(language)
         self._chunks = 0
 
     def synthesize(self, text: str, speed: float) -> np.ndarray:
@@ -172,7 +189,10 @@ class ChatterboxSynthesizer:
             if self.seed is not None:
                 torch.manual_seed(self.seed + self._chunks)
             self._chunks += 1
-            audio = generate(self.model, self.conds, text, max_new_tokens=token_budget(text), **self.options)
+            budget = token_budget(text, self.language)
+            audio = generate(
+                self.model, self.conds, text, language=self.language, max_new_tokens=budget, **self.options
+            )
         if abs(speed - 1.0) < 1e-3 or audio.size == 0:
             return audio
         return time_stretch(audio, speed, self.sample_rate)
@@ -232,8 +252,9 @@ class VoiceCloneEngine(VoiceEngineBase):
         language = pick_language(request.language, languages, languages[0])
         options = _generation_options(model)
         tts, model_dir = self._load(model, ctx)
-        conds, source = self._voice_conditionals(tts, model_dir, voice, options["exaggeration"], ctx)
-        synthesizer = ChatterboxSynthesizer(tts, conds, self._lock, options, seed)
+        fingerprint = _fingerprint(model, model_dir)
+        conds, source = self._voice_conditionals(tts, model_dir, fingerprint, voice, options["exaggeration"], ctx)
+        synthesizer = ChatterboxSynthesizer(tts, conds, self._lock, options, seed, language)
         return ClonedVoiceStream(
             request, synthesizer, language, request.voice_id or "cloned", model.id, ctx, conditionals_source=source
         )
@@ -246,31 +267,32 @@ class VoiceCloneEngine(VoiceEngineBase):
         options = _generation_options(model)
         tts, model_dir = self._load(model, ctx)
         conds = self._conditionals(tts, Path(clip), options["exaggeration"], _model_key(model_dir, ctx), ctx)
-        conditionals.save(conds, Path(dest), conditionals.model_fingerprint(model_dir))
+        conditionals.save(conds, Path(dest), _fingerprint(model, model_dir))
         return conditionals.KIND
 
     def _load(self, model: ModelEntry, ctx: EngineContext) -> tuple[Any, Path]:
+        checkpoint = checkpoint_of(model)
         model_dir = Path(ctx.model_dir(model))
         if ctx.model_set == "full" and model.memory_gb:
             size = int(model.memory_gb * GIB)
         else:  # float32 weights take in memory what they take on disk
-            size = sum((model_dir / n).stat().st_size for n in REQUIRED_FILES if (model_dir / n).is_file())
+            size = sum((model_dir / n).stat().st_size for n in checkpoint.required if (model_dir / n).is_file())
         tts = loaded(
             ctx,
             f"chatterbox:{_model_key(model_dir, ctx)}",
-            lambda: load_chatterbox(model_dir, ctx.device),
+            lambda: load_chatterbox(model_dir, ctx.device, checkpoint),
             size or None,
         )
         return tts, model_dir
 
     def _voice_conditionals(
-        self, tts: Any, model_dir: Path, voice: ClonedVoice, exaggeration: float, ctx: EngineContext
+        self, tts: Any, model_dir: Path, fingerprint: str, voice: ClonedVoice, exaggeration: float, ctx: EngineContext
     ) -> tuple[Any, str]:
-        """The voice's stored conditionals where they were made by these weights, else the clip's
-        (computed or cached); with "stored" or "computed" saying which."""
+        """The voice's stored conditionals where they were made by these weights (`fingerprint`),
+        else the clip's (computed or cached); with "stored" or "computed" saying which."""
         if voice.conditionals is not None:
             try:
-                conds = conditionals.load(voice.conditionals, conditionals.model_fingerprint(model_dir), ctx.device)
+                conds = conditionals.load(voice.conditionals, fingerprint, ctx.device)
                 return conds, "stored"
             except conditionals.UnusableConditionals as exc:
                 log.warning("stored conditionals of the cloned voice not used, computing them from its clip: %s", exc)
@@ -353,6 +375,10 @@ def _stored_conditionals(value: Any) -> Path | None:
 
 def _generation_options(model: ModelEntry) -> dict[str, float]:
     return {**GENERATION_DEFAULTS, **{k: float(v) for k, v in model.defaults.items() if k in GENERATION_DEFAULTS}}
+
+
+def _fingerprint(model: ModelEntry, model_dir: Path) -> str:
+    return conditionals.model_fingerprint(model_dir, checkpoint_of(model).fingerprint)
 
 
 def _model_key(model_dir: Path, ctx: EngineContext) -> str:

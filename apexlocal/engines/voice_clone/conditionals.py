@@ -7,8 +7,9 @@ conditioned on (its `Conditionals`):
        exaggeration
   gen  for S3Gen, the clip's first 10 s as S3 speech tokens (`prompt_token`) and 80-band mel frames
        (`prompt_feat`), and the CAM++ speaker encoder's x-vector (`embedding`, 192 numbers)
-Those are a function of the clip and of the weights in `ve.safetensors` and `s3gen.safetensors`
-(T3's weights take no part). A file written by `save` carries a fingerprint of both files and of
+Those are a function of the clip and of the voice encoder's and S3Gen's weights (the English
+model's `ve.safetensors` and `s3gen.safetensors`, the multilingual model's `ve.pt` and `s3gen.pt`;
+T3's weights take no part). A file written by `save` carries a fingerprint of both files and of
 the chatterbox-tts version; `load` refuses a file made with anything else, so a voice whose model
 has since changed is conditioned from its clip again instead of with stale numbers.
 """
@@ -37,17 +38,18 @@ class UnusableConditionals(ValueError):
     """A stored conditionals file that cannot be used: another model's, another format, or damaged."""
 
 
-def model_fingerprint(model_dir: Path) -> str:
-    """sha256 over the chatterbox-tts version and the voice encoder's and S3Gen's weight files;
-    worked out once per file version (path, size, mtime), since S3Gen's file is 1 GB."""
+def model_fingerprint(model_dir: Path, files: tuple[str, ...] = FINGERPRINT_FILES) -> str:
+    """sha256 over the chatterbox-tts version and the voice encoder's and S3Gen's weight files
+    (`files`: the English model's by default); worked out once per file version (path, size,
+    mtime), since S3Gen's file is 1 GB."""
     model_dir = Path(model_dir).resolve()
-    stats = tuple((name, *_stat(model_dir / name)) for name in FINGERPRINT_FILES)
+    stats = tuple((name, *_stat(model_dir / name)) for name in files)
     key = (str(model_dir), stats)
     with _fingerprints_lock:
         if key in _fingerprints:
             return _fingerprints[key]
     digest = hashlib.sha256(f"chatterbox-tts {_chatterbox_version()}\n".encode())
-    for name in FINGERPRINT_FILES:
+    for name in files:
         with open(model_dir / name, "rb") as src:
             digest.update(f"{name} {hashlib.file_digest(src, 'sha256').hexdigest()}\n".encode())
     with _fingerprints_lock:
