@@ -3,7 +3,8 @@ download, before a translate job is charged.
 
 A target language works when a usable translation model translates into it from a language the
 speech-to-text model hears, and a voice speaks it: a stock voice, or, for preserveOriginalVoice,
-the voice-cloning model. "Usable" (`usable`) is the rule submit applies to every job's model,
+a voice-cloning model that speaks it (`clone_for`): the English Chatterbox speaks English, the
+multilingual one 23 languages. "Usable" (`usable`) is the rule submit applies to every job's model,
 installed or one a job may install (`auto_pull_models`), narrowed to what can be installed here.
 The video's own language is known only once its speech is transcribed, so a video in a language
 no usable model translates from fails then (and is refunded); `sources` says which languages
@@ -109,14 +110,36 @@ def catalogue(services: Services) -> Catalogue:
     found: dict[str, Target] = {}
     for code, sources in sorted(by_target.items()):
         voice = stock_voice_for(manifest, runs, code, model_set=services.settings.model_set)
-        clone = next((m for m in clones if code in _spoken(m)), None)
+        clone = clone_for(services, clones, code)
         if voice is not None or clone is not None:
             found[code] = Target(code, tuple(sorted(sources)), voice, clone)
     return Catalogue(speech, translators, found)
 
 
+def clone_for(services: Services, clones: list[ModelEntry], code: str) -> ModelEntry | None:
+    """The cloning model that speaks `code` in a video's own voice: an installed one before one a
+    job would download, then the manifest's order, which puts the English Chatterbox before the
+    multilingual one. So English is spoken by the model made for English alone, where it is here
+    (the model voice clones are made with), and every other language by the multilingual one."""
+    speaking = [m for m in clones if code in _spoken(m)]
+    speaking.sort(key=lambda m: not services.models.is_installed(m))
+    return speaking[0] if speaking else None
+
+
 def _spoken(entry: ModelEntry) -> set[str]:
     return {base_language(code) for code in voice_models.languages_of(entry)}
+
+
+def _clone_hint(services: Services, code: str) -> str:
+    """For a language that a cloning model of the manifest speaks but this server cannot run now:
+    how an admin makes it work."""
+    absent = [m.id for m in voice_models.cloning_models(services) if code in _spoken(m) and not usable(services, m)]
+    if not absent:
+        return ""
+    return (
+        f" ({' or '.join(absent)} speaks it once installed: apexlocal models pull {absent[0]}, or name it in "
+        "auto_pull_models)"
+    )
 
 
 def named(code: str) -> str:
@@ -146,8 +169,9 @@ def check_target(services: Services, language: str, preserve_voice: bool) -> tup
     if preserve_voice and target.clone is None:
         keeps = sorted(c for c, t in found.targets.items() if t.clone is not None)
         raise BadRequest(
-            f"{VOICE_FIELD}: the original voice cannot speak {named(code)} on this server; it can in: "
-            f"{described(keeps)}. Set {VOICE_FIELD} to false for a stock {language_name(code)} voice"
+            f"{VOICE_FIELD}: the original voice cannot speak {named(code)} on this server"
+            f"{_clone_hint(services, code)}; it can in: {described(keeps)}. Set {VOICE_FIELD} to false for "
+            f"a stock {language_name(code)} voice"
         )
     if not preserve_voice and target.voice is None:
         raise BadRequest(

@@ -1,8 +1,9 @@
 """The `video-translate` engine on the tiny set, on clips made in the test (real English speech by
 the packaged Piper voice over skimage's astronaut): the Spanish output is heard as Spanish by the
 multilingual Whisper, each line starts where the original did, the video keeps its length, and
-the subtitles are the speech's. Then a video with no face in the original voice (the voice-clone
-engine, and no lip-sync), a video with no speech, and a cancel."""
+the subtitles are the speech's. Then videos with no face in the original voice (the voice-clone
+engine, and no lip-sync): Spanish into English by the English Chatterbox, English into Spanish by
+the multilingual one; a video with no speech, and a cancel."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from apexlocal.engines.compose.probe import probe
 from apexlocal.engines.runtime import ModelRuntime
 from apexlocal.engines.speech_to_text.whisper import transcribe
 from apexlocal.engines.video_translate.engine import NO_SPEECH, translate_video
+from apexlocal.engines.video_translate.fit import GAP_S, MAX_SPEEDUP
 from apexlocal.engines.voice.languages import stock_voice_for
 from apexlocal.errors import JobCancelled, JobError
 from apexlocal.models.manifest import Manifest, ModelEntry, load_manifest
@@ -94,7 +96,9 @@ def new_run(
     return make
 
 
-def spec(manifest: Manifest, video: Path, language: str, preserve: bool = False) -> dict[str, Any]:
+def spec(
+    manifest: Manifest, video: Path, language: str, preserve: bool = False, clone: str = "chatterbox"
+) -> dict[str, Any]:
     """What the translate product writes at submit for the tiny set."""
     out: dict[str, Any] = {
         "videoUrl": str(video),
@@ -104,7 +108,7 @@ def spec(manifest: Manifest, video: Path, language: str, preserve: bool = False)
         "translationModels": ["apertium"],
     }
     if preserve:
-        out["cloneModel"] = "chatterbox"
+        out["cloneModel"] = clone
     else:
         voice = stock_voice_for(manifest, lambda m: True, language, model_set="tiny")
         assert voice is not None, f"no stock voice speaks {language}"
@@ -217,6 +221,55 @@ def test_a_video_without_a_face_is_dubbed_in_its_own_voice_without_lip_sync(
     for line, limit in zip(lines, [*(n["start"] for n in lines[1:]), source.duration], strict=True):
         assert line["start"] == line["originalStart"] and line["end"] <= limit + 1e-3  # inside its slot
     assert (run.ctx.scratch_dir / "reference.wav").is_file()
+
+
+@pytest.fixture
+def one_torch_thread() -> Any:
+    """The cloning stand-in's layers are a few channels wide: its time goes to per-operation
+    overhead, which a second thread only adds to on a busy machine (42 s against 16 s here)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_the_original_voice_speaks_spanish_through_the_multilingual_model(
+    new_run, manifest, tmp_path_factory, monkeypatch
+):
+    from apexlocal.engines.voice_clone import checkpoints
+
+    clip = make_clip(tmp_path_factory.mktemp("clips") / "english-grey.mp4", face=False)
+    spoken: list[tuple[str, bool]] = []  # (language, whether its token leads the text tokens)
+    real = checkpoints.text_tokens
+
+    def text_tokens(model: Any, text: str, language: str) -> Any:
+        tokens = real(model, text, language)
+        spoken.append((language, tokens[0, 0].item() == model.tokenizer.tokenizer.token_to_id("[es]")))
+        return tokens
+
+    monkeypatch.setattr(checkpoints, "text_tokens", text_tokens)
+    run = new_run()
+    job = spec(manifest, clip.path, "es", preserve=True, clone="chatterbox-multilingual")
+    result = translate_video(job, manifest.by_id()["musetalk-1.5"], run.ctx)
+    meta = result.metadata
+    assert meta["sourceLanguage"] == "en" and meta["outputLanguage"] == "es" and meta["preserveOriginalVoice"]
+    assert meta["models"]["voice"] == "chatterbox-multilingual" and meta["voiceId"] == "cloned"
+    lines = meta["lines"]
+    assert len(lines) == len(clip.starts) and len(spoken) >= len(lines)
+    assert set(spoken) == {("es", True)}  # every chunk went to T3 with the Spanish token first
+    assert [line["text"] for line in lines] == apertium([line["original"] for line in lines])
+    # Each line's cloned speech is fitted into its slot, from the original line's start.
+    slot_ends = [*(n["originalStart"] - GAP_S for n in lines[1:]), clip.duration]
+    for line, slot_end in zip(lines, slot_ends, strict=True):
+        assert line["start"] == line["originalStart"] < line["end"] <= slot_end + 1e-3, line
+        assert line["speedup"] <= MAX_SPEEDUP
+    info = probe(result.files[0].path)
+    assert abs(info.duration - clip.duration) <= LENGTH_TOLERANCE_S and info.audio_codec == "aac"
+    cues = parse_vtt(result.files[1].path.read_text(encoding="utf-8"))
+    assert [(c[1], c[2]) for c in cues] == [(line["start"], line["end"]) for line in lines]
 
 
 def test_a_video_without_speech_fails_with_a_clear_message(new_run, manifest, tmp_path_factory):
