@@ -9,7 +9,7 @@ the account, model and settings commands run on the same folder, and a run witho
 must put its data where platformdirs says. Last, the cold start to /healthz of the binary and of
 `python -m apexlocal serve` (each on a new empty data folder, interleaved; median of --runs).
 Figures go to stdout and dist/apexlocal-smoke.json. Runs from the environment the bundle was built
-from (it reads the files with PyAV, Pillow and faster-whisper). About 2 minutes on 2 cores.
+from (it reads the files with PyAV, Pillow and faster-whisper). 1.5 to 2 minutes on 2 cores.
 """
 
 from __future__ import annotations
