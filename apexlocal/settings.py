@@ -197,15 +197,6 @@ class Settings:
             "server's priority."
         ),
     )
-    gil_switch_interval_ms: float = field(
-        default=1.0,
-        metadata=_help(
-            "`serve`: how long a Python thread may run before another one waiting for the interpreter "
-            "lock gets it (sys.setswitchinterval), in milliseconds; Python's own default is 5. Shorter "
-            "hands the lock to the API's event loop sooner while a model's Python code runs on another "
-            "thread, so requests wait less behind a running job (bench/bench_core.py busy measures it)."
-        ),
-    )
     clone_workers: int = field(
         default=2,
         metadata=_help(

@@ -13,8 +13,7 @@ process or command (these machines are noisy; absolute numbers travel badly).
    time (robust to other load on the machine). Goal >= 0.8.
 4. busy: `GET /api/jobs?id=` latency (p50, p99) and throughput with 50 SSE streams open on a running
    job, against the same server idle. Goal: p99 at most 2x idle. `busy-unniced` runs it with the
-   model threads at the server's own priority (model_worker_nice = 0), `busy-switch5` with Python's
-   own 5 ms interpreter-lock switch interval instead of the server's 1 ms, for comparison.
+   model threads at the server's own priority (model_worker_nice = 0), for comparison.
 """
 
 from __future__ import annotations
@@ -338,9 +337,10 @@ async def _reads_beside_streams(
     return count, latencies, await stream_task
 
 
-def bench_busy(seconds: float = 6.0, streams: int = 50, env: dict[str, str] | None = None) -> dict[str, float]:
+def bench_busy(seconds: float = 6.0, streams: int = 50, model_nice: int | None = None) -> dict[str, float]:
     import httpx
 
+    env = {} if model_nice is None else {"APEXLOCAL_MODEL_WORKER_NICE": str(model_nice)}
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp) / "data", Path(tmp) / "models", _free_port(), env)
         try:
@@ -401,9 +401,7 @@ def main(which: list[str]) -> None:
         "reads": bench_reads,
         "busy": bench_busy,
         # The same with the model threads at the server's own priority (model_worker_nice = 0).
-        "busy-unniced": lambda: bench_busy(env={"APEXLOCAL_MODEL_WORKER_NICE": "0"}),
-        # ... and with Python's own interpreter-lock switch interval (5 ms) instead of the server's.
-        "busy-switch5": lambda: bench_busy(env={"APEXLOCAL_GIL_SWITCH_INTERVAL_MS": "5"}),
+        "busy-unniced": lambda: bench_busy(model_nice=0),
     }
     for name in which or list(benches):
         result = benches[name]()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from datetime import timedelta
 
 import click
@@ -27,11 +26,6 @@ def serve(settings: Settings) -> None:
     from apexlocal.cli.accounts import browser_base_url
     from apexlocal.cli.timeouts import timed_protocol
 
-    if settings.gil_switch_interval_ms <= 0:
-        raise click.BadParameter(
-            f"must be more than 0, got {settings.gil_switch_interval_ms}", param_hint="gil_switch_interval_ms"
-        )
-    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     services = build_services(settings)
     owner = ensure_owner(services.db, settings)
