@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +25,9 @@ import httpx
 import pytest
 
 from tests.api.voice_helpers import piper_speech
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
+from tests.products.live import api, not_found_url, tiny_server
 
 # The first job builds the tiny models; on a CPU shared with other work a job takes minutes.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -56,45 +55,16 @@ def png(array: Any) -> bytes:
     return out.getvalue()
 
 
-class _NotFound(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.send_response(404)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-
 @pytest.fixture(scope="module")
 def missing_audio_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/speech.wav"
-    server.shutdown()
+    with not_found_url("speech.wav") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
-        {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
-            "APEXLOCAL_INPUTS_ALLOW_PRIVATE": "1",
-            "PYTHONUNBUFFERED": "1",
-            "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10,upload=100/10",
-        }
-    )
-    srv = ServerProcess(tmp_path_factory.mktemp("avatar-e2e") / "data", free_port(), env).start()
-    srv.read_owner_key()
-    yield srv
-    srv.stop()
-
-
-def api(server: ServerProcess) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.owner_key}"}, timeout=30)
+    with tiny_server(tmp_path_factory, models_dir, "avatar-e2e") as srv:
+        yield srv
 
 
 def upload(client: httpx.Client, kind: str, name: str, content: bytes, content_type: str) -> str:

@@ -11,20 +11,19 @@ Spanish, line timing) is measured in tests/engines/video_translate.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
 from tests.engines.video_translate.translate_clip import SourceClip, apertium, make_clip, parse_vtt
+from tests.products.live import api, not_found_url, tiny_server
 
 pytestmark = pytest.mark.e2e
 
@@ -33,45 +32,16 @@ TOLERANCE_S = 0.1
 NO_SPEECH = "videoUrl: no speech was heard in the video, so there is nothing to translate"
 
 
-class _NotFound(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.send_response(404)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-
 @pytest.fixture(scope="module")
 def missing_video_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/talk.mp4"
-    server.shutdown()
+    with not_found_url("talk.mp4") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
-        {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
-            "APEXLOCAL_INPUTS_ALLOW_PRIVATE": "1",
-            "PYTHONUNBUFFERED": "1",
-            "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10,upload=100/10",
-        }
-    )
-    srv = ServerProcess(tmp_path_factory.mktemp("translate-e2e") / "data", free_port(), env).start()
-    srv.read_owner_key()
-    yield srv
-    srv.stop()
-
-
-def api(server: ServerProcess) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.owner_key}"}, timeout=30)
+    with tiny_server(tmp_path_factory, models_dir, "translate-e2e") as srv:
+        yield srv
 
 
 def upload_video(client: httpx.Client, path: Path) -> str:

@@ -1,0 +1,62 @@
+"""What the products' end-to-end modules share: one real `apexlocal serve` on the tiny set (with
+loopback input URLs allowed, so that a 404 comes from a real HTTP server), a client with its
+owner key, and a URL that always answers 404."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess, free_port
+
+
+class _NotFound(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@contextlib.contextmanager
+def not_found_url(name: str) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{name}"
+    finally:
+        server.shutdown()
+
+
+@contextlib.contextmanager
+def tiny_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, name: str) -> Iterator[ServerProcess]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(models_dir),
+            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+            "APEXLOCAL_INPUTS_ALLOW_PRIVATE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10,upload=100/10",
+        }
+    )
+    srv = ServerProcess(tmp_path_factory.mktemp(name) / "data", free_port(), env).start()
+    try:
+        srv.read_owner_key()
+        yield srv
+    finally:
+        srv.stop()
+
+
+def api(server: ServerProcess) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.owner_key}"}, timeout=30)
