@@ -1,10 +1,11 @@
 """What the products' end-to-end modules share: one real `apexlocal serve` on the tiny set (with
 loopback input URLs allowed, so that a 404 comes from a real HTTP server), a client with its
-owner key, and a URL that always answers 404."""
+owner key, uploads, the stages a job is seen in over SSE, and a URL that always answers 404."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -60,3 +61,28 @@ def tiny_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, name
 
 def api(server: ServerProcess) -> httpx.Client:
     return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.owner_key}"}, timeout=30)
+
+
+def upload(client: httpx.Client, kind: str, name: str, content: bytes, content_type: str) -> str:
+    r = client.post(f"/api/upload/{kind}", files={"file": (name, content, content_type)})
+    assert r.status_code == 201, r.text
+    return str(r.json()["data"]["url"])
+
+
+class Stages(threading.Thread):
+    """The stages a job goes through, read from its Server-Sent Events until it ends."""
+
+    def __init__(self, server: ServerProcess, job_id: str) -> None:
+        super().__init__(daemon=True)
+        self.server, self.job_id, self.seen = server, job_id, []
+
+    def run(self) -> None:
+        with api(self.server) as client, client.stream("GET", f"/api/jobs/{self.job_id}/events", timeout=900) as r:
+            for line in r.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                job = json.loads(line.removeprefix("data:"))
+                if job.get("stage") and job["status"] == "processing" and job["stage"] not in self.seen:
+                    self.seen.append(job["stage"])
+                if job["status"] in ("completed", "failed", "canceled"):
+                    return

@@ -14,8 +14,6 @@ tests read their results in turn.
 from __future__ import annotations
 
 import io
-import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +25,7 @@ import pytest
 from tests.api.voice_helpers import piper_speech
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
-from tests.products.live import api, not_found_url, tiny_server
+from tests.products.live import Stages, api, not_found_url, tiny_server, upload
 
 # The first job builds the tiny models; on a CPU shared with other work a job takes minutes.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -65,31 +63,6 @@ def missing_audio_url() -> Iterator[str]:
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
     with tiny_server(tmp_path_factory, models_dir, "avatar-e2e") as srv:
         yield srv
-
-
-def upload(client: httpx.Client, kind: str, name: str, content: bytes, content_type: str) -> str:
-    r = client.post(f"/api/upload/{kind}", files={"file": (name, content, content_type)})
-    assert r.status_code == 201, r.text
-    return r.json()["data"]["url"]
-
-
-class Stages(threading.Thread):
-    """The stages a job goes through, read from its Server-Sent Events until it ends."""
-
-    def __init__(self, server: ServerProcess, job_id: str) -> None:
-        super().__init__(daemon=True)
-        self.server, self.job_id, self.seen = server, job_id, []
-
-    def run(self) -> None:
-        with api(self.server) as client, client.stream("GET", f"/api/jobs/{self.job_id}/events", timeout=300) as r:
-            for line in r.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                job = json.loads(line.removeprefix("data:"))
-                if job.get("stage") and job["status"] == "processing" and job["stage"] not in self.seen:
-                    self.seen.append(job["stage"])
-                if job["status"] in ("completed", "failed", "canceled"):
-                    return
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ Spanish, line timing) is measured in tests/engines/video_translate.
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +21,7 @@ import pytest
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
 from tests.engines.video_translate.translate_clip import SourceClip, apertium, make_clip, parse_vtt
-from tests.products.live import api, not_found_url, tiny_server
+from tests.products.live import Stages, api, not_found_url, tiny_server, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -44,31 +42,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterat
         yield srv
 
 
-def upload_video(client: httpx.Client, path: Path) -> str:
-    r = client.post("/api/upload/video", files={"file": (path.name, path.read_bytes(), "video/mp4")})
-    assert r.status_code == 201, r.text
-    return r.json()["data"]["url"]
-
-
-class Stages(threading.Thread):
-    """The stages a job goes through, read from its Server-Sent Events until it ends."""
-
-    def __init__(self, server: ServerProcess, job_id: str) -> None:
-        super().__init__(daemon=True)
-        self.server, self.job_id, self.seen = server, job_id, []
-
-    def run(self) -> None:
-        with api(self.server) as client, client.stream("GET", f"/api/jobs/{self.job_id}/events", timeout=900) as r:
-            for line in r.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                job = json.loads(line.removeprefix("data:"))
-                if job.get("stage") and job["status"] == "processing" and job["stage"] not in self.seen:
-                    self.seen.append(job["stage"])
-                if job["status"] in ("completed", "failed", "canceled"):
-                    return
-
-
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SourceClip]:
     folder = tmp_path_factory.mktemp("translate-inputs")
@@ -78,7 +51,10 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SourceClip]:
 @pytest.fixture(scope="module")
 def submitted(server: ServerProcess, clips: dict[str, SourceClip], missing_video_url: str) -> dict[str, Any]:
     with api(server) as client:
-        urls = {name: upload_video(client, clip.path) for name, clip in clips.items()}
+        urls = {
+            name: upload(client, "video", clip.path.name, clip.path.read_bytes(), "video/mp4")
+            for name, clip in clips.items()
+        }
         credits = client.get("/api/usage").json()["data"]["credits"]
         bodies = {
             "english": {"videoUrl": urls["english"], "outputLanguage": "es"},
