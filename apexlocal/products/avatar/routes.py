@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-from anyio import to_thread
 from litestar import Request, Response, post
 from litestar.params import JSONBody
 
-from apexlocal.api.guards import current_user
 from apexlocal.api.openapi import CHARGED, errors
 from apexlocal.api.schemas import Accepted
-from apexlocal.api.submit import accepted
-from apexlocal.db.idempotency import request_hash
+from apexlocal.api.submit import submit_checked
 from apexlocal.products.avatar.schemas import AvatarRequest
 from apexlocal.products.avatar.submit import submit_avatar
 
@@ -30,15 +26,7 @@ from apexlocal.products.avatar.submit import submit_avatar
     "750 credits. A photo with no face fails the job (`image: no face found`) and refunds it.",
 )
 async def generate_avatar(request: Request[Any, Any, Any], data: JSONBody[AvatarRequest]) -> Response[Accepted]:
-    status, body = await to_thread.run_sync(
-        submit_avatar,
-        request.app.state.services,
-        current_user(request),
-        msgspec.to_builtins(data),
-        request.headers.get("idempotency-key"),
-        request_hash(request.method, request.url.path, await request.body()),
-    )
-    return accepted(status, body)
+    return await submit_checked(request, submit_avatar, data)
 
 
 routes = [generate_avatar]

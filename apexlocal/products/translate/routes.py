@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-from anyio import to_thread
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
-from apexlocal.api.guards import current_user
 from apexlocal.api.openapi import CHARGED, errors
 from apexlocal.api.schemas import Accepted
-from apexlocal.api.submit import accepted
-from apexlocal.db.idempotency import request_hash
+from apexlocal.api.submit import submit_checked
 from apexlocal.products.translate.languages import catalogue
 from apexlocal.products.translate.names import language_name
 from apexlocal.products.translate.schemas import (
@@ -43,15 +39,7 @@ from apexlocal.products.translate.submit import submit_translate
     "refunded.",
 )
 async def generate_translate(request: Request[Any, Any, Any], data: JSONBody[TranslateRequest]) -> Response[Accepted]:
-    status, body = await to_thread.run_sync(
-        submit_translate,
-        request.app.state.services,
-        current_user(request),
-        msgspec.to_builtins(data),
-        request.headers.get("idempotency-key"),
-        request_hash(request.method, request.url.path, await request.body()),
-    )
-    return accepted(status, body)
+    return await submit_checked(request, submit_translate, data)
 
 
 @get(

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-from anyio import to_thread
 from litestar import Request, Response, post
 from litestar.params import JSONBody
 
-from apexlocal.api.guards import current_user
 from apexlocal.api.openapi import CHARGED, errors
 from apexlocal.api.schemas import Accepted
-from apexlocal.api.submit import accepted, submit_request
-from apexlocal.db.idempotency import request_hash
+from apexlocal.api.submit import submit_checked, submit_request
 from apexlocal.errors import BadRequest
 from apexlocal.products.video.schemas import BRollRequest, Text2VideoRequest, VideoRequest
 from apexlocal.products.video.submit import submit_video
@@ -71,15 +67,7 @@ async def generate_b_roll(request: Request[Any, Any, Any], data: JSONBody[BRollR
 )
 async def generate_video(request: Request[Any, Any, Any], data: JSONBody[VideoRequest]) -> Response[Accepted]:
     _not_blank("script", data.script)
-    status, body = await to_thread.run_sync(
-        submit_video,
-        request.app.state.services,
-        current_user(request),
-        msgspec.to_builtins(data),
-        request.headers.get("idempotency-key"),
-        request_hash(request.method, request.url.path, await request.body()),
-    )
-    return accepted(status, body)
+    return await submit_checked(request, submit_video, data)
 
 
 routes = [generate_text2video, generate_b_roll, generate_video]

@@ -6,22 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from anyio import to_thread
 from litestar import Request, Response, post
 from litestar.params import JSONBody
 
 from apexlocal.api.guards import current_user
 from apexlocal.api.openapi import CHARGED, errors
 from apexlocal.api.schemas import Accepted
-from apexlocal.api.submit import accepted
-from apexlocal.db.idempotency import request_hash
+from apexlocal.api.submit import request_fingerprint, submit_checked
 from apexlocal.products.voice.clone import CloneRequest, clone_voice
 from apexlocal.products.voice.schemas import VoiceCloneOut, VoiceCloneRequest, VoiceRequest
 from apexlocal.products.voice.submit import submit_voice
-
-
-async def _hash(request: Request[Any, Any, Any]) -> str:
-    return request_hash(request.method, request.url.path, await request.body())
 
 
 @post(
@@ -34,15 +28,7 @@ async def _hash(request: Request[Any, Any, Any]) -> str:
     "CUDA machine, Piper otherwise. A language the model cannot speak is refused (400).",
 )
 async def generate_voice(request: Request[Any, Any, Any], data: JSONBody[VoiceRequest]) -> Response[Accepted]:
-    status, body = await to_thread.run_sync(
-        submit_voice,
-        request.app.state.services,
-        current_user(request),
-        msgspec.to_builtins(data),
-        request.headers.get("idempotency-key"),
-        await _hash(request),
-    )
-    return accepted(status, body)
+    return await submit_checked(request, submit_voice, data)
 
 
 @post(
@@ -60,7 +46,8 @@ async def generate_voice(request: Request[Any, Any, Any], data: JSONBody[VoiceRe
 async def generate_voice_clone(
     request: Request[Any, Any, Any], data: JSONBody[VoiceCloneRequest]
 ) -> Response[VoiceCloneOut]:
-    clone = CloneRequest(data.name, data.sample_audio_url, request.headers.get("idempotency-key"), await _hash(request))
+    fingerprint = await request_fingerprint(request)
+    clone = CloneRequest(data.name, data.sample_audio_url, request.headers.get("idempotency-key"), fingerprint)
     status, body = await clone_voice(request.app.state.services, current_user(request), clone)
     return Response(msgspec.convert(body, VoiceCloneOut), status_code=status)
 
