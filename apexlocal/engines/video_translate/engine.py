@@ -270,4 +270,5 @@ def _metadata(
         "trimmedLines": sum(f.trimmed for f in fitted.lines),
         "originalSpeechDb": ORIGINAL_SPEECH_DB,
         "loudnessGainDb": round(sound.gain_db, 2),
+        "mixLoudnessLufs": None if sound.measured_lufs is None else round(sound.measured_lufs, 1),
     }

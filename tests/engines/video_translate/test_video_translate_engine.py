@@ -293,3 +293,10 @@ def test_the_engine_is_registered():
     from apexlocal.engines.video_translate.engine import VideoTranslateEngine
 
     assert isinstance(get_engine("video-translate"), VideoTranslateEngine)
+
+
+def test_the_mix_reports_the_loudness_it_was_mastered_from(spanish):
+    _, out = spanish
+    lufs, gain = out.metadata["mixLoudnessLufs"], out.metadata["loudnessGainDb"]
+    assert isinstance(lufs, float) and -70 < lufs < 0, lufs  # speech over a face: measured, not silence
+    assert isinstance(gain, float) and -60 < gain < 60, gain
