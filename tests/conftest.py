@@ -119,6 +119,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def kill_process(proc: subprocess.Popen[str] | None) -> None:
+    if proc and proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+def stop_process(proc: subprocess.Popen[str] | None) -> None:
+    """SIGTERM, a graceful shutdown's 30 s, then SIGKILL."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            kill_process(proc)
+
+
 @dataclass
 class ServerProcess:
     """`apexlocal serve` as a real child process."""
@@ -185,18 +201,10 @@ class ServerProcess:
         return self.owner_key
 
     def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        kill_process(self.proc)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
 
 
 @pytest.fixture
