@@ -50,7 +50,8 @@ def _unwrap(tp: Any) -> tuple[Any, list[msgspec.Meta]]:
             metas += [m for m in extra if isinstance(m, msgspec.Meta)]
             tp = base
         elif _is_union(tp):
-            args = [a for a in get_args(tp) if a is not type(None)]
+            # UNSET (a PATCH body's absent field) is never sent, so it is no alternative to name.
+            args = [a for a in get_args(tp) if a is not type(None) and a is not msgspec.UnsetType]
             if len(args) != 1:
                 return tp, metas
             tp = args[0]

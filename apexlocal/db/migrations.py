@@ -202,6 +202,24 @@ MIGRATIONS: list[str | Callable[[Database], Any]] = [
     """
     UPDATE voices SET embedding = NULL, embedding_kind = NULL WHERE embedding_kind = 'logmel-stats-v1';
     """,
+    # 8: brand profiles, per user, read by the ad products (colors and banned_words are JSON lists).
+    """
+    CREATE TABLE IF NOT EXISTS brand_profiles (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        colors TEXT NOT NULL DEFAULT '[]',
+        font TEXT NOT NULL,
+        logo_key TEXT,
+        tone TEXT,
+        tagline TEXT,
+        banned_words TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS brand_profiles_user ON brand_profiles(user_id, seq);
+    """,
 ]
 
 

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from apexlocal.jobs.types import JobType, job_types
 from apexlocal.products.avatar import PRODUCT as AVATAR
 from apexlocal.products.base import Product
+from apexlocal.products.brand import PRODUCT as BRAND
 from apexlocal.products.image import PRODUCT as IMAGE
 from apexlocal.products.translate import PRODUCT as TRANSLATE
 from apexlocal.products.video import PRODUCT as VIDEO
 from apexlocal.products.voice import PRODUCT as VOICE
 
-PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO, AVATAR, TRANSLATE)
+PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO, AVATAR, TRANSLATE, BRAND)
 
 
 def all_job_types() -> Mapping[str, JobType]:
