@@ -36,6 +36,8 @@ def test_by_default_jobs_pull_only_each_tasks_default_model(tmp_path) -> None:
         "sd-vae-ft-mse",
         "whisper-tiny-encoder",
         "m2m100-418m",
+        "immich-memories-music",
+        "ace-step-1.5",  # the music default on a GPU (defaults.gpu_default_for)
         # Nothing to download: package parts joined here, system programs checked.
         "whisper-base",
         "espeak-ng",
@@ -56,6 +58,7 @@ def test_the_admin_names_the_models_by_id_alias_or_wildcard(tmp_path) -> None:
         "wan2.1-i2v-14b-480p",
         "piper-joe-medium",
         "whisper-tiny-en",
+        "immich-memories-music",
         "whisper-base",
         "espeak-ng",
         "apertium",
