@@ -27,6 +27,8 @@ from apexlocal.webhooks import fetch, ssrf
 INPUT_TYPES: dict[str, tuple[str, ...]] = {
     "avatarImage": ("image/",),
     "image": ("image/",),
+    "imageUrl": ("image/",),
+    "referenceImages": ("image/",),
     "productImage": ("image/",),
     "productImages": ("image/",),
     "spokespersonImage": ("image/",),
@@ -39,7 +41,7 @@ INPUT_TYPES: dict[str, tuple[str, ...]] = {
 
 
 def expected_types(field: str) -> tuple[str, ...]:
-    return INPUT_TYPES.get(field, ())
+    return INPUT_TYPES.get(field.split("[", 1)[0], ())  # "referenceImages[2]" is a referenceImages input
 
 
 def own_file_key(services: Services, url: str) -> str | None:

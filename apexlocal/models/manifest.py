@@ -99,6 +99,8 @@ class ModelEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # Video: the id of the image-to-video model that continues this model's clips from their last
     # frame (the entry's own id when the same weights do both).
     companion: str = ""
+    # Image: how many input images (an image to edit and references) its pipeline takes; 0: text only.
+    reference_images: int = 0
 
 
 class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -1,4 +1,6 @@
-"""Text to image with a diffusers pipeline: FLUX.2 [klein] and [dev], Z-Image, Qwen-Image.
+"""Text to image with a diffusers pipeline: FLUX.2 [klein] and [dev], Z-Image, Qwen-Image; and image
+editing with the pipelines that take input pictures (FLUX.2's `image`: the picture to edit first,
+then references), as many as the model's `reference_images` in the catalogue.
 
 One code path for every pipeline class: the request is validated up front (no model is touched for
 a bad one), options a pipeline does not take are left out by reading its `__call__` signature, and
@@ -20,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
 from apexlocal.engines.diffusers_loading import step_end, warm_pipeline
+from apexlocal.engines.image import editing
+from apexlocal.engines.image.inputs import fetch_image
 from apexlocal.engines.image.styles import STYLES, apply_style
 from apexlocal.engines.spec_checks import seed_of
 from apexlocal.errors import JobError
@@ -47,13 +51,15 @@ class ImageRequest:
     seed: int
     model_name: str
     call_options: dict[str, Any] = field(default_factory=dict)  # model defaults, e.g. guidance
+    inputs: tuple[tuple[str, str], ...] = ()  # (field, url) of the input pictures, imageUrl first
 
 
 # Validation -----------------------------------------------------------------------------------
 
 
-def parse_request(spec: dict[str, Any], model: ModelEntry) -> ImageRequest:
-    """Check a job spec (the API's camelCase keys) and resolve its defaults; raises JobError."""
+def parse_request(spec: dict[str, Any], model: ModelEntry, manifest: Any = None) -> ImageRequest:
+    """Check a job spec (the API's camelCase keys) and resolve its defaults; raises JobError.
+    `manifest` names the models that take input pictures when this one does not."""
     prompt = spec.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise JobError("prompt: must be a non-empty string")
@@ -66,6 +72,9 @@ def parse_request(spec: dict[str, Any], model: ModelEntry) -> ImageRequest:
     defaults = dict(model.defaults)
     steps = _int_in_range(spec, "steps", MIN_STEPS, MAX_STEPS, defaults.pop("steps", FALLBACK_STEPS))
     prompt, negative = apply_style(prompt.strip(), (negative or "").strip() or None, style)
+    inputs = editing.input_urls(spec)
+    if inputs:
+        editing.check_inputs(model, manifest or _only(model), len(inputs), [f for f, _ in inputs])
     return ImageRequest(
         prompt=prompt,
         negative_prompt=negative,
@@ -75,7 +84,14 @@ def parse_request(spec: dict[str, Any], model: ModelEntry) -> ImageRequest:
         seed=seed_of(spec.get("seed")),
         model_name=str(spec.get("model") or model.id),
         call_options=defaults,
+        inputs=tuple(inputs),
     )
+
+
+def _only(model: ModelEntry) -> Any:
+    from apexlocal.models.manifest import Manifest
+
+    return Manifest(model=(model,))
 
 
 def _int_in_range(spec: dict[str, Any], name: str, low: int, high: int, default: int) -> int:
@@ -103,13 +119,24 @@ def fit_size(value: int, multiple: int) -> int:
     return min(max(rounded, low), high)
 
 
-def generate(pipe: Any, request: ImageRequest, device: str, callback: StepCallback | None = None) -> Image.Image:
+def generate(
+    pipe: Any,
+    request: ImageRequest,
+    device: str,
+    callback: StepCallback | None = None,
+    images: list[Image.Image] | None = None,
+) -> Image.Image:
     """Run the pipeline once; `callback(done, total)` after every denoising step may raise to
-    stop the run there. The image's size is the size actually made."""
+    stop the run there. `images`: the input pictures of an edit, given to the pipeline's `image`.
+    The image's size is the size actually made."""
     import torch
 
     multiple = size_multiple(pipe)
     kwargs = _call_kwargs(pipe, request)
+    if images:
+        if "image" not in inspect.signature(pipe.__call__).parameters:
+            raise JobError(f"{request.model_name}: its pipeline {type(pipe).__name__} takes no input image")
+        kwargs["image"] = list(images)
     kwargs.update(
         height=fit_size(request.height, multiple),
         width=fit_size(request.width, multiple),
@@ -161,12 +188,13 @@ class DiffusersImageEngine:
         """Validate, load (or reuse) the pipeline, denoise, write `output.png`. `durationMs` is
         the whole run, loading included: the time the user waited on this engine."""
         started = time.monotonic()
-        request = parse_request(spec, model)
+        request = parse_request(spec, model, ctx.manifest)
+        pictures = [fetch_image(ctx, url, name) for name, url in request.inputs]  # before any model loads
         ctx.check_cancelled()
         pipe, key = warm_pipeline(model, ctx)
         ctx.check_cancelled()
         with _run_lock(key):
-            image = generate(pipe, request, ctx.device, self._on_step(ctx))
+            image = generate(pipe, request, ctx.device, self._on_step(ctx), pictures)
         ctx.progress(0.0, "encoding")
         path = ctx.scratch_dir / OUTPUT_NAME
         write_png(image, path)
@@ -180,6 +208,8 @@ class DiffusersImageEngine:
             "seed": request.seed,
             "steps": request.steps,
         }
+        if pictures:
+            metadata.update(inputImages=len(pictures), pipeline=type(pipe).__name__)
         return EngineOutput(files=[OutputFile(path, "image/png", OUTPUT_NAME)], metadata=metadata)
 
     @staticmethod

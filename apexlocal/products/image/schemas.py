@@ -8,6 +8,8 @@ from msgspec import Meta
 
 from apexlocal.api.schemas import NO_CONTROL_CHARS, RequestBody, UInt32
 
+MAX_REFERENCES = 10  # the wire's cap; each model's own limit is checked against the catalogue
+
 
 class ImageRequest(RequestBody):
     prompt: Annotated[str, Meta(min_length=1, max_length=2000, description="Text prompt"), NO_CONTROL_CHARS]
@@ -22,4 +24,32 @@ class ImageRequest(RequestBody):
     model: Annotated[str, Meta(min_length=1, max_length=100, description="Model id or hosted name")] | None = None
     negative_prompt: (
         Annotated[str, Meta(max_length=2000, description="What to avoid in the image"), NO_CONTROL_CHARS] | None
+    ) = None
+    # Beyond the seed: image editing.
+    image_url: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=4096,
+                description=(
+                    "Beyond the seed: a picture to edit by the prompt, an HTTPS URL or this server's URL of an "
+                    "upload (POST /api/upload/image). Only models that take input pictures (GET /api/models)"
+                ),
+            ),
+        ]
+        | None
+    ) = None
+    reference_images: (
+        Annotated[
+            list[Annotated[str, Meta(min_length=1, max_length=4096)]],
+            Meta(
+                max_length=MAX_REFERENCES,
+                description=(
+                    "Beyond the seed: more input pictures (URLs, as imageUrl) the edit draws on, up to the "
+                    "model's limit with imageUrl included (FLUX.2 [klein] 4, FLUX.2 [dev] 6)"
+                ),
+            ),
+        ]
+        | None
     ) = None
