@@ -344,6 +344,48 @@ class Settings:
     upload_max_video_mb: int = field(
         default=1024, metadata=_help("Largest file accepted by POST /api/upload/video, in MiB (larger: 413).")
     )
+    sip_registrar_uri: str = field(
+        default="",
+        metadata=_help(
+            "SIP trunk or PBX registrar, e.g. sip:sip.provider.example:5060. Set with sip_username to "
+            "register (kept alive). Outbound calls need this or sip_proxy_uri: without either they answer 503."
+        ),
+    )
+    sip_proxy_uri: str = field(
+        default="", metadata=_help("Outbound proxy INVITEs go through. Empty: the registrar.")
+    )
+    sip_username: str = field(default="", metadata=_help("SIP account for registration and digest authentication."))
+    sip_password: str = field(default="", repr=False, metadata=_help("SIP account password (digest authentication)."))
+    sip_caller_id: str = field(
+        default="", metadata=_help("User part of the From header of outbound calls. Empty: sip_username.")
+    )
+    sip_transport: Literal["udp", "tcp"] = field(default="udp", metadata=_help("SIP transport to the trunk."))
+    sip_local_address: str = field(
+        default="",
+        metadata=_help("Address SIP and RTP bind to and advertise. Empty: the one that routes to the trunk."),
+    )
+    sip_local_port: int = field(default=0, metadata=_help("Local SIP port. 0: any free port."))
+    rtp_port_min: int = field(default=10000, metadata=_help("Lowest local RTP port of a call."))
+    rtp_port_max: int = field(default=20000, metadata=_help("Highest local RTP port of a call."))
+    max_concurrent_calls: int = field(
+        default=4, metadata=_help("Calls (phone and studio test calls) running at once; more answer 503.")
+    )
+    call_silence_seconds: float = field(
+        default=10.0,
+        metadata=_help("Caller silence before the agent asks whether they are there; as long again, it hangs up."),
+    )
+    call_minute_seconds: float = field(
+        default=60.0,
+        metadata=_help("Length of a charged call minute (call-minute credits per started one). Tests shorten it."),
+    )
+    voice_agent_writer: Literal["writer", "stand-in"] = field(
+        default="writer",
+        metadata=_help(
+            "What answers in calls: `writer` (the configured writer model) or `stand-in` (a fixed sentence "
+            "repeating what was heard; for checking a trunk and the audio path without a language model)."
+        ),
+    )
+
 
     # Derived paths -----------------------------------------------------------------------
     @property

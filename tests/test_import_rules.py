@@ -43,12 +43,14 @@ ALLOWED: dict[str, set[str]] = {
     "webhooks": BASE,
     "models": BASE,
     "engines": BASE | {"models"},
+    "telephony": BASE | {"engines", "models"},
     "accounts": BASE | {"db"},
     "jobs": BASE | {"accounts", "db", "engines", "models", "storage", "webhooks", "uploads"},
     "uploads": BASE | {"db", "storage"},
     "delivery": BASE | {"db", "jobs", "webhooks", "storage"},
     "api": BASE | {"accounts", "db", "jobs", "uploads", "delivery", "models", "storage", "webhooks"},
-    "products": BASE | {"api", "jobs", "accounts", "db", "engines", "models", "storage", "uploads", "webhooks"},
+    "products": BASE
+    | {"api", "jobs", "accounts", "db", "engines", "models", "storage", "uploads", "webhooks", "delivery", "telephony"},
     "app": BASE | {"api", "jobs", "accounts", "db", "models", "storage", "uploads", "delivery", "webhooks", "products"},
     "cli": BASE
     | {

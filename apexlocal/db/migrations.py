@@ -220,6 +220,48 @@ MIGRATIONS: list[str | Callable[[Database], Any]] = [
     );
     CREATE INDEX IF NOT EXISTS brand_profiles_user ON brand_profiles(user_id, seq);
     """,
+    # 9: voice agents, and their calls (a call keeps its agent's id after the agent is deleted).
+    """
+    CREATE TABLE IF NOT EXISTS agents (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        system_prompt TEXT NOT NULL,
+        greeting TEXT NOT NULL,
+        tts_model TEXT NOT NULL,
+        llm_model TEXT NOT NULL,
+        voice_id TEXT,
+        language TEXT NOT NULL DEFAULT 'en',
+        max_call_seconds INTEGER NOT NULL DEFAULT 600,
+        end_call_phrase TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS agents_user ON agents(user_id, seq);
+    CREATE TABLE IF NOT EXISTS calls (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        agent_id TEXT NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('sip', 'browser')),
+        phone_number TEXT,
+        status TEXT NOT NULL CHECK (status IN
+            ('queued', 'ringing', 'active', 'completed', 'failed', 'no-answer', 'busy', 'canceled')),
+        error TEXT,
+        ended_by TEXT,
+        created_at TEXT NOT NULL,
+        answered_at TEXT,
+        ended_at TEXT,
+        alive_at TEXT,
+        duration_seconds REAL,
+        minutes_charged INTEGER NOT NULL DEFAULT 0,
+        transcript TEXT NOT NULL DEFAULT '[]',
+        recording_key TEXT
+    );
+    CREATE INDEX IF NOT EXISTS calls_user ON calls(user_id, seq);
+    CREATE INDEX IF NOT EXISTS calls_open ON calls(status) WHERE status IN ('queued', 'ringing', 'active');
+    """,
 ]
 
 

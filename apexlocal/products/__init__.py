@@ -13,8 +13,9 @@ from apexlocal.products.image import PRODUCT as IMAGE
 from apexlocal.products.translate import PRODUCT as TRANSLATE
 from apexlocal.products.video import PRODUCT as VIDEO
 from apexlocal.products.voice import PRODUCT as VOICE
+from apexlocal.products.voice_agent import PRODUCT as VOICE_AGENT
 
-PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO, AVATAR, TRANSLATE, BRAND)
+PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO, AVATAR, TRANSLATE, BRAND, VOICE_AGENT)
 
 
 def all_job_types() -> Mapping[str, JobType]:
