@@ -174,7 +174,7 @@ _run_locks: dict[str, threading.Lock] = {}
 _run_locks_guard = threading.Lock()
 
 
-def _run_lock(key: str) -> threading.Lock:
+def run_lock(key: str) -> threading.Lock:
     with _run_locks_guard:
         return _run_locks.setdefault(key, threading.Lock())
 
@@ -193,7 +193,7 @@ class DiffusersImageEngine:
         ctx.check_cancelled()
         pipe, key = warm_pipeline(model, ctx)
         ctx.check_cancelled()
-        with _run_lock(key):
+        with run_lock(key):
             image = generate(pipe, request, ctx.device, self._on_step(ctx), pictures)
         ctx.progress(0.0, "encoding")
         path = ctx.scratch_dir / OUTPUT_NAME
