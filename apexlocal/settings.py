@@ -39,6 +39,7 @@ DEFAULT_COSTS: dict[str, int] = {
     "instant-ad-both": 1250,
     "photoshoot": 30,
     "call-minute": 10,
+    "transcription-minute": 2,  # /v1/audio/transcriptions, per started minute of audio
 }
 
 # What each plan may use. `features` are job types plus "api-keys" and "calls"; `models` are model
@@ -46,7 +47,7 @@ DEFAULT_COSTS: dict[str, int] = {
 DEFAULT_PLANS: dict[str, dict[str, Any]] = {
     "free": {
         "rank": 0,
-        "features": ["image", "voice", "video", "b-roll", "text2video", "clip", "photoshoot"],
+        "features": ["image", "voice", "video", "b-roll", "text2video", "clip", "photoshoot", "transcription"],
         "models": [
             "flux-2-klein-4b",
             "grok-imagine",
@@ -56,11 +57,23 @@ DEFAULT_PLANS: dict[str, dict[str, Any]] = {
             "kokoro",
             "piper-*",
             "wan-*",
+            "whisper-*",  # the speech-to-text model of clip jobs and transcriptions
         ],
     },
     "creator": {
         "rank": 1,
-        "features": ["image", "voice", "voice-clone", "video", "b-roll", "text2video", "clip", "photoshoot", "avatar"],
+        "features": [
+            "image",
+            "voice",
+            "voice-clone",
+            "video",
+            "b-roll",
+            "text2video",
+            "clip",
+            "photoshoot",
+            "avatar",
+            "transcription",
+        ],
         "models": ["*"],
     },
     "pro": {
@@ -78,6 +91,7 @@ DEFAULT_PLANS: dict[str, dict[str, Any]] = {
             "commercial",
             "translate",
             "instant-ad",
+            "transcription",
         ],
         "models": ["*"],
     },

@@ -34,6 +34,7 @@ from apexlocal.errors import Forbidden, RateLimited, Unauthorized, UnsupportedMe
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = b"x-csrf-token"
+MULTIPART_PATHS = ("/api/upload", "/v1/audio/transcriptions")  # routes that read a multipart body themselves
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -44,7 +45,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def check_content_type(scope: Scope) -> None:
-    if cast("HTTPScope", scope)["method"] not in _BODY_METHODS or scope["path"].startswith("/api/upload"):
+    if cast("HTTPScope", scope)["method"] not in _BODY_METHODS or scope["path"].startswith(MULTIPART_PATHS):
         return
     length = _header(scope, b"content-length")
     if length == "0" or (length is None and _header(scope, b"transfer-encoding") is None):

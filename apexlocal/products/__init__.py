@@ -9,13 +9,15 @@ from apexlocal.jobs.types import JobType, job_types
 from apexlocal.products.avatar import PRODUCT as AVATAR
 from apexlocal.products.base import Product
 from apexlocal.products.brand import PRODUCT as BRAND
+from apexlocal.products.clip import PRODUCT as CLIP
 from apexlocal.products.image import PRODUCT as IMAGE
+from apexlocal.products.transcriptions import PRODUCT as TRANSCRIPTIONS
 from apexlocal.products.translate import PRODUCT as TRANSLATE
 from apexlocal.products.video import PRODUCT as VIDEO
 from apexlocal.products.voice import PRODUCT as VOICE
 from apexlocal.products.voice_agent import PRODUCT as VOICE_AGENT
 
-PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO, AVATAR, TRANSLATE, BRAND, VOICE_AGENT)
+PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO, AVATAR, TRANSLATE, CLIP, TRANSCRIPTIONS, BRAND, VOICE_AGENT)
 
 
 def all_job_types() -> Mapping[str, JobType]:

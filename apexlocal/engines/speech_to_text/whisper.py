@@ -44,6 +44,11 @@ class Segment:
     start: float
     end: float
     words: list[Word] = field(default_factory=list)
+    # What Whisper says of its own decoding (OpenAI's verbose_json reports them): the mean token
+    # log-probability, the chance the stretch holds no speech, and the text's gzip compression ratio.
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
 
 
 @dataclass
@@ -116,7 +121,17 @@ def transcribe_audio(model: Any, audio: np.ndarray, language: str | None = None,
     segments: list[Segment] = []
     for seg in segments_iter:
         heard = [Word(w.word.strip(), _r(w.start), _r(w.end), _r(w.probability, 4)) for w in seg.words or []]
-        segments.append(Segment(seg.text.strip(), _r(seg.start), _r(seg.end), heard))
+        segments.append(
+            Segment(
+                seg.text.strip(),
+                _r(seg.start),
+                _r(seg.end),
+                heard,
+                _r(seg.avg_logprob, 4),
+                _r(seg.no_speech_prob, 4),
+                _r(seg.compression_ratio, 4),
+            )
+        )
         words += heard
         if on_segment is not None and duration:
             on_segment(min(seg.end / duration, 1.0))
