@@ -103,15 +103,16 @@ class CallAudio:
 
     # The recording -------------------------------------------------------------------------------
 
-    def write_recording(self, path: Path) -> float:
-        """Both sides as a stereo 16-bit WAV (left: the caller, right: the agent); returns its seconds."""
+    def write_recording(self, path: Path, seconds: float) -> float:
+        """Both sides as a stereo 16-bit WAV (left: the caller, right: the agent), `seconds` long
+        (the call's length: quiet stretches sent no audio); returns its seconds."""
         import numpy as np
 
         from apexlocal.engines.voice.audio import to_pcm16
 
         with self._lock:
             sides = [list(self._caller), list(self._agent)]
-        length = max([int(t * self.rate) + s.size for side in sides for t, s in side] or [0])
+        length = max([int(seconds * self.rate)] + [int(t * self.rate) + s.size for side in sides for t, s in side])
         stereo = np.zeros((length, 2), np.float32)
         for channel, side in enumerate(sides):
             for t, s in side:

@@ -9,6 +9,7 @@ each sentence spoken and queued on the line as soon as it is made."""
 
 from __future__ import annotations
 
+import logging
 import queue
 import re
 import threading
@@ -25,6 +26,7 @@ from apexlocal.telephony.vad import RATE, StreamingVad
 if TYPE_CHECKING:
     import numpy as np
 
+log = logging.getLogger("apexlocal.calls")
 STILL_THERE = "Are you still there?"
 BYE_SILENCE = "I can't hear anything, so I will hang up now. Goodbye."
 BYE_CREDITS = "I'm sorry, this call has to end now. Goodbye."
@@ -56,6 +58,12 @@ class Brain:
     voice: Voice
     vad_session: Any
     writer: Any  # the writer contract's Writer (stream), or the stand-in
+    prepared: dict[str, Any] = field(default_factory=dict)  # lines spoken ahead: text -> audio
+
+    def prepare(self, *texts: str) -> None:
+        """Speaks fixed lines ahead (the greeting, before the call is answered)."""
+        for text in texts:
+            self.prepared[text] = self.voice.speak(text)
 
 
 @dataclass
@@ -88,6 +96,7 @@ class Conversation:
         self._agent_ended = threading.Event()
         self._lock = threading.Lock()
         self._current_agent: dict[str, Any] | None = None
+        self._prepared: dict[str, Any] = dict(self.brain.prepared)
 
     # The listening thread -----------------------------------------------------------------------
 
@@ -130,11 +139,13 @@ class Conversation:
                     self._say(STILL_THERE)
                 frame = self.audio.read(0.02)
                 if frame is None:
-                    continue
+                    # No packet for 20 ms: a line with silence suppression (or a lost stretch) is quiet.
+                    frame = np.zeros(int(0.02 * self.audio.rate), np.float32)
                 wide = _upsample(frame, self.audio.rate)
                 ring = _keep_last([*ring, wide], int(PRE_ROLL_S * RATE))
                 for turn in vad.feed(wide):
                     if turn.started:
+                        log.debug("caller speech at %.2f s", self.audio.clock())
                         prompted = False
                         spoke_at = self.audio.clock() - PRE_ROLL_S
                         self._barge_in()
@@ -145,6 +156,7 @@ class Conversation:
                     if vad.last_probability >= vad.off:
                         last_voice = time.monotonic()
                     if not vad.speaking or sum(u.size for u in utterance) >= MAX_TURN_S * RATE:
+                        log.debug("caller turn of %.2f s", sum(u.size for u in utterance) / RATE)
                         self._turns.put((np.concatenate(utterance), spoke_at, last_voice))
                         utterance = None
         finally:
@@ -196,6 +208,7 @@ class Conversation:
     def _answer(self, speech: np.ndarray, spoke_at: float, last_voice: float) -> None:
         ended = time.monotonic()
         heard = self.brain.ears.transcribe(speech)
+        log.debug("heard %r", heard)
         transcribed = time.monotonic()
         if not heard or self._interrupt.is_set():
             return
@@ -250,7 +263,9 @@ class Conversation:
             self._history.append(Message("assistant", text))
 
     def _speak(self, text: str) -> None:
-        audio = self.brain.voice.speak(text)
+        audio = self._prepared.pop(text, None)
+        if audio is None:
+            audio = self.brain.voice.speak(text)
         if self._interrupt.is_set() and text not in (BYE_CREDITS, BYE_SILENCE, BYE_TIME):
             return
         start, end = self.audio.play(audio, self.brain.voice.rate)

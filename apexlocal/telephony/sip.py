@@ -50,10 +50,14 @@ class Dialled:
 class SipTrunk:
     def __init__(self, config: TrunkConfig) -> None:
         self.config = config
-        self.loop = asyncio.new_event_loop()
+        # A plain selector loop, whatever loop policy the server installed (aiosipua's UDP transport
+        # expects asyncio's own DatagramTransport, which uvloop's is not).
+        self.loop: asyncio.AbstractEventLoop = asyncio.SelectorEventLoop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="sip", daemon=True)
         self._dialled: dict[str, Dialled] = {}
         self._heard: dict[str, asyncio.Event] = {}
+        self._acks: dict[tuple[str, int], Any] = {}  # ACKs sent for non-2xx finals, by (Call-ID, CSeq)
+        self._request_uris: dict[str, str] = {}
         self.registration: Any = None
         self.local_ip = ""
 
@@ -79,10 +83,10 @@ class SipTrunk:
     async def _start(self) -> None:
         from aiosipua import SipDigestAuth, SipUAC, SipUAS
         from aiosipua.registration import Registration
-        from aiosipua.transport import TcpSipTransport, UdpSipTransport
+        from aiosipua.transport import TcpSipTransport
 
         self.local_ip = self.config.bind_address()
-        kind = TcpSipTransport if self.config.transport == "tcp" else UdpSipTransport
+        kind = TcpSipTransport if self.config.transport == "tcp" else _udp_transport_class()
         self.transport = kind(local_addr=(self.local_ip, self.config.local_port))
         await self.transport.start()
         udp: Any = getattr(self.transport, "_udp_transport", None)
@@ -116,7 +120,32 @@ class SipTrunk:
             heard = self._heard.pop(message.call_id or "", None)
             if heard is not None:
                 heard.set()
+            cseq = message.cseq
+            final = cseq is not None and cseq.method.upper() == "INVITE" and message.status_code >= 300
+            if final and not self._ack_final(message):
+                return  # a retransmission, ACKed again: the call already moved on
         self.uas._on_message(message, addr)
+
+    def _ack_final(self, response: Any) -> bool:
+        """ACKs a non-2xx final answer to an INVITE (RFC 3261 17.1.1.3), which aiosipua leaves
+        undone: a trunk retransmits an unACKed 401 or 486 until it gives up. Returns False for a
+        retransmission already ACKed."""
+        from aiosipua import SipRequest
+
+        key = (response.call_id or "", response.cseq.seq)
+        if key in self._acks:
+            self.transport.send(self._acks[key], self.config.proxy_addr())
+            return False
+        ack = SipRequest(method="ACK", uri=self._request_uris.get(key[0], f"sip:{self.config.domain}"))
+        ack.headers.set_single("Via", response.headers.get_first("via") or "")
+        for name in ("From", "To", "Call-ID"):
+            ack.headers.set_single(name, response.headers.get_first(name.lower()) or "")
+        ack.headers.set_single("CSeq", f"{response.cseq.seq} ACK")
+        ack.headers.set_single("Max-Forwards", "70")
+        ack.headers.set_single("Content-Length", "0")
+        self._acks[key] = ack
+        self.transport.send(ack, self.config.proxy_addr())
+        return True
 
     def _on_bye(self, call: Any, request: Any) -> None:
         dialled = self._dialled.pop(request.call_id or "", None)
@@ -144,6 +173,7 @@ class SipTrunk:
             user_agent="apexlocal",
         )
         call.on_ringing = lambda _c: on_ringing()
+        self._request_uris[call.call_id] = call.invite.uri
         heard = self._heard[call.call_id] = asyncio.Event()
         answered = asyncio.ensure_future(call.wait_answered(timeout=RING_TIMEOUT_S))
         try:
@@ -199,3 +229,27 @@ def _chosen(answer: Any) -> tuple[int, int | None]:
         raise CallRefused("failed", "the callee accepts neither G.711 u-law nor A-law")
     dtmf = next((int(r.split()[0]) for r in audio.attributes.get("rtpmap", []) if "telephone-event" in r.lower()), None)
     return payload_type, dtmf
+
+
+def _udp_transport_class() -> Any:
+    """aiosipua's UDP transport with a protocol of our own: its protocol asserts that asyncio's
+    datagram transport is a DatagramTransport, which Python 3.11's is not (3.12's is)."""
+    from aiosipua.transport import UdpSipTransport
+
+    class Protocol(asyncio.DatagramProtocol):
+        def __init__(self, owner: Any) -> None:
+            self.owner = owner
+
+        def datagram_received(self, data: bytes, addr: Any) -> None:
+            self.owner._dispatch(data, (str(addr[0]), int(addr[1])))
+
+        def error_received(self, exc: Exception) -> None:
+            log.debug("SIP UDP error: %s", exc)
+
+    class Transport(UdpSipTransport):
+        async def start(self) -> None:
+            loop = asyncio.get_running_loop()
+            transport, _ = await loop.create_datagram_endpoint(lambda: Protocol(self), local_addr=self.local_addr)
+            self._udp_transport = transport
+
+    return Transport

@@ -105,7 +105,9 @@ def load_brain(services: Services, agent: dict[str, Any], ctx: Any) -> Any:
     voice_model = model_for(services, agent["voice_id"], agent["language"])
     voice = load_voice(ctx, voice_model, agent["voice_id"], agent["language"])
     hearing = services.manifest.default_for("speech-to-text")
-    return Brain(load_ears(ctx, hearing, agent["language"]), voice, load_vad(ctx), writer_for(services, ctx))
+    brain = Brain(load_ears(ctx, hearing, agent["language"]), voice, load_vad(ctx), writer_for(services, ctx))
+    brain.prepare(agent["greeting"])  # heard the moment the call is answered
+    return brain
 
 
 class CallRunner:
@@ -168,7 +170,7 @@ class CallRunner:
 
     def save_recording(self, audio: CallAudio) -> str | None:
         path = self.scratch / "recording.wav"
-        if audio.write_recording(path) <= 0:
+        if audio.write_recording(path, audio.clock()) <= 0:
             return None
         key = f"calls/{self.running.user_id}/{self.running.call_id}/recording.wav"
         self.services.storage.put_file(key, path, "audio/wav")

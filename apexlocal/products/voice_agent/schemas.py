@@ -122,6 +122,7 @@ class TranscriptEntry(Struct):
     text: str
     start: float  # seconds from the answer
     end: float
+    interrupted: bool = False  # the agent stopped here: the caller talked over it
 
 
 class Call(Struct, rename="camel"):
