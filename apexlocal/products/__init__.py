@@ -11,13 +11,25 @@ from apexlocal.products.base import Product
 from apexlocal.products.brand import PRODUCT as BRAND
 from apexlocal.products.clip import PRODUCT as CLIP
 from apexlocal.products.image import PRODUCT as IMAGE
+from apexlocal.products.photoshoot import PRODUCT as PHOTOSHOOT
 from apexlocal.products.transcriptions import PRODUCT as TRANSCRIPTIONS
 from apexlocal.products.translate import PRODUCT as TRANSLATE
 from apexlocal.products.video import PRODUCT as VIDEO
 from apexlocal.products.voice import PRODUCT as VOICE
 from apexlocal.products.voice_agent import PRODUCT as VOICE_AGENT
 
-PRODUCTS: tuple[Product, ...] = (IMAGE, VOICE, VIDEO, AVATAR, TRANSLATE, CLIP, TRANSCRIPTIONS, BRAND, VOICE_AGENT)
+PRODUCTS: tuple[Product, ...] = (
+    IMAGE,
+    VOICE,
+    VIDEO,
+    AVATAR,
+    TRANSLATE,
+    CLIP,
+    TRANSCRIPTIONS,
+    BRAND,
+    VOICE_AGENT,
+    PHOTOSHOOT,
+)
 
 
 def all_job_types() -> Mapping[str, JobType]:
