@@ -5,6 +5,7 @@ import { del, get } from '../api.js';
 import { fmtAgo, fmtBytes, fmtNumber, h, replace, titleCase } from '../dom.js';
 import { confirmAction } from './confirm.js';
 import { isTerminal } from './jobwatch.js';
+import { shotGrid } from './shotgrid.js';
 import { toast } from './toast.js';
 import { waveform } from './waveform.js';
 
@@ -141,6 +142,7 @@ export function jobCard(job, { onRemoved } = {}) {
     meta: h('p', { class: 'job-meta' }),
     error: h('p', { class: 'job-error', role: 'alert' }),
     actions: h('div', { class: 'job-actions' }),
+    shots: h('div', { class: 'job-shots-slot' }),
   };
   const card = { job, onRemoved, previewKey: null };
   const info = details(card);
@@ -148,7 +150,7 @@ export function jobCard(job, { onRemoved } = {}) {
     parts.preview,
     h('div', { class: 'job-body' },
       h('header', {}, h('h3', {}, titleCase(job.type)), parts.status),
-      parts.stage, parts.progress, parts.meta, parts.error, parts.actions, info.box));
+      parts.stage, parts.progress, parts.meta, parts.error, parts.actions, parts.shots, info.box));
   card.update = (next) => {
     card.job = next;
     card.element.dataset.status = next.status;
@@ -165,6 +167,7 @@ export function jobCard(job, { onRemoved } = {}) {
       replace(parts.preview, preview(next));
       parts.preview.className = `job-preview ${mediaOf(next) === 'audio' && next.status === 'completed' ? 'audio' : ''}`;
       replace(parts.actions, actions(card));
+      replace(parts.shots, shotGrid(next));
     }
     replace(info.metadata, next.metadata ? h('pre', {}, JSON.stringify(next.metadata, null, 2)) : h('p', { class: 'muted small' }, 'None yet.'));
   };
