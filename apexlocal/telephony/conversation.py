@@ -66,6 +66,11 @@ class Brain:
             self.prepared[text] = self.voice.speak(text)
 
 
+@dataclass(frozen=True)
+class Pressed:
+    digit: str
+
+
 @dataclass
 class TurnTiming:
     """Seconds of one turn, from the caller's last voiced window to the agent's first audio queued."""
@@ -165,6 +170,12 @@ class Conversation:
             self.audio.stop_playback()
             responder.join(timeout=30)
 
+    def press(self, digit: str) -> None:
+        """A DTMF key (RFC 4733) the caller pressed: it interrupts the agent, and is a turn."""
+        self._barge_in()
+        now = time.monotonic()
+        self._turns.put((Pressed(digit), now, now))
+
     def _barge_in(self) -> None:
         if not (self._busy.is_set() or self.audio.playing):
             return
@@ -200,6 +211,10 @@ class Conversation:
                 what, spoke_at, last_voice = item
                 if isinstance(what, str):
                     self._speak_now(what)
+                elif isinstance(what, Pressed):
+                    now = self.audio.clock()
+                    self._add("caller", f"[pressed {what.digit}]", now, now)
+                    self._reply(f"(The caller pressed the {what.digit} key.)", now, now, now)
                 else:
                     self._answer(what, spoke_at, last_voice)
             finally:
@@ -214,6 +229,10 @@ class Conversation:
             return
         now = self.audio.clock()
         self._add("caller", heard, spoke_at, now - (transcribed - last_voice))
+        self._reply(heard, last_voice, ended, transcribed)
+
+    def _reply(self, heard: str, last_voice: float, ended: float, transcribed: float) -> None:
+        """The writer's answer to what the caller said, spoken sentence by sentence."""
         self._history.append(Message("user", heard))
         messages = [Message("system", self.plan.system_prompt), *self._history[-HISTORY_TURNS:]]
         said: list[str] = []

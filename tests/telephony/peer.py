@@ -82,8 +82,8 @@ o=callee 1 1 IN IP4 127.0.0.1
 s=-
 c=IN IP4 127.0.0.1
 t=0 0
-m=audio {rtp_port} RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
+m=audio {rtp_port} RTP/AVP {codec} 101
+a=rtpmap:{codec} {codec_name}/8000
 a=rtpmap:101 telephone-event/8000
 a=fmtp:101 0-16
 a=ptime:20
@@ -134,11 +134,15 @@ _TAIL = """  <label id="end" />
 """
 
 
-def scenario(kind: str, rtp_port: int = 0, *, hangup_after_ms: int = 3000, timeout_ms: int = 120_000) -> str:
+def scenario(
+    kind: str, rtp_port: int = 0, *, hangup_after_ms: int = 3000, timeout_ms: int = 120_000, codec: int = 0
+) -> str:
     if kind == "busy":
         return _HEAD.format(name="busy") + _BUSY + _TAIL
     saves = "" if kind == "agent-hangs-up" else _SAVES  # SIPp refuses variables set and never read
-    body = _CHALLENGE.format(user=USER, password=PASSWORD, saves=saves) + _ANSWER.format(rtp_port=rtp_port)
+    body = _CHALLENGE.format(user=USER, password=PASSWORD, saves=saves) + _ANSWER.format(
+        rtp_port=rtp_port, codec=codec, codec_name="PCMA" if codec == 8 else "PCMU"
+    )
     if kind == "agent-hangs-up":
         body += _AGENT_HANGS_UP.format(timeout_ms=timeout_ms)
     else:
@@ -196,10 +200,11 @@ class RtpPeer:
     """The callee's audio: receives the agent's PCMU packets (kept with arrival times), answers to
     the address they come from, and sends a recording in real time when `say` is called."""
 
-    def __init__(self, port: int) -> None:
-        from aiortp.codecs.g711 import PcmuCodec
+    def __init__(self, port: int, payload_type: int = 0) -> None:
+        from aiortp.codecs.g711 import PcmaCodec, PcmuCodec
 
-        self.codec = PcmuCodec()
+        self.payload_type = payload_type
+        self.codec = PcmaCodec() if payload_type == 8 else PcmuCodec()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", port))
         self.sock.settimeout(0.2)
@@ -217,7 +222,7 @@ class RtpPeer:
                 data, addr = self.sock.recvfrom(2048)
             except OSError:
                 continue
-            if len(data) < 12 or data[1] & 0x7F != 0:
+            if len(data) < 12 or data[1] & 0x7F != self.payload_type:
                 continue  # RTCP or telephone-events
             self.remote = addr
             pcm = np.frombuffer(self.codec.decode(data[12:]), "<i2").astype(np.float32) / 32768.0
@@ -230,11 +235,26 @@ class RtpPeer:
         deadline = time.monotonic()
         for i in range(0, samples.size - 159, 160):
             frame = (np.clip(samples[i : i + 160], -1, 1) * 32767).astype("<i2").tobytes()
-            header = bytes([0x80, 0x00]) + self._seq.to_bytes(2, "big") + (self._seq * 160).to_bytes(4, "big")
-            self.sock.sendto(header + b"\x00\x00\x30\x39" + self.codec.encode(frame), self.remote)
-            self._seq = (self._seq + 1) & 0xFFFF
+            self._send(self.payload_type, (self._seq * 160), self.codec.encode(frame))
             deadline += 0.02
             time.sleep(max(0.0, deadline - time.monotonic()))
+
+    def _send(self, payload_type: int, timestamp: int, payload: bytes, marker: bool = False) -> None:
+        header = bytes([0x80, payload_type | (0x80 if marker else 0)]) + self._seq.to_bytes(2, "big")
+        header += (timestamp & 0xFFFFFFFF).to_bytes(4, "big") + b"\x00\x00\x30\x39"
+        self.sock.sendto(header + payload, self.remote)
+        self._seq = (self._seq + 1) & 0xFFFF
+
+    def press(self, digit: str, payload_type: int = 101) -> None:
+        """An RFC 4733 telephone-event: updates every 20 ms, then the end packet three times."""
+        assert self.remote is not None, "nothing heard from the agent yet"
+        event = "0123456789*#".index(digit)
+        timestamp = self._seq * 160
+        for i in range(1, 9):
+            end = i >= 6
+            payload = bytes([event, (0x80 if end else 0) | 10]) + (i * 160).to_bytes(2, "big")
+            self._send(payload_type, timestamp, payload, marker=i == 1)
+            time.sleep(0.02)
 
     def audio(self, since: float = 0.0) -> np.ndarray:
         chunks = [pcm for t, pcm in list(self.heard) if t >= since]

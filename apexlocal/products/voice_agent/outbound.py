@@ -95,7 +95,7 @@ def phone(runner: CallRunner, config: TrunkConfig, number: str) -> None:
         runner.finish("canceled", error=None, ended_by=runner.running.stop_reason, duration=0.0)
         return
     audio = CallAudio(LINE_RATE)
-    line = RtpLine(trunk, dialled, audio, lambda digit: None)
+    line = RtpLine(trunk, dialled, audio, runner.press)
     line.start()
     try:
         ended_by = runner.converse(audio, brain, dialled.hung_up_by_peer.is_set)

@@ -152,6 +152,11 @@ class CallRunner:
         )
         return self.conversation.run()
 
+    def press(self, digit: str) -> None:
+        conversation = getattr(self, "conversation", None)
+        if conversation is not None:  # a key pressed before the conversation began is dropped
+            conversation.press(digit)
+
     def _charge(self, minute: int) -> bool:
         return billing.charge_minute(self.services, self.running.user_id, self.running.call_id, minute)
 

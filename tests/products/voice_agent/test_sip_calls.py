@@ -185,20 +185,25 @@ def test_a_conversation_over_sip_with_digest_auth(server, client, speech, sip_po
     assert answer_end > greeting_end
 
 
-def test_the_callee_hangs_up(server, client, sip_port, tmp_path):
-    agent_id = _agent(client)
-    peer = RtpPeer(free_udp_pair())
-    sipp = Sipp(tmp_path, sip_port, scenario("callee-hangs-up", peer.port, hangup_after_ms=5000))
+def test_the_callee_hangs_up_on_an_a_law_line_after_pressing_a_key(server, client, speech, sip_port, tmp_path):
+    agent_id = _agent(client, "Hello, this is the bakery.")
+    peer = RtpPeer(free_udp_pair(), payload_type=8)  # the callee answers with G.711 A-law only
+    sipp = Sipp(tmp_path, sip_port, scenario("callee-hangs-up", peer.port, hangup_after_ms=6000, codec=8))
     before = _balance(client)
     try:
         call_id = _call(client, agent_id)
+        peer.wait_for_speech_then_quiet(quiet_s=0.7, timeout=60)
+        greeting = peer.audio()
+        peer.press("5")
         assert sipp.wait(60) == 0
     finally:
         sipp.stop()
         peer.close()
+    assert "bakery" in speech.hear(greeting)
     call = _ended(client, call_id)
     assert call["status"] == "completed" and call["endedBy"] == "callee", call
-    assert 4.0 <= call["durationSeconds"] <= 8.0
+    assert 5.0 <= call["durationSeconds"] <= 9.0
+    assert any(e["role"] == "caller" and e["text"] == "[pressed 5]" for e in call["transcript"]), call["transcript"]
     _charged_exactly(call, before, _balance(client))
 
 
