@@ -22,7 +22,7 @@ Content-Length: 0
 ]]></send>
 """
 REGISTRAR = (
-    """<?xml version="1.0" encoding="ISO-8859-1" ?>
+    f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="registrar">
   <recv request="REGISTER" />
   <send><![CDATA[
@@ -37,7 +37,7 @@ Content-Length: 0
 
 ]]></send>
   <recv request="REGISTER">
-    <action><verifyauth assign_to="authvalid" username="%s" password="%s" /></action>
+    <action><verifyauth assign_to="authvalid" username="{USER}" password="{PASSWORD}" /></action>
   </recv>
   <nop hide="true" test="authvalid" next="good" />
   <send next="end"><![CDATA[
@@ -52,7 +52,6 @@ Content-Length: 0
 ]]></send>
   <label id="good" />
 """
-    % (USER, PASSWORD)
     + _OK
     + """  <recv request="REGISTER" timeout="10000" />
 """
@@ -81,7 +80,9 @@ def test_registration_is_authenticated_and_kept_alive(tmp_path):
     try:
         trunk.start()
         # SIPp waits at most 10 s for the refresh of its 2 s binding: exit 0 means it came.
-        assert sipp.wait(20) == 0, "SIPp did not see an authenticated REGISTER and its refresh"
+        assert sipp.wait(20) == 0, (
+            "SIPp did not see an authenticated REGISTER and its refresh"
+        )
         assert trunk.registration.state.name == "REGISTERED"
     finally:
         trunk.stop()
