@@ -22,6 +22,7 @@ ENGINES: dict[str, str] = {
     "espeak-voice": "apexlocal.engines.voice.espeak_voice:EspeakVoiceEngine",
     "talking-head": "apexlocal.engines.talking_head.engine:TalkingHeadEngine",
     "video-translate": "apexlocal.engines.video_translate.engine:VideoTranslateEngine",
+    "instant-ad": "apexlocal.engines.instant_ad.engine:InstantAdEngine",
     "photoshoot": "apexlocal.engines.photoshoot.engine:PhotoshootEngine",
     "clip": "apexlocal.engines.clip.engine:ClipEngine",
     "music-library": "apexlocal.engines.music.engine:MusicEngine",

@@ -37,6 +37,7 @@ INPUT_TYPES: dict[str, tuple[str, ...]] = {
     "sourceVideoUrl": ("video/",),
     "videoUrl": ("video/",),
     "websiteUrl": ("text/html", "application/xhtml+xml"),
+    "logoUrl": ("image/",),
 }
 
 

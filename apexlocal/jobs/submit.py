@@ -24,6 +24,7 @@ class Submission:
     request_hash: str
     accepted_extra: dict[str, Any] = field(default_factory=dict)  # more fields of the 202 answer's data
     task: str | None = None  # the manifest task the model must do, when not the job type's own
+    cost_key: str | None = None  # its price's key in credit_costs, when not the job type (instant-ad-video)
 
 
 def resolve_model(services: Services, user: User, task: str, requested: str | None) -> ModelEntry:
@@ -48,7 +49,7 @@ def submit(services: Services, user: User, sub: Submission) -> tuple[int, dict[s
     task, label = sub.task or job_type.task, job_type.label
     plans.require_feature(services.settings.plans, user, sub.job_type, label)
     entry = resolve_model(services, user, task, sub.requested_model)
-    cost = services.settings.credit_costs[sub.job_type]
+    cost = services.settings.credit_costs[sub.cost_key or sub.job_type]
     job_id = str(uuid.uuid4())
     db = services.db
 

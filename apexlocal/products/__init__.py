@@ -11,6 +11,7 @@ from apexlocal.products.base import Product
 from apexlocal.products.brand import PRODUCT as BRAND
 from apexlocal.products.clip import PRODUCT as CLIP
 from apexlocal.products.image import PRODUCT as IMAGE
+from apexlocal.products.instant_ad import PRODUCT as INSTANT_AD
 from apexlocal.products.photoshoot import PRODUCT as PHOTOSHOOT
 from apexlocal.products.transcriptions import PRODUCT as TRANSCRIPTIONS
 from apexlocal.products.translate import PRODUCT as TRANSLATE
@@ -27,6 +28,7 @@ PRODUCTS: tuple[Product, ...] = (
     CLIP,
     TRANSCRIPTIONS,
     BRAND,
+    INSTANT_AD,
     VOICE_AGENT,
     PHOTOSHOOT,
 )
