@@ -189,6 +189,24 @@ class Settings:
             "downloads to. Empty: the token huggingface_hub finds itself (HF_TOKEN, or `hf auth login`)."
         ),
     )
+    writer_base_url: str = field(
+        default="",
+        metadata=_help(
+            "An OpenAI-compatible server for the writer (the language model of scripts, ad copy and "
+            "/v1/chat/completions) instead of the embedded model: its base URL up to /v1, e.g. "
+            "http://127.0.0.1:11434/v1 (Ollama), a vLLM or llama-server, or another apexlocal. Empty: "
+            "the manifest's writer model runs in this process."
+        ),
+    )
+    writer_model: str = field(
+        default="",
+        metadata=_help("The model name writer_base_url's server knows (e.g. qwen3:4b-instruct for Ollama)."),
+    )
+    writer_api_key: str = field(
+        default="",
+        repr=False,
+        metadata=_help("Bearer token for writer_base_url (empty: none sent). Kept out of logs and errors."),
+    )
     device: Literal["auto", "cpu", "cuda", "mps"] = field(
         default="auto", metadata=_help("Where models run. `auto`: CUDA, then MPS, then CPU.")
     )

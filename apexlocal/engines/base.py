@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apexlocal.errors import JobCancelled
 from apexlocal.models.manifest import Manifest, ModelEntry
+
+if TYPE_CHECKING:
+    from apexlocal.engines.writer.endpoint import WriterEndpoint
 
 ProgressFn = Callable[[float, str], None]
 
@@ -39,6 +42,9 @@ class EngineContext:
     # The server's catalogue (the `models_manifest` setting): engines that drive a second model
     # (a narration voice, an image-to-video companion) look it up here.
     manifest: Manifest = field(kw_only=True)
+    # The external OpenAI-compatible writer (the `writer_*` settings), or None for the embedded
+    # model: engines get a writer with engines.writer.open_writer(ctx), never from this directly.
+    writer: WriterEndpoint | None = field(default=None, kw_only=True)
 
     def check_cancelled(self) -> None:
         if self.cancelled():

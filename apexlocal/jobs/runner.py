@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from apexlocal.db import jobs as records
 from apexlocal.engines.base import EngineContext, EngineOutput
 from apexlocal.engines.registry import get_engine
+from apexlocal.engines.writer.endpoint import WriterEndpoint
 from apexlocal.errors import JobCancelled, JobError, ModelError
 from apexlocal.jobs import inputs
 from apexlocal.jobs.services import LazyRuntime, Services
@@ -171,6 +172,7 @@ def engine_context(
         runtime=runtime,
         fetch_input=fetch_input,
         manifest=services.manifest,
+        writer=WriterEndpoint.from_settings(services.settings),
     )
 
 
