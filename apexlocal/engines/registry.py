@@ -27,6 +27,7 @@ ENGINES: dict[str, str] = {
     "clip": "apexlocal.engines.clip.engine:ClipEngine",
     "music-library": "apexlocal.engines.music.engine:MusicEngine",
     "acestep-music": "apexlocal.engines.music.engine:MusicEngine",
+    "commercial": "apexlocal.engines.commercial.engine:CommercialEngine",
 }
 
 _instances: dict[str, Engine] = {}
