@@ -116,3 +116,12 @@ def test_an_unreadable_picture_fails_before_the_model_loads(make_ctx: Any, manif
         DiffusersImageEngine().run(
             {"prompt": "x", "imageUrl": "u://bad", **SMALL}, manifest.by_id()["flux2-klein-4b"], ctx
         )
+
+
+def test_a_transparent_picture_is_read_on_white(tmp_path: Path) -> None:
+    path = tmp_path / "cut.png"
+    picture = Image.new("RGBA", (80, 80), (0, 0, 0, 0))
+    picture.paste((200, 40, 40, 255), (20, 20, 60, 60))
+    picture.save(path)
+    read = read_image(path, "productImage")
+    assert read.mode == "RGB" and read.getpixel((0, 0)) == (255, 255, 255) and read.getpixel((40, 40)) == (200, 40, 40)

@@ -27,7 +27,7 @@ def read_image(path: object, field: str) -> Image.Image:
             if width * height > MAX_PIXELS:
                 raise JobError(f"{field}: the picture is {width}x{height}, more than {MAX_PIXELS:,} pixels")
             opened.load()  # decodes every byte: a truncated file raises here
-            picture = ImageOps.exif_transpose(opened).convert("RGB")
+            picture = _flatten(ImageOps.exif_transpose(opened))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise JobError(f"{field}: not a readable picture (truncated or corrupt file: {exc})") from None
     if min(picture.size) < MIN_SIDE:
@@ -35,6 +35,18 @@ def read_image(path: object, field: str) -> Image.Image:
             f"{field}: the picture is {picture.width}x{picture.height} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed"
         )
     return picture
+
+
+def _flatten(picture: Image.Image) -> Image.Image:
+    """RGB; a transparent picture (a product already cut out) on white, not on whatever colour its
+    transparent pixels happen to hold."""
+    from PIL import Image
+
+    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+        rgba = picture.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return picture.convert("RGB")
 
 
 def fetch_image(ctx: EngineContext, url: str, field: str) -> Image.Image:
