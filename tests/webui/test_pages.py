@@ -17,6 +17,7 @@ PAGES = {
     "keys": "#keys-table",
     "settings": "#deliveries-table",
     "voices": "#voices[data-loaded=true]",
+    "brands": "#brands[data-loaded=true]",
     "models": "#models .model-card",
     "users": "#users-table",
 }

@@ -15,8 +15,8 @@ class InstantAdRequest(RequestBody):
         Meta(
             min_length=1,
             max_length=4096,
-            description="Product or landing page URL (http(s); fetched by this server, public addresses only "
-            "unless the server allows private ones)",
+            description="Product or landing page URL, https (fetched by this server: public addresses only, "
+            "unless the server allows private ones and plain http for them)",
         ),
     ]
     platform: Annotated[

@@ -9,6 +9,8 @@
 //                                           license, non-commercial flagged
 //   `voiceId`, `*VoiceId` (string)          stock and cloned voices, with a      GET /api/voices,
 //                                           short preview                        GET /api/voices/{id}/preview
+//   `brandProfileId` (string)               your brand profiles, with their      GET /api/brand-profiles
+//                                           colours, font and tagline
 //   `outputLanguage` (string)               the languages video translation      GET /api/translate/languages
 //                                           works in here, what each translates
 //                                           from, its voice
@@ -239,6 +241,37 @@ const LANGUAGE_PICKER = {
   },
 };
 
+// Brand profiles ----------------------------------------------------------------------------------
+
+function brandDetails(profile) {
+  return h('p', { class: 'small muted' },
+    profile.colors.map((color) => {
+      const swatch = h('span', { class: 'brand-swatch', title: color });
+      swatch.style.backgroundColor = color; // the CSSOM: the Content-Security-Policy refuses style attributes
+      return swatch;
+    }),
+    [profile.font, profile.tone, profile.tagline ? `“${profile.tagline}”` : null].filter(Boolean).join(' · '));
+}
+
+const BRAND_PICKER = {
+  name: 'brandProfileId',
+  matches: (name, schema) => name === 'brandProfileId' && schema.type === 'string' && !schema.enum,
+  load: (ctx) => (hasRoute(ctx.doc, '/api/brand-profiles') ? ctx.read('/api/brand-profiles') : null),
+  build({ name }, profiles) {
+    if (!profiles) return null;
+    const select = h('select', { name, class: 'picker-select' }, h('option', { value: '' }, 'No brand profile (the style alone)'),
+      profiles.map((p) => h('option', { value: p.id }, p.name)));
+    const details = h('div', { class: 'picker-details', 'aria-live': 'polite', dataset: { for: name } });
+    const show = () => {
+      const profile = profiles.find((p) => p.id === select.value);
+      replace(details, profile ? brandDetails(profile) : []);
+    };
+    select.addEventListener('change', show);
+    show();
+    return { control: select, extras: [details], help: 'Its colours, font, logo, tone and banned words. Manage them on the Brands page.', wide: true };
+  },
+};
+
 // Uploads -----------------------------------------------------------------------------------------
 
 const UPLOAD_PICKER = {
@@ -250,7 +283,7 @@ const UPLOAD_PICKER = {
   },
 };
 
-export const PICKERS = [MODEL_PICKER, VOICE_PICKER, LANGUAGE_PICKER, UPLOAD_PICKER];
+export const PICKERS = [MODEL_PICKER, VOICE_PICKER, LANGUAGE_PICKER, BRAND_PICKER, UPLOAD_PICKER];
 
 export function pickerFor(name, schema) {
   return PICKERS.find((p) => p.matches(name, schema)) || null;
