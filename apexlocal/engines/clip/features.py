@@ -27,8 +27,7 @@ PACE_ZERO = (60.0, 280.0)
 WEIGHTS = {"hook": 0.25, "complete": 0.2, "words": 0.15, "pace": 0.15, "energy": 0.15, "face": 0.1}
 SCENE_WEIGHTS = {"hook": 0.3, "complete": 0.2, "energy": 0.2, "face": 0.15, "cuts": 0.15}
 HOOK_WORDS = frozenset(
-    "secret never why how what imagine stop truth mistake best worst nobody everyone first last "
-    "biggest only surprising crazy".split()
+    "secret never why how imagine stop truth mistake best worst nobody everyone biggest surprising crazy".split()
 )
 EMOTIONAL_WORDS = frozenset(
     "love hate amazing incredible terrible awful beautiful fear afraid scared angry happy sad "

@@ -40,7 +40,7 @@ class Cut:
         out = []
         for text, a, b in self.words:
             a, b = max(0.0, a - self.start), min(self.duration, b - self.start)
-            if b > a:
+            if b >= a:  # Whisper may time a short word with no length: it is still said
                 out.append((text, round(a, 3), round(b, 3)))
         return out
 

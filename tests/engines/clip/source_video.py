@@ -66,7 +66,7 @@ COLORS = [(40, 70, 120), (150, 90, 40), (60, 120, 60), (120, 50, 110), (90, 90, 
 class SourceVideo:
     path: Path
     duration: float
-    sentences: list[tuple[str, float, float]]  # text, where its speech starts and ends (s)
+    sentences: list[tuple[str, float, float]]  # text, where its voice is first and last heard (s)
     cuts: list[float]  # where each new topic's shot begins
 
 
@@ -83,6 +83,15 @@ def _piper() -> Any:
 @lru_cache(maxsize=64)
 def speak(text: str) -> np.ndarray:
     return np.asarray(_piper().synthesize(text, 1.0), np.float32)
+
+
+def voiced(audio: np.ndarray, share: float = 0.05) -> tuple[float, float]:
+    """Where the voice in `audio` begins and ends (10 ms frames louder than `share` of its loudest), s."""
+    frame = RATE // 100
+    count = audio.size // frame
+    rms = np.sqrt(np.mean(audio[: count * frame].reshape(count, frame) ** 2, axis=1))
+    loud = np.flatnonzero(rms > float(rms.max()) * share)
+    return int(loud[0]) * frame / RATE, (int(loud[-1]) + 1) * frame / RATE
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +129,8 @@ def make_source(dest: Path, topics: int = len(TOPICS), rounds: int = 1, speech: 
         for text in topic:
             audio = speak(text)
             pieces.append((t, audio))
-            sentences.append((text, t, t + audio.size / RATE))
+            begin, end = voiced(audio)
+            sentences.append((text, round(t + begin, 3), round(t + end, 3)))
             t += audio.size / RATE + SENTENCE_GAP_S
     duration = t + LEAD_S
     track = np.random.default_rng(3).normal(0, 0.0005, int(duration * RATE)).astype(np.float32)
