@@ -102,3 +102,29 @@ def tone_level(x: np.ndarray, hz: float) -> float:
     s, c = np.sin(2 * np.pi * hz * t), np.cos(2 * np.pi * hz * t)
     amplitude = 2 * np.hypot(np.dot(x, s), np.dot(x, c)) / x.shape[0]
     return float(amplitude / np.sqrt(2))
+
+
+def test_ace_step_makes_a_bed_of_the_video_length_from_its_tiny_stand_in(
+    voice_ctx: Callable[..., EngineContext],
+) -> None:
+    """The generative path runs AceStepPipeline: here the same classes with small random weights
+    (the tiny set's stand-in), so the bed is noise of the right length, rate and channels."""
+    from apexlocal.engines.compose import AudioFile
+
+    events: list[tuple[str, float]] = []
+    bed = music_bed(voice_ctx(events=events), "dramatic", 11.0, seed=4, model_id="ace-step-1.5")
+    assert (bed.source, bed.mood, bed.model, bed.license, bed.bpm) == (
+        "generated",
+        "energetic",
+        "ace-step-1.5",
+        "mit",
+        140,
+    )
+    assert bed.path.suffix == ".wav" and abs(bed.duration_s - 11.0) < 0.1
+    import wave
+
+    with wave.open(str(bed.path)) as wav:
+        assert (wav.getframerate(), wav.getnchannels()) == (48_000, 2)
+    assert AudioFile(bed.path).duration == pytest.approx(bed.duration_s)
+    stages = [s for s, _ in events]
+    assert "music: generating" in stages and ("music: generating", 1.0) in events
