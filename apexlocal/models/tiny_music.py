@@ -41,7 +41,7 @@ def _ace_step15(out: Path, seed: int) -> None:
         "head_dim": 16,
         "sliding_window": 16,
     }
-    pipe = AceStepPipeline(
+    pipe: Any = AceStepPipeline(
         vae=AutoencoderOobleck(
             encoder_hidden_size=4,
             downsampling_ratios=[2, 4, 4, 6, 10],
