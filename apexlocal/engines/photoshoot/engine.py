@@ -68,16 +68,23 @@ def make_shots(
     ctx: EngineContext,
     timings: Timings,
 ) -> list[Shot]:
-    """Every shot: the scenes from the model in one batch, then (for a view the photo shows) the
-    product's own pixels, relit, over each with its shadows."""
+    """Every shot: the scenes from the model (one batch on a CPU, one run each on a GPU), then (for
+    a view the photo shows) the product's own pixels, relit, over each with its shadows."""
     angle = ANGLE[request.angle]
     placed = layout.place(cut, (size, size), angle)
     prompt = scene_prompt(request.background, request.custom, request.angle, request.lighting)
     seeds = [request.seed + i for i in range(request.count)]
+    shown = layout.on_backdrop(placed)
+    # On a GPU one scene per run keeps peak memory at one image's (a 20B model at 1024x1024 has
+    # little to spare); on a CPU memory is plentiful and one batch encodes the prompt once.
+    per_run = 1 if ctx.device.startswith(("cuda", "mps")) else len(seeds)
     started = time.monotonic()
-    scenes = background.generate(
-        pipe, model, prompt, NEGATIVE, layout.on_backdrop(placed), placed.alpha, seeds, ctx.device, _on_step(ctx)
-    )
+    scenes = []
+    for first in range(0, len(seeds), per_run):
+        batch = seeds[first : first + per_run]
+        scenes += background.generate(
+            pipe, model, prompt, NEGATIVE, shown, placed.alpha, batch, ctx.device, _on_step(ctx)
+        )
     timings.generation_s += time.monotonic() - started
     ctx.progress(0.0, "compositing")
     shots = []

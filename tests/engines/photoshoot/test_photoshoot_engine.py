@@ -149,3 +149,21 @@ def test_a_photo_without_a_product_fails(make_ctx: Any, manifest: Manifest, tmp_
     ctx.fetch_input = lambda url, field: path
     with pytest.raises(JobError, match=r"^productImage: no object found"):
         PhotoshootEngine().run({**SPEC, "count": 1}, manifest.by_id()["flux2-klein-4b"], ctx)
+
+
+def test_a_shots_scene_depends_on_its_own_seed_not_its_batch(make_ctx: Any, manifest: Manifest) -> None:
+    from apexlocal.engines.diffusers_loading import warm_pipeline
+    from apexlocal.engines.photoshoot import background
+
+    model = manifest.by_id()["flux2-klein-4b"]
+    ctx, _ = make_ctx()
+    pipe, _ = warm_pipeline(model, ctx)
+    keep = np.zeros((256, 256), np.float32)
+    keep[64:192, 96:160] = 1
+    shown = np.full((256, 256, 3), 128, np.uint8)
+    args = (pipe, model, "a product on a table", "blurry", shown, keep)
+    [alone] = background.generate(*args, [21], "cpu")
+    batched = background.generate(*args, [21, 22], "cpu")
+    # A GPU runs one shot at a time, a CPU all in one batch: the same seed gives the same scene.
+    assert np.abs(alone.astype(float) - batched[0]).mean() < 1.0
+    assert np.abs(batched[0].astype(float) - batched[1]).mean() > 5
