@@ -39,7 +39,9 @@ def not_found_url(name: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def tiny_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, name: str) -> Iterator[ServerProcess]:
+def tiny_server(
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, name: str, env_extra: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
     env.update(
         {
@@ -51,6 +53,7 @@ def tiny_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, name
             "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10,upload=100/10",
         }
     )
+    env.update(env_extra or {})
     srv = ServerProcess(tmp_path_factory.mktemp(name) / "data", free_port(), env).start()
     try:
         srv.read_owner_key()
