@@ -40,6 +40,7 @@ DEFAULT_COSTS: dict[str, int] = {
     "photoshoot": 30,
     "call-minute": 10,
     "transcription-minute": 2,  # /v1/audio/transcriptions, per started minute of audio
+    "chat": 1,  # /v1/chat/completions, per started 1,000 tokens of prompt and answer
 }
 
 # What each plan may use. `features` are job types plus "api-keys" and "calls"; `models` are model
@@ -47,7 +48,7 @@ DEFAULT_COSTS: dict[str, int] = {
 DEFAULT_PLANS: dict[str, dict[str, Any]] = {
     "free": {
         "rank": 0,
-        "features": ["image", "voice", "video", "b-roll", "text2video", "clip", "photoshoot", "transcription"],
+        "features": ["image", "voice", "video", "b-roll", "text2video", "clip", "photoshoot", "transcription", "chat"],
         "models": [
             "flux-2-klein-4b",
             "grok-imagine",
@@ -58,6 +59,8 @@ DEFAULT_PLANS: dict[str, dict[str, Any]] = {
             "piper-*",
             "wan-*",
             "whisper-*",  # the speech-to-text model of clip jobs and transcriptions
+            "smollm2-*",  # the writer models of /v1/chat/completions
+            "qwen3-*",
         ],
     },
     "creator": {
@@ -73,6 +76,7 @@ DEFAULT_PLANS: dict[str, dict[str, Any]] = {
             "photoshoot",
             "avatar",
             "transcription",
+            "chat",
         ],
         "models": ["*"],
     },
@@ -92,6 +96,7 @@ DEFAULT_PLANS: dict[str, dict[str, Any]] = {
             "translate",
             "instant-ad",
             "transcription",
+            "chat",
         ],
         "models": ["*"],
     },

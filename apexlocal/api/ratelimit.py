@@ -43,7 +43,7 @@ def bucket_for(method: str, path: str) -> str:
         return "delete"
     if method == "POST" and path.startswith("/api/voice-agent/calls/outbound"):
         return "calls"
-    if method == "POST" and path.startswith(("/api/generate/", "/v1/audio/")):
+    if method == "POST" and path.startswith(("/api/generate/", "/v1/audio/", "/v1/chat/")):
         return "generation"
     return "read"
 

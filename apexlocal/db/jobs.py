@@ -148,6 +148,10 @@ def insert_outputs(db: Database, job_id: str, outputs: list[dict[str, Any]]) -> 
     )
 
 
+def set_refunded(db: Database, job_id: str, amount: int) -> None:
+    db.conn.execute("UPDATE jobs SET credits_refunded = ? WHERE id = ?", (amount, job_id))
+
+
 def mark_ended(db: Database, job_id: str, status: str, error: str, refunded: int) -> bool:
     """Fails or cancels an unfinished job; False when it had ended already."""
     stamp_column = {"failed": "failed_at", "canceled": "canceled_at"}[status]

@@ -37,11 +37,18 @@ class Bookkeeper:
         records.set_progress(self.db, job_id, max(0.0, min(1.0, fraction)), stage)
         self.events.publish(job_id)
 
-    def complete(self, job: dict[str, Any], outputs: list[dict[str, Any]], metadata: dict[str, Any]) -> bool:
+    def complete(
+        self, job: dict[str, Any], outputs: list[dict[str, Any]], metadata: dict[str, Any], refund: int = 0
+    ) -> bool:
+        """`refund`: credits of the charge given back with the completion (a chat completion is
+        charged for its whole max_tokens and pays back what the answer did not use)."""
         with self.db.write():
             done = records.mark_completed(self.db, job["id"], metadata)
             if done:
                 records.insert_outputs(self.db, job["id"], outputs)
+                if refund > 0:
+                    returned = credits.refund_job(self.db, job["user_id"], job["id"], refund, "unused part")
+                    records.set_refunded(self.db, job["id"], returned)
         self._ended(job["id"], done, notify=True)
         return done
 

@@ -9,6 +9,7 @@ from apexlocal.jobs.types import JobType, job_types
 from apexlocal.products.avatar import PRODUCT as AVATAR
 from apexlocal.products.base import Product
 from apexlocal.products.brand import PRODUCT as BRAND
+from apexlocal.products.chat import PRODUCT as CHAT
 from apexlocal.products.clip import PRODUCT as CLIP
 from apexlocal.products.image import PRODUCT as IMAGE
 from apexlocal.products.instant_ad import PRODUCT as INSTANT_AD
@@ -27,6 +28,7 @@ PRODUCTS: tuple[Product, ...] = (
     TRANSLATE,
     CLIP,
     TRANSCRIPTIONS,
+    CHAT,
     BRAND,
     INSTANT_AD,
     VOICE_AGENT,

@@ -12,6 +12,7 @@ from tests.conftest import make_settings
 def test_buckets():
     assert bucket_for("POST", "/api/generate/image") == "generation"
     assert bucket_for("POST", "/v1/audio/speech") == "generation"
+    assert bucket_for("POST", "/v1/chat/completions") == "generation"
     assert bucket_for("GET", "/api/jobs") == "read"
     assert bucket_for("DELETE", "/api/jobs/x") == "delete"
     assert bucket_for("POST", "/api/upload/image") == "upload"
