@@ -6,6 +6,7 @@ import { fmtAgo, fmtBytes, fmtNumber, h, replace, titleCase } from '../dom.js';
 import { confirmAction } from './confirm.js';
 import { isTerminal } from './jobwatch.js';
 import { adGrid } from './adgrid.js';
+import { clipGrid } from './clipgrid.js';
 import { shotGrid } from './shotgrid.js';
 import { toast } from './toast.js';
 import { waveform } from './waveform.js';
@@ -168,7 +169,7 @@ export function jobCard(job, { onRemoved } = {}) {
       replace(parts.preview, preview(next));
       parts.preview.className = `job-preview ${mediaOf(next) === 'audio' && next.status === 'completed' ? 'audio' : ''}`;
       replace(parts.actions, actions(card));
-      replace(parts.shots, shotGrid(next) || adGrid(next));
+      replace(parts.shots, shotGrid(next) || adGrid(next) || clipGrid(next));
     }
     replace(info.metadata, next.metadata ? h('pre', {}, JSON.stringify(next.metadata, null, 2)) : h('p', { class: 'muted small' }, 'None yet.'));
   };
