@@ -61,7 +61,7 @@ class TranscriptionOperation(Operation):
     request_max_body_size=None,  # the audio upload cap is counted while the form is read
     operation_class=TranscriptionOperation,
     responses={
-        **errors(*CHARGED, 413, 415),
+        **errors(400, *CHARGED, 413, 415),
         200: ResponseSpec(
             dict[str, Any],
             media_type="application/json",
