@@ -20,7 +20,7 @@ from typing import Any
 
 from apexlocal.engines.instant_ad.page import ProductFacts
 
-HEADLINE_MAX, BODY_MAX, CTA_MAX = 60, 150, 24
+HEADLINE_MAX, BODY_MAX, CTA_MAX = 60, 110, 24  # characters; shorter copy is fewer tokens to write
 ANGLES = ("benefit", "problem-solution", "value", "quality", "lifestyle", "urgency", "social-proof")
 DEFAULT_CTA = {
     "tiktok": "Shop now",
@@ -151,7 +151,10 @@ def write_variations(
     write: WriteJson, facts: ProductFacts, count: int, platform: str, style: str, brand: dict[str, Any] | None
 ) -> list[Variation]:
     """`count` variations: `write(prompt, schema, max_tokens)` answers under the schema."""
-    answer = write(prompt(facts, count, platform, style, brand), schema(count), 120 * count + 60)
+    # The schema bounds every string, so this budget (about one token per character of the longest
+    # answer) is never the reason an answer stops; a model that closes its strings stops far sooner.
+    budget = count * (HEADLINE_MAX + BODY_MAX + CTA_MAX + 60) + 20
+    answer = write(prompt(facts, count, platform, style, brand), schema(count), budget)
     drafts = [v for v in answer.get("variations", []) if isinstance(v, dict)]
     drafts += [{}] * (count - len(drafts))  # a foreign endpoint that sent fewer: fallbacks fill them
     banned = list((brand or {}).get("bannedWords") or [])

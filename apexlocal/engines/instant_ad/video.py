@@ -1,11 +1,13 @@
 """The video ad of one variation: its creative's layers animated for VIDEO_SECONDS through the
 composition engine, with a music bed under it.
 
-The backdrop zooms in slowly (8% over the ad), the product picture grows into place over the first
-1.2 s, and the copy fades in from 0.4 s to 1.2 s and then holds, so the last frames read as the
-still creative. The bed is the music engine's for the style's mood (the library's tracks on a CPU),
-looped or trimmed and loudness-normalised by the composition engine; without a music model
-installed the ad is silent, and the job's metadata says so (`music: null`).
+The backdrop drifts slowly (a pan across 8% of it, scaled up once: a pan is a crop per frame where a
+zoom would be a resize), the product picture grows into place over the first 1.2 s, and the copy
+fades in from 0.4 s to 1.2 s and then holds, so the last frames read as the still creative.
+
+The bed is the music engine's for the style's mood (the library's tracks on a CPU), looped or
+trimmed and loudness-normalised by the composition engine; without a music model installed the ad
+is silent, and the job's metadata says so (`music: null`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 log = logging.getLogger("apexlocal.engines.instant_ad")
-ZOOM = 0.08
+DRIFT = 0.08  # of the frame's size
 GROW_S = 1.2
 FADE = (0.4, 1.2)
 
@@ -35,33 +37,34 @@ def _ease(x: float) -> float:
 
 
 def frames(parts: Parts, seconds: float, fps: int) -> Iterator[np.ndarray]:
+    """The ad's frames, RGB. Layers are pasted through their alpha (the same blend as compositing
+    onto an opaque frame), and the copy only over its own box, so a frame costs a crop of the
+    backdrop and two small pastes."""
     import numpy as np
     from PIL import Image
 
     w, h = parts.background.size
-    base = parts.background.convert("RGBA")
-    alpha = np.asarray(parts.copy.getchannel("A"), dtype=np.float32)
+    dx, dy = round(w * DRIFT), round(h * DRIFT)
+    base = parts.background.convert("RGB").resize((w + dx, h + dy), Image.Resampling.BICUBIC)
+    box = parts.copy.getbbox() or (0, 0, 1, 1)
+    copy = parts.copy.crop(box)
+    copy_alpha = copy.getchannel("A")
     for i in range(round(seconds * fps)):
         t = i / fps
-        zoom = 1 + ZOOM * t / seconds
-        cw, ch = round(w / zoom), round(h / zoom)
-        left, top = (w - cw) // 2, (h - ch) // 2
-        frame = base.resize((w, h), Image.Resampling.BILINEAR, box=(left, top, left + cw, top + ch))
+        x0, y0 = round(dx * t / seconds), round(dy * t / seconds)
+        frame = base.crop((x0, y0, x0 + w, y0 + h))
         if parts.product is not None:
             grow = 0.85 + 0.15 * _ease(t / GROW_S)
             pw, ph = parts.product.size
             size = (max(1, round(pw * grow)), max(1, round(ph * grow)))
             picture = parts.product.resize(size, Image.Resampling.BILINEAR) if grow < 1 else parts.product
             x, y = parts.product_at
-            frame.alpha_composite(picture, (x + (pw - size[0]) // 2, y + (ph - size[1]) // 2))
+            frame.paste(picture, (x + (pw - size[0]) // 2, y + (ph - size[1]) // 2), picture)
         shown = _ease((t - FADE[0]) / (FADE[1] - FADE[0]))
         if shown > 0:
-            copy = parts.copy
-            if shown < 1:
-                copy = copy.copy()
-                copy.putalpha(Image.fromarray((alpha * shown).astype(np.uint8), "L"))
-            frame.alpha_composite(copy)
-        yield np.asarray(frame.convert("RGB"))
+            mask = copy_alpha if shown >= 1 else copy_alpha.point(lambda a, s=shown: round(a * s))
+            frame.paste(copy, box[:2], mask)
+        yield np.asarray(frame)
 
 
 def music_track(ctx: EngineContext, mood: str, seconds: float, seed: int) -> tuple[Any, dict[str, Any] | None]:
