@@ -24,6 +24,7 @@ class Signals:
     loudness: Any = None  # numpy float32 dBFS per BLOCK_S; None: no sound track
     cuts: list[float] = field(default_factory=list)  # scene cuts, seconds, ascending
     faces: list[FaceAt] = field(default_factory=list)  # samples, ascending by time
+    _face_times: list[float] = field(default_factory=list, repr=False)
 
     def loudness_db(self, start: float, end: float) -> float | None:
         """Mean loudness of the voiced blocks in [start, end) (None: silent or no sound)."""
@@ -42,7 +43,9 @@ class Signals:
         return float(np.median(voiced)) if voiced.size else None
 
     def face_samples(self, start: float, end: float) -> list[FaceAt]:
-        times = [t for t, _ in self.faces]
+        if len(self._face_times) != len(self.faces):  # made once: thousands of windows look here
+            self._face_times = [t for t, _ in self.faces]
+        times = self._face_times
         return self.faces[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
 
     def face_share(self, start: float, end: float) -> float | None:
