@@ -6,10 +6,10 @@ cut-out, generation and compositing, and the cut-out's speed against the bare on
 In this one process, models warm (a first 1-shot run loads them and is not counted):
   photoshoot  PhotoshootEngine.run on the test's product photo (scikit-image's coffee photo cut to a
               bottle's outline on a plain backdrop, 512x384): decode, cut-out (U2-Net-p, real
-              weights), the tiny FLUX.2 [klein]'s reference-image run for all shots in one batch,
-              then per shot placement, shadows, reflection and relighting, PNG writing. The stage
-              split is the engine's own `timings` metadata; the rest of the wall time (decode, PNG
-              writing) is shown apart.
+              weights), the tiny FLUX.2 [klein]'s inpainting run (the product as its reference) for
+              all shots in one batch, then per shot placement, shadows, reflection and
+              relighting, PNG writing. The stage split is the engine's own `timings` metadata;
+              the rest of the wall time (decode, PNG writing) is shown apart.
   cut-out     cut_out(): resize to 320x320, normalise, the ONNX session, the mask scaled back to the
               photo, the object check, against
   bare        the same session's run() alone on an input prepared beforehand: the floor of any

@@ -78,19 +78,20 @@ def make_shots(
     # On a GPU one scene per run keeps peak memory at one image's (a 20B model at 1024x1024 has
     # little to spare); on a CPU memory is plentiful and one batch encodes the prompt once.
     per_run = 1 if ctx.device.startswith(("cuda", "mps")) else len(seeds)
+    mode = background.mode_of(pipe, angle.new_view)
     started = time.monotonic()
     scenes = []
     for first in range(0, len(seeds), per_run):
         batch = seeds[first : first + per_run]
         scenes += background.generate(
-            pipe, model, prompt, NEGATIVE, shown, placed.alpha, batch, ctx.device, _on_step(ctx)
+            pipe, model, prompt, NEGATIVE, shown, placed.alpha, batch, ctx.device, _on_step(ctx), mode
         )
     timings.generation_s += time.monotonic() - started
     ctx.progress(0.0, "compositing")
     shots = []
     for i, (seed, scene) in enumerate(zip(seeds, scenes, strict=True)):
         started = time.monotonic()
-        shots.append(finish_shot(scene, placed, cut, request, seed, background.mode_of(pipe)))
+        shots.append(finish_shot(scene, placed, cut, request, seed, mode))
         timings.compositing_s += time.monotonic() - started
         ctx.progress((i + 1) / len(seeds), "compositing")
         ctx.check_cancelled()

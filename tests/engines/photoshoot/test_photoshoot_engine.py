@@ -72,7 +72,7 @@ def test_shots_keep_the_products_own_pixels(make_ctx: Any, manifest: Manifest, t
             shot = np.asarray(image, np.float64)
         shots.append(shot)
         m = f.metadata
-        assert m["newView"] is False and m["productPixels"] == "original" and m["generation"] == "reference"
+        assert m["newView"] is False and m["productPixels"] == "original" and m["generation"] == "reference-inpaint"
         x0, y0, x1, y1 = m["productBox"]
         expected, inside = expected_product(photo, m)
         got = shot[y0:y1, x0:x1]
@@ -127,6 +127,7 @@ def test_a_new_view_is_the_editing_models_and_is_marked(make_ctx: Any, manifest:
     _, out, _ = shoot(make_ctx, manifest, tmp_path, angle="top-down", background="flat-lay")
     [f] = out.files
     assert f.metadata["newView"] is True and f.metadata["productPixels"] == "generated"
+    assert f.metadata["generation"] == "reference"
     assert "productBox" not in f.metadata and out.metadata["newView"] is True
 
 
@@ -167,3 +168,20 @@ def test_a_shots_scene_depends_on_its_own_seed_not_its_batch(make_ctx: Any, mani
     # A GPU runs one shot at a time, a CPU all in one batch: the same seed gives the same scene.
     assert np.abs(alone.astype(float) - batched[0]).mean() < 1.0
     assert np.abs(batched[0].astype(float) - batched[1]).mean() > 5
+
+
+def test_each_pipeline_makes_scenes_the_best_way_it_can() -> None:
+    from apexlocal.engines.photoshoot.background import mode_of
+
+    def pipeline(name: str, takes_image: bool) -> Any:
+        def call(self: Any, prompt: str, image: Any = None) -> None: ...
+
+        def text_only(self: Any, prompt: str) -> None: ...
+
+        return type(name, (), {"__call__": call if takes_image else text_only})()
+
+    klein = pipeline("Flux2KleinPipeline", True)  # its inpainting twin takes reference pictures
+    assert (mode_of(klein), mode_of(klein, new_view=True)) == ("reference-inpaint", "reference")
+    assert mode_of(pipeline("Flux2Pipeline", True)) == "reference"  # FLUX.2 [dev]: no inpainting twin
+    assert mode_of(pipeline("ZImagePipeline", False)) == "inpaint"
+    assert mode_of(pipeline("QwenImagePipeline", False)) == "inpaint"
