@@ -22,7 +22,7 @@ from apexlocal.api.openapi import errors
 from apexlocal.errors import ConfigError, NotFound
 
 # The pages of the app (webui/assets/js/router.js lists the same); each answers index.html.
-PAGES = ("signin", "dashboard", "generate", "jobs", "keys", "settings", "voices", "brands", "models", "users")
+PAGES = ("signin", "dashboard", "generate", "jobs", "keys", "settings", "voices", "brands", "agents", "models", "users")
 
 TYPES = {
     ".html": "text/html",

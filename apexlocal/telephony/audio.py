@@ -30,6 +30,7 @@ class CallAudio:
         self._caller: list[tuple[float, np.ndarray]] = []
         self._agent: list[tuple[float, np.ndarray]] = []
         self.last_agent_audio = 0.0  # call time of the last non-silent agent frame sent
+        self.flushes = 0  # how many times queued agent audio was dropped (a browser drops its own too)
 
     def clock(self) -> float:
         return time.monotonic() - self.started
@@ -88,6 +89,8 @@ class CallAudio:
     def stop_playback(self) -> float:
         """Drops the agent audio not yet sent (barge-in); returns the call time it stopped at."""
         with self._lock:
+            if self._pending:
+                self.flushes += 1
             self._outgoing.clear()
             self._pending = 0
         return self.clock()

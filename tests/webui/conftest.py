@@ -112,6 +112,8 @@ def studio(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterat
             "APEXLOCAL_RATE_LIMITS": "read=100000/10,generation=1000/10,delete=1000/10",
             "APEXLOCAL_WEBHOOKS_ALLOW_PRIVATE": "1",
             "APEXLOCAL_WEBHOOK_RETRY_DELAYS": "",
+            # Test calls answer with a fixed sentence: the writer model is tested on its own.
+            "APEXLOCAL_VOICE_AGENT_WRITER": "stand-in",
         }
     )
     data = tmp_path_factory.mktemp("studio") / "data"

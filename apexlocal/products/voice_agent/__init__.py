@@ -2,12 +2,12 @@
 Calls are no huey jobs (`runner` says how they run beside the `gpu` queue)."""
 
 from apexlocal.products.base import Product
-from apexlocal.products.voice_agent import agent_routes, call_routes
+from apexlocal.products.voice_agent import agent_routes, call_routes, test_call
 from apexlocal.products.voice_agent.calls import reconcile
 from apexlocal.products.voice_agent.outbound import start_trunk
 
 PRODUCT = Product(
     name="voice-agent",
-    routes=[*agent_routes.routes, *call_routes.routes],
+    routes=[*agent_routes.routes, *call_routes.routes, *test_call.routes],
     on_startup=[reconcile, start_trunk],
 )

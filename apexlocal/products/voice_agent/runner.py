@@ -40,6 +40,7 @@ class RunningCall:
     stop_reason: str | None = None
     ended: threading.Event = field(default_factory=threading.Event)
     audio: CallAudio | None = None
+    listeners: list[Callable[[list[dict[str, Any]]], None]] = field(default_factory=list)  # the transcript
 
     def hangup(self, reason: str = "api") -> None:
         self.stop_reason = self.stop_reason or reason
@@ -172,6 +173,8 @@ class CallRunner:
 
     def _progress(self, audio: CallAudio, transcript: list[dict[str, Any]]) -> None:
         calls_db.record_progress(self.services.db, self.running.call_id, transcript, audio.clock())
+        for listener in self.running.listeners:
+            listener(transcript)
 
     def save_recording(self, audio: CallAudio) -> str | None:
         path = self.scratch / "recording.wav"

@@ -11,6 +11,7 @@ export const PAGES = {
   keys: { title: 'API keys', load: () => import('./pages/keys.js') },
   settings: { title: 'Settings', load: () => import('./pages/settings.js') },
   voices: { title: 'Voices', load: () => import('./pages/voices.js') },
+  agents: { title: 'Agents', load: () => import('./pages/agents.js') },
   brands: { title: 'Brands', load: () => import('./pages/brands.js') },
   models: { title: 'Models', load: () => import('./pages/models.js') },
   users: { title: 'Users', load: () => import('./pages/users.js'), admin: true },

@@ -6,7 +6,7 @@ import { navigate, onRoute, PAGES } from '../router.js';
 import { isAdmin, session, signOut } from '../session.js';
 import { toast } from './toast.js';
 
-const NAV = ['dashboard', 'generate', 'jobs', 'keys', 'settings', 'voices', 'brands', 'models', 'users'];
+const NAV = ['dashboard', 'generate', 'jobs', 'keys', 'settings', 'voices', 'brands', 'agents', 'models', 'users'];
 let current = null;
 
 function navList() {
