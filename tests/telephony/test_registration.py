@@ -80,9 +80,7 @@ def test_registration_is_authenticated_and_kept_alive(tmp_path):
     try:
         trunk.start()
         # SIPp waits at most 10 s for the refresh of its 2 s binding: exit 0 means it came.
-        assert sipp.wait(20) == 0, (
-            "SIPp did not see an authenticated REGISTER and its refresh"
-        )
+        assert sipp.wait(20) == 0, "SIPp did not see an authenticated REGISTER and its refresh"
         assert trunk.registration.state.name == "REGISTERED"
     finally:
         trunk.stop()
