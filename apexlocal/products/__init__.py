@@ -11,6 +11,7 @@ from apexlocal.products.base import Product
 from apexlocal.products.brand import PRODUCT as BRAND
 from apexlocal.products.chat import PRODUCT as CHAT
 from apexlocal.products.clip import PRODUCT as CLIP
+from apexlocal.products.commercial import PRODUCT as COMMERCIAL
 from apexlocal.products.image import PRODUCT as IMAGE
 from apexlocal.products.instant_ad import PRODUCT as INSTANT_AD
 from apexlocal.products.photoshoot import PRODUCT as PHOTOSHOOT
@@ -29,6 +30,7 @@ PRODUCTS: tuple[Product, ...] = (
     CLIP,
     TRANSCRIPTIONS,
     CHAT,
+    COMMERCIAL,
     BRAND,
     INSTANT_AD,
     VOICE_AGENT,

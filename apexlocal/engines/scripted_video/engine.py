@@ -17,6 +17,10 @@ With `avatarImage` the video has a presenter (presenter.py): the face in that ph
 before anything is narrated, speaks the whole narration in a square picture-in-picture in the
 top-right corner (36% of the frame's height, inset 4%, a 2 px white frame), over every scene;
 it is lip-synced once the narration is laid out ("presenter: lip-sync"), before the scenes.
+
+With `musicMood` (beyond the hosted API) a music bed of that mood (engines.music) lies under the
+narration, 6 dB down, ducked while the voice speaks, looped to the video's length and faded out
+over its last second; the mix is loudness-normalised as a whole.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from apexlocal.engines import compose as c
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
+from apexlocal.engines.music import music_bed
 from apexlocal.engines.scripted_video import progress
 from apexlocal.engines.scripted_video.narration import Narration, narrate
 from apexlocal.engines.scripted_video.plan import Shot, plan_shots
@@ -50,6 +55,7 @@ from apexlocal.models.manifest import ModelEntry
 OUTPUT_NAME = "output.mp4"
 ASPECT = "16:9"
 SCENE_SEED_STEP = 1000  # scene n's clips are seeded from seed + 1000 (n - 1) on
+MUSIC_GAIN_DB = -6.0  # a musicMood bed under the narration, before ducking
 
 
 class ScriptedVideoEngine:
@@ -84,6 +90,7 @@ def scripted_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) 
         for scene, shot in zip(scenes, shots, strict=True)
     ]
     narration_track = c.AudioTrack(c.AudioArray(narration.samples, narration.sample_rate), role="narration")
+    tracks = [narration_track, *_music(request, narration.duration, ctx)]
     with maker.locked():
         try:
             result = c.compose(
@@ -91,7 +98,7 @@ def scripted_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) 
                 ctx.scratch_dir / OUTPUT_NAME,
                 size,
                 fps=maker.native.fps,
-                audio_tracks=[narration_track],
+                audio_tracks=tracks,
                 captions=c.Captions(narration.words) if request.captions else None,
                 progress=tracker,
                 cancelled=ctx.cancelled,
@@ -101,9 +108,19 @@ def scripted_video(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) 
             if overlay is not None:
                 overlay.close()
     metadata = _metadata(request, model, voice, maker, scenes, shots, narration, result, started)
+    if request.music_mood is not None:
+        metadata["musicMood"] = request.music_mood
     if presenter is not None:
         metadata["presenter"] = _presenter_metadata(presenter, size)
     return EngineOutput(files=[OutputFile(result.path, "video/mp4", OUTPUT_NAME)], metadata=metadata)
+
+
+def _music(request: ScriptRequest, duration: float, ctx: EngineContext) -> list[c.AudioTrack]:
+    """The music bed of `musicMood`, looped under the narration and ducked while it speaks."""
+    if request.music_mood is None:
+        return []
+    bed = music_bed(ctx, request.music_mood, duration, seed=request.seed, model_id=request.music_model)
+    return [c.AudioTrack(c.AudioFile(bed.path), role="music", loop=True, gain_db=MUSIC_GAIN_DB, fade_out=1.0)]
 
 
 def _voice_model(request: ScriptRequest, ctx: EngineContext) -> ModelEntry:

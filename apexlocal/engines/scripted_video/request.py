@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from apexlocal.engines.music.moods import canonical_mood, mood_error
 from apexlocal.engines.scripted_video.styles import STYLES
 from apexlocal.engines.spec_checks import seconds_of, seed_of
 from apexlocal.errors import JobError
@@ -32,6 +33,8 @@ class ScriptRequest:
     model_name: str  # the video model as requested (an alias such as "wan-2.6")
     voice_model: str | None  # manifest id; None: the manifest's default voice
     voice_spec: dict[str, Any] = field(default_factory=dict)  # voiceId, clonedVoice
+    music_mood: str | None = None  # a bed under the narration (engines.music); None: no music
+    music_model: str | None = None  # manifest id; None: the manifest's default
 
 
 def parse_request(spec: dict[str, Any], model: ModelEntry) -> ScriptRequest:
@@ -60,7 +63,16 @@ def parse_request(spec: dict[str, Any], model: ModelEntry) -> ScriptRequest:
         model_name=str(spec.get("model") or model.id),
         voice_model=_optional_str(spec, "voiceModel"),
         voice_spec=_voice_spec(spec),
+        music_mood=_music_mood(spec),
+        music_model=_optional_str(spec, "musicModel"),
     )
+
+
+def _music_mood(spec: dict[str, Any]) -> str | None:
+    mood = _optional_str(spec, "musicMood")
+    if mood is not None and canonical_mood(mood) is None:
+        raise JobError(mood_error("musicMood", mood) or "musicMood: unknown mood")
+    return canonical_mood(mood) if mood is not None else None
 
 
 def _optional_str(spec: dict[str, Any], name: str) -> str | None:

@@ -81,3 +81,18 @@ class VideoRequest(RequestBody):
     captions: Annotated[
         bool, Meta(description="Draw captions of the narration, words timed from the speech (default true)")
     ] = True
+    music_mood: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=40,
+                description=(
+                    "A music bed under the narration, ducked while it speaks (beyond the hosted API): calm | "
+                    "energetic | happy | nostalgic | tender, or an alias such as upbeat, dramatic, corporate; "
+                    "default: no music"
+                ),
+            ),
+        ]
+        | None
+    ) = None

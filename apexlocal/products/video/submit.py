@@ -11,6 +11,10 @@ With `avatarImage`, the video has a presenter: the face in that image speaks the
 picture-in-picture over the scenes. That needs the plan's `avatar` feature and the avatar model
 (the catalogue's default for avatars), resolved here like any job's model (`avatarModel`);
 the image URL is checked as every input URL is.
+
+With `musicMood` (beyond the hosted API), a music bed of that mood lies under the narration: the
+mood is checked here (400 naming musicMood for an unknown one) and the music model chosen
+(products/video/music.py).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from apexlocal.jobs import inputs
 from apexlocal.jobs.services import Services
 from apexlocal.jobs.submit import Submission, submit
 from apexlocal.products.avatar.submit import avatar_model
+from apexlocal.products.video.music import checked_mood, music_model
 from apexlocal.products.voice.submit import plan_voice
 
 JOB_TYPE = "video"
@@ -50,6 +55,9 @@ def submit_video(
     spec["voiceModel"] = voice.entry.id
     if "clonedVoice" in voice.spec:
         spec["clonedVoice"] = voice.spec["clonedVoice"]
+    if params.get("musicMood") is not None:
+        spec["musicMood"] = checked_mood(params["musicMood"])
+        spec["musicModel"] = music_model(services).id
     sub = Submission(
         job_type=JOB_TYPE,
         params=spec,
