@@ -31,9 +31,7 @@ from apexlocal.products.commercial.submit import submit_commercial
     "cannot be fetched or read (no face in spokespersonImage, a product image that is no picture) fails the "
     "job and refunds it.",
 )
-async def generate_commercial(
-    request: Request[Any, Any, Any], data: JSONBody[CommercialRequest]
-) -> Response[Accepted]:
+async def generate_commercial(request: Request[Any, Any, Any], data: JSONBody[CommercialRequest]) -> Response[Accepted]:
     return await submit_checked(request, submit_commercial, data)
 
 

@@ -45,9 +45,7 @@ class CommercialRequest(RequestBody):
     target_audience: (
         Annotated[
             str,
-            Meta(
-                min_length=1, max_length=500, description="Target audience description"
-            ),
+            Meta(min_length=1, max_length=500, description="Target audience description"),
             NO_CONTROL_CHARS,
         ]
         | None

@@ -43,18 +43,9 @@ def submit_commercial(
     if not params["product"].strip():
         raise BadRequest("product: must not be blank")
     video_model = params.get("videoModel")
-    if (
-        video_model is not None
-        and services.manifest.resolve(video_model, VIDEO_TASK) is None
-    ):
-        raise BadRequest(
-            f"videoModel: must be one of {', '.join(services.manifest.names_for(VIDEO_TASK))}"
-        )
-    spec = {
-        k: v
-        for k, v in params.items()
-        if v is not None and k not in (SPOKESPERSON, FIELD)
-    }
+    if video_model is not None and services.manifest.resolve(video_model, VIDEO_TASK) is None:
+        raise BadRequest(f"videoModel: must be one of {', '.join(services.manifest.names_for(VIDEO_TASK))}")
+    spec = {k: v for k, v in params.items() if v is not None and k not in (SPOKESPERSON, FIELD)}
     if params.get(FIELD) is not None:
         spec["brandProfile"] = brand_snapshot(services, user.id, params[FIELD])
     if params.get("musicMood") is not None:
@@ -75,9 +66,7 @@ def submit_commercial(
     for i, url in enumerate(params.get("productImages") or []):
         inputs.check_input_url(services, user, url, f"productImages[{i}]")
     if params.get(SPOKESPERSON) is not None:
-        plans.require_feature(
-            services.settings.plans, user, AVATAR_FEATURE, AVATAR_LABEL
-        )
+        plans.require_feature(services.settings.plans, user, AVATAR_FEATURE, AVATAR_LABEL)
         spec["avatarModel"] = avatar_model(services, user, None, field=SPOKESPERSON).id
         inputs.check_input_url(services, user, params[SPOKESPERSON], SPOKESPERSON)
         spec[SPOKESPERSON] = params[SPOKESPERSON]
