@@ -39,14 +39,22 @@ def _fields(data: AgentCreate | AgentUpdate) -> dict[str, Any]:
 
 
 def _check_voice(services: Services, user: User, voice_id: str | None) -> None:
-    """A cloned voice must be the caller's own; stock voices are checked when a call speaks."""
+    """A stock voice of an available voice model. Cloned voices are refused: calls speak with the
+    streaming synthesizers of the stock voice models, which do not speak them yet."""
     from apexlocal.db import voices as voices_db
+    from apexlocal.products.voice import voice_models
 
     if voice_id is None:
         return
     row = voices_db.get(services.db, voice_id)
-    if row is not None and row["user_id"] != user.id:
-        raise BadRequest(f"voiceId: {voice_id!r} is not one of your voices (GET /api/voices lists them)")
+    if row is not None and row["user_id"] == user.id:
+        raise BadRequest("voiceId: cloned voices are not spoken in calls yet; use a stock voice (GET /api/voices)")
+    for entry in voice_models.voice_models(services):
+        if voice_models.available(services, entry) and voice_id in voice_models.stock_voices(services, entry):
+            return
+    raise BadRequest(
+        f"voiceId: {voice_id!r} is not a stock voice of this server (GET /api/voices?type=stock lists them)"
+    )
 
 
 def create(services: Services, user: User, data: AgentCreate) -> Agent:

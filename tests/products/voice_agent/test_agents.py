@@ -69,3 +69,12 @@ def test_bad_fields_name_the_field_and_the_rule(app_client, account):
     agent = app_client.post("/api/voice-agent/agents", json=AGENT, headers=account.headers).json()["data"]
     r = app_client.patch(f"/api/voice-agent/agents/{agent['id']}", json={"name": None}, headers=account.headers)
     assert r.status_code == 400 and r.json()["error"].startswith("name")
+
+
+def test_voice_ids_are_stock_voices_of_this_server(app_client, account):
+    ok = app_client.post(
+        "/api/voice-agent/agents", json={**AGENT, "voiceId": "en_US-joe-medium"}, headers=account.headers
+    )
+    assert ok.status_code == 201, ok.text
+    r = app_client.post("/api/voice-agent/agents", json={**AGENT, "voiceId": "nobody"}, headers=account.headers)
+    assert r.status_code == 400 and r.json()["error"].startswith("voiceId: 'nobody' is not a stock voice")
