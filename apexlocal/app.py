@@ -95,6 +95,9 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
     def shutdown(app: Litestar) -> None:
         if keeper is not None:
             keeper.stop()
+        for product in PRODUCTS:
+            for hook in product.on_shutdown:
+                hook(services)
         services.close()
 
     product_routes = [handler for product in PRODUCTS for handler in product.routes]

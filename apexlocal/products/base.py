@@ -22,3 +22,5 @@ class Product:
     install: Callable[[Services], Any] | None = None
     # Called once when the server starts, after job reconciliation and before the workers start.
     on_startup: Sequence[Callable[[Services], Any]] = ()
+    # Called once when the server stops, before its services close (calls hang up).
+    on_shutdown: Sequence[Callable[[Services], Any]] = ()

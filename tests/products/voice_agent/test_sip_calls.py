@@ -272,3 +272,34 @@ def test_out_of_credits_mid_call_says_goodbye_and_hangs_up(server, client, speec
     assert call["minutesCharged"] == 1 and call["creditsCharged"] == COST and _balance(client) == 5
     assert "goodbye" in call["transcript"][-1]["text"].lower()
     assert "goodbye" in speech.hear(peer.audio())
+
+
+def test_a_stop_hangs_up_and_a_crash_ends_the_call_failed_with_its_minutes(server, client, sip_port, tmp_path):
+    from tests.conftest import kill_process
+
+    agent_id = _agent(client, "Hello, this is the bakery.")
+    for how in ("stop", "crash"):
+        peer = RtpPeer(free_udp_pair())
+        sipp = Sipp(tmp_path, sip_port, scenario("agent-hangs-up", peer.port))
+        before = _balance(client)
+        try:
+            call_id = _call(client, agent_id)
+            peer.wait_for_speech_then_quiet(timeout=60)
+            time.sleep(MINUTE_S + 1.0)  # into the second minute
+            if how == "stop":
+                server.stop()
+                assert sipp.wait(30) == 0, "the stopping server did not hang up"
+            else:
+                kill_process(server.proc)
+        finally:
+            sipp.stop()
+            peer.close()
+        server.start()
+        call = _ended(client, call_id)
+        if how == "stop":
+            assert call["status"] == "completed" and call["endedBy"] == "server", call
+            _charged_exactly(call, before, _balance(client))
+        else:
+            # Ended at startup: the minutes started by its last sign of life, none twice.
+            assert call["status"] == "failed" and call["endedBy"] == "server", call
+            assert call["minutesCharged"] >= 2 and call["creditsCharged"] == before - _balance(client)
