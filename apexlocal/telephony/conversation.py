@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from apexlocal.engines.writer.messages import ChatMessage as Message
 from apexlocal.telephony.audio import CallAudio
 from apexlocal.telephony.speech import Ears, Voice
-from apexlocal.telephony.standin import Message
 from apexlocal.telephony.vad import RATE, StreamingVad
 
 if TYPE_CHECKING:

@@ -9,12 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
-class Message:
-    role: str  # "system" | "user" | "assistant"
-    content: str
-
-
 @dataclass
 class StandInCompletion:
     text: str
