@@ -3,6 +3,8 @@ the call records: list with filters and cursor, one call, hang-up, the startup r
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from apexlocal.accounts import credits
@@ -73,7 +75,19 @@ def test_open_calls_end_failed_at_startup_with_their_minutes_charged(tmp_path, m
                 "UPDATE calls SET answered_at = '2026-01-01T00:00:00Z', alive_at = '2026-01-01T00:02:30Z' "
                 "WHERE id = 'c-active'"
             )
+        from apexlocal.db import deliveries, user_settings
+        from apexlocal.webhooks import sign
+
+        # A loopback URL: the sender refuses it (no private webhooks here), so nothing leaves the machine.
+        user_settings.set_webhook_url(services.db, alice.id, "https://127.0.0.1:9/calls", sign.new_secret)
         assert reconcile(services) == 2
+        sent = {d["job_id"]: d for d in deliveries.list_for_user(services.db, alice.id, limit=10, before_seq=None)}
+        assert sent["c-active"]["event"] == "call.failed" == sent["c-ringing"]["event"]
+        body = json.loads(
+            bytes(services.db.one("SELECT payload FROM webhook_deliveries WHERE job_id = 'c-active'")["payload"])
+        )
+        assert body["event"] == "call.failed" and body["data"]["id"] == "c-active"
+        assert body["data"]["minutesCharged"] == 2 and body["data"]["endedBy"] == "server"
         active = client.get("/api/voice-agent/calls/c-active", headers=alice.headers).json()["data"]
         # 25 credits paid minutes 1 and 2 only: the third is not charged, the balance never below 0.
         assert active["status"] == "failed" and active["endedBy"] == "server"
