@@ -2,8 +2,10 @@
 fitted to the commercial's length.
 
 Shape: a hook (spoken first, at most HOOK_WORDS words, so it is heard within the first 3 s), a
-number of scenes fixed by the duration, and a call to action; each part has a voice-over line,
-a few words of on-screen text and a description of its picture. The schema bounds every string
+number of scenes fixed by the duration, and a call to action; each part has a voice-over line and
+a few words of on-screen text. A video scene's picture is made from its on-screen text and its
+voice-over (`visual`), not from words of its own: on a CPU every token the writer writes costs
+time, and a small model's picture descriptions add little. The schema bounds every string
 (maxLength) and the scene count (minItems = maxItems), so even the tiny writer returns the whole
 shape. What a small model may still get wrong is repaired, and each repair is listed in the
 script's `fallbacks` (shown in the job's metadata):
@@ -11,7 +13,7 @@ script's `fallbacks` (shown in the job's metadata):
   collapsed, a full stop added; a brand profile's banned words are removed;
 - an empty voice-over gets a plain line naming the product ("Meet the ...!", "The ... is made
   for you.", "Get the ... today."); empty on-screen text gets the product's name (hook, call to
-  action) or the line's first words; an empty picture description gets the product and the line;
+  action) or the line's first words;
 - when no voice-over names the product, the call to action is replaced by "Get the <product>
   today.", so the product's name is always spoken;
 - the lines are shortened (last words first, longest line first), then middle scenes dropped,
@@ -39,7 +41,8 @@ SCENES_BY_DURATION = {15: 2, 30: 4, 60: 8}
 HOOK_WORDS = 7
 NAME_WORDS = 5
 MIN_LINE_WORDS = 3
-LIMITS = {"hook": 60, "scene": 100, "cta": 60, "onScreenText": 32, "visual": 70}
+LIMITS = {"hook": 50, "scene": 90, "cta": 50, "onScreenText": 28}
+MAX_TOKENS = 600  # the bounded document needs about 250
 FILL = 0.92  # of the duration the words may take at the voice's pace, pauses included
 ARTICLES = ("a ", "an ", "the ", "our ", "your ")
 _SYMBOLS = re.compile(r"[^\w\s.,!?'%$&-]", re.UNICODE)
@@ -82,9 +85,8 @@ def _part(voice_chars: int) -> dict[str, Any]:
         "properties": {
             "voiceover": {"type": "string", "minLength": 1, "maxLength": voice_chars},
             "onScreenText": {"type": "string", "minLength": 1, "maxLength": LIMITS["onScreenText"]},
-            "visual": {"type": "string", "minLength": 1, "maxLength": LIMITS["visual"]},
         },
-        "required": ["voiceover", "onScreenText", "visual"],
+        "required": ["voiceover", "onScreenText"],
         "additionalProperties": False,
     }
 
@@ -117,8 +119,8 @@ def brief(request: CommercialRequest) -> list[tuple[str, str]]:
         lines.append(f"Brand: {brand['name']}." + (f" Tagline: {brand['tagline']}." if brand.get("tagline") else ""))
     lines.append(
         f"Start with a hook of at most {HOOK_WORDS} words, then {count} short scenes, then a call to action. "
-        "Each part has a voiceover (what the narrator says, one or two short sentences), onScreenText "
-        "(a few words shown on screen) and visual (what the picture shows). Name the product."
+        "Each part has a voiceover (what the narrator says, one or two short sentences) and onScreenText "
+        "(a few words shown on screen). Name the product."
     )
     return [
         ("system", "You are a copywriter who writes short, vivid video commercials."),
@@ -131,7 +133,7 @@ def write_script(request: CommercialRequest, writer: Any, cancelled: Callable[[]
     from apexlocal.engines.writer import ChatMessage, write_json
 
     messages = [ChatMessage(role, content) for role, content in brief(request)]
-    answer = write_json(writer, messages, script_schema(request.duration), max_tokens=900, cancelled=cancelled)
+    answer = write_json(writer, messages, script_schema(request.duration), max_tokens=MAX_TOKENS, cancelled=cancelled)
     return repair(answer, request), str(getattr(writer, "model_id", ""))
 
 
@@ -167,11 +169,8 @@ def _line(role: str, index: int, part: dict[str, Any], name: str, banned: list[s
     if not on_screen:
         on_screen = name if role in ("hook", "cta") else " ".join(voiceover.split()[:4]).strip(" .,!?")
         notes.append(f"{label}: empty on-screen text replaced")
-    visual = speakable(str(part.get("visual") or ""), banned)
-    if not visual:
-        visual = f"{name}, {voiceover}"
-        notes.append(f"{label}: empty picture description replaced")
-    return Line(role, voiceover, on_screen[: LIMITS["onScreenText"]], visual)
+    on_screen = on_screen[: LIMITS["onScreenText"]]
+    return Line(role, voiceover, on_screen, f"{on_screen}, {voiceover}")
 
 
 def speakable(text: str, banned: Sequence[str] = ()) -> str:
