@@ -74,6 +74,21 @@ async function loadParams(job, target) {
   }
 }
 
+// A job whose metadata holds a written script (a commercial) shows it: each part's voice-over,
+// its on-screen text and where its picture came from.
+function scriptView(job) {
+  const script = job.metadata?.script;
+  if (!script?.hook) return null;
+  const clips = job.metadata.sceneClips || [];
+  const parts = [['Hook', script.hook], ...(script.scenes || []).map((s, i) => [`Scene ${i + 1}`, s]),
+    ['Call to action', script.callToAction]];
+  return h('details', { class: 'job-script', open: true }, h('summary', {}, 'Script'),
+    h('ol', {}, parts.map(([label, part], i) => h('li', {},
+      h('strong', {}, label), ` ${part.voiceover} `,
+      part.onScreenText ? h('em', { class: 'muted' }, `“${part.onScreenText}”`) : null,
+      clips[i]?.source ? h('span', { class: 'badge' }, clips[i].source) : null))));
+}
+
 function details(card) {
   const params = h('div', {}, h('p', { class: 'muted small' }, 'Loading…'));
   const metadata = h('div', { class: 'job-metadata' });
@@ -145,6 +160,7 @@ export function jobCard(job, { onRemoved } = {}) {
     error: h('p', { class: 'job-error', role: 'alert' }),
     actions: h('div', { class: 'job-actions' }),
     shots: h('div', { class: 'job-shots-slot' }),
+    script: h('div', { class: 'job-script-slot' }),
   };
   const card = { job, onRemoved, previewKey: null };
   const info = details(card);
@@ -152,7 +168,7 @@ export function jobCard(job, { onRemoved } = {}) {
     parts.preview,
     h('div', { class: 'job-body' },
       h('header', {}, h('h3', {}, titleCase(job.type)), parts.status),
-      parts.stage, parts.progress, parts.meta, parts.error, parts.actions, parts.shots, info.box));
+      parts.stage, parts.progress, parts.meta, parts.error, parts.actions, parts.shots, parts.script, info.box));
   card.update = (next) => {
     card.job = next;
     card.element.dataset.status = next.status;
@@ -171,6 +187,7 @@ export function jobCard(job, { onRemoved } = {}) {
       replace(parts.actions, actions(card));
       replace(parts.shots, shotGrid(next) || adGrid(next) || clipGrid(next));
     }
+    replace(parts.script, scriptView(next));
     replace(info.metadata, next.metadata ? h('pre', {}, JSON.stringify(next.metadata, null, 2)) : h('p', { class: 'muted small' }, 'None yet.'));
   };
   card.update(job);
