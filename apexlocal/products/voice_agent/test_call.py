@@ -23,6 +23,7 @@ import msgspec
 from anyio import to_thread
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath
 
 from apexlocal.accounts.plans import require_feature
 from apexlocal.accounts.users import User
@@ -78,7 +79,7 @@ def _browser(runner: CallRunner) -> None:
 
 
 @websocket("/voice-agent/agents/{agent_id:str}/test-call")
-async def test_call(socket: WebSocket[Any, Any, Any], agent_id: str) -> None:
+async def test_call(socket: WebSocket[Any, Any, Any], agent_id: FromPath[str]) -> None:
     services: Services = socket.app.state.services
     try:
         user = await _user(socket)
