@@ -83,6 +83,9 @@ def phone(runner: CallRunner, config: TrunkConfig, number: str) -> None:
 
     services, call_id = runner.services, runner.running.call_id
     brain = load_brain(services, runner.agent, runner.context())
+    if runner.running.stop_reason:  # hung up while its models loaded: never dialled
+        runner.finish("canceled", error=None, ended_by=runner.running.stop_reason, duration=None)
+        return
     trunk = _trunk(services, config)
     port = free_rtp_port(trunk.local_ip, *config.rtp_ports)
     try:

@@ -308,3 +308,21 @@ def test_a_stop_hangs_up_and_a_crash_ends_the_call_failed_with_its_minutes(serve
             # Ended at startup: the minutes started by its last sign of life, none twice.
             assert call["status"] == "failed" and call["endedBy"] == "server", call
             assert call["minutesCharged"] >= 2 and call["creditsCharged"] == before - _balance(client)
+
+
+def test_hanging_up_before_the_answer_cancels_uncharged(server, client, sip_port, tmp_path):
+    agent_id = _agent(client)
+    peer = RtpPeer(free_udp_pair())
+    sipp = Sipp(tmp_path, sip_port, scenario("agent-hangs-up", peer.port))
+    before = _balance(client)
+    try:
+        call_id = _call(client, agent_id)
+        hung = client.post(f"/api/voice-agent/calls/{call_id}/hangup")
+        assert hung.status_code == 200
+    finally:
+        sipp.stop()
+        peer.close()
+    call = _ended(client, call_id)
+    # Hung up while loading (never dialled) or while dialling (a BYE as soon as it is answered).
+    assert call["status"] == "canceled" and call["endedBy"] == "api" and call["creditsCharged"] == 0, call
+    assert _balance(client) == before
