@@ -10,6 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import wave
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +42,7 @@ class CallAudio:
         """Caller audio (float32 mono at the line rate), as it arrives."""
         now = self.clock()
         with self._lock:
-            self._caller.append((max(0.0, now - samples.size / self.rate), samples))
+            self._caller.append((max(0.0, now - samples.size / self.rate), _pcm16(samples)))
         self._incoming.put(samples)
 
     def next_frame(self, n: int) -> np.ndarray:
@@ -63,7 +64,7 @@ class CallAudio:
             self._pending -= filled
             now = self.clock()
             if filled:
-                self._agent.append((now, out))
+                self._agent.append((now, _pcm16(out)))
                 self.last_agent_audio = now
         return out
 
@@ -111,21 +112,24 @@ class CallAudio:
         (the call's length: quiet stretches sent no audio); returns its seconds."""
         import numpy as np
 
-        from apexlocal.engines.voice.audio import to_pcm16
-
         with self._lock:
             sides = [list(self._caller), list(self._agent)]
         length = max([int(seconds * self.rate)] + [int(t * self.rate) + s.size for side in sides for t, s in side])
-        stereo = np.zeros((length, 2), np.float32)
+        stereo = np.zeros((length, 2), "<i2")
         for channel, side in enumerate(sides):
             for t, s in side:
                 at = int(t * self.rate)
                 stereo[at : at + s.size, channel] = s
-        import wave
-
         with wave.open(str(path), "wb") as w:
             w.setnchannels(2)
             w.setsampwidth(2)
             w.setframerate(self.rate)
-            w.writeframes(to_pcm16(stereo.reshape(-1)))
+            w.writeframes(stereo.tobytes())
         return length / self.rate
+
+
+def _pcm16(samples: np.ndarray) -> np.ndarray:
+    """Kept for the recording as 16-bit samples: half the memory of float32 over a long call."""
+    import numpy as np
+
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
