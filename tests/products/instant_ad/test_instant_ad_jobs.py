@@ -7,7 +7,8 @@ The site: a product page with a JSON-LD Product (name, price, image) and OpenGra
 product's PNG, a page that answers 404, a JSON document, and an HTML page with nothing in it.
 What is checked: `count: 3, outputFormat: both` gives three PNGs at TikTok's 1080x1920 whose drawn
 text, read back by Tesseract OCR, holds the product's name, and three MP4s (720x1280, 6 s, H.264
-+ AAC); the metadata's variationCount, platform, format and copy; and every page that cannot make
++ AAC), with the brand profile's logo drawn and its banned words kept out of the copy; the
+metadata's variationCount, platform, format and copy; and every page that cannot make
 an ad fails with its reason, refunded, leaving nothing. The refusal of a loopback URL when private
 inputs are off is at submit (tests/products/instant_ad/test_instant_ad_routes.py)."""
 
@@ -29,12 +30,13 @@ import pytest
 
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
-from tests.products.live import Stages, api, tiny_server
+from tests.products.live import Stages, api, tiny_server, upload
 
 # The jobs run back to back on one worker; on a CPU shared with other work the writer is slow.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 PRODUCT = "Aurora Steel Bottle"
+BANNED = ["cheap", "buy"]  # the brand's banned words; the small model likes "buy"
 COSTS = {"image": 500, "video": 1000, "both": 1250}
 
 
@@ -47,6 +49,14 @@ def bottle_png() -> bytes:
     draw.rectangle((150, 40, 210, 95), fill=(35, 35, 35))
     out = io.BytesIO()
     picture.save(out, format="PNG")
+    return out.getvalue()
+
+
+def red_square_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (220, 0, 0)).save(out, format="PNG")
     return out.getvalue()
 
 
@@ -132,6 +142,11 @@ def submitted(server: ServerProcess, site: str) -> dict[str, Any]:
     }
     ids, stages = {}, {}  # the pages that fail go first: their answers come while the ad is made
     with api(server) as client:
+        logo = upload(client, "image", "logo.png", red_square_png(), "image/png")
+        brand = {"name": "Aurora", "colors": ["#0a7cff", "#ffffff"], "logoUrl": logo, "bannedWords": BANNED}
+        r = client.post("/api/brand-profiles", json=brand)
+        assert r.status_code == 201, r.text
+        bodies["both"]["brandProfileId"] = r.json()["data"]["id"]
         before = client.get("/api/usage").json()["data"]["credits"]
         for name, body in bodies.items():
             r = client.post("/api/generate/instant-ad", json=body)
@@ -140,7 +155,7 @@ def submitted(server: ServerProcess, site: str) -> dict[str, Any]:
             ids[name] = r.json()["data"]["jobId"]
             stages[name] = Stages(server, ids[name])
             stages[name].start()
-    return {"ids": ids, "stages": stages, "credits": before}
+    return {"ids": ids, "stages": stages, "credits": before, "brand": bodies["both"]["brandProfileId"]}
 
 
 def ended(server: ServerProcess, submitted: dict[str, Any], name: str) -> dict[str, Any]:
@@ -174,17 +189,22 @@ def test_three_variations_as_images_and_videos(server, submitted, tmp_path):
     assert meta["product"]["name"] == PRODUCT and meta["product"]["price"] == "29.00 USD"
     assert meta["product"]["image"].endswith("/img/bottle.png") and meta["product"]["placement"].startswith("cutout:")
     assert meta["background"].startswith("generated:") and meta["music"]["source"] == "library"
-    assert len(meta["variations"]) == 3
+    assert len(meta["variations"]) == 3 and meta["brandProfileId"] == submitted["brand"]
     for variation in meta["variations"]:
         assert set(variation) == {"headline", "body", "callToAction", "angle"}
         assert PRODUCT.casefold() in variation["headline"].casefold() and variation["callToAction"]
+        words = re.findall(r"\w+", " ".join(variation.values()).casefold())
+        assert not set(BANNED) & set(words), variation
 
     images = [o for o in job["outputs"] if o["type"] == "image/png"]
     videos = [o for o in job["outputs"] if o["type"] == "video/mp4"]
     assert [o["variation"] for o in images] == [1, 2, 3] and [o["variation"] for o in videos] == [1, 2, 3]
     for i, out in enumerate(images, start=1):
         path = fetch(out["url"], tmp_path / f"ad-{i}.png")
-        assert Image.open(path).size == (1080, 1920)
+        picture = Image.open(path).convert("RGB")
+        assert picture.size == (1080, 1920)
+        red = picture.getpixel((100, 100))  # inside the brand's logo, in the top-left corner
+        assert abs(red[0] - 220) <= 3 and red[1] <= 3 and red[2] <= 3, red
         assert PRODUCT.casefold() in ocr(path), (i, ocr(path))
     for i, out in enumerate(videos, start=1):
         path = fetch(out["url"], tmp_path / f"ad-{i}.mp4")
