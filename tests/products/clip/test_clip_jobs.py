@@ -1,5 +1,5 @@
 """Clip jobs end to end with the tiny set, through one real `apexlocal serve`: a video made in the
-test (real Piper speech on two topics, two shots, a moving face) uploaded and clipped, judged by the
+test (real Piper speech on one topic, a moving face) uploaded and clipped, judged by the
 writer through its OpenAI-compatible endpoint setting (a stand-in server here that answers under
 the schema it is sent, so the writer's part is seen in the score, title and reasons); a threshold
 nothing passes completes with zero clips, says so and keeps the credits; the bad requests are
@@ -65,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, writer_ur
 
 @pytest.fixture(scope="module")
 def talk(tmp_path_factory: pytest.TempPathFactory) -> SourceVideo:
-    return make_source(tmp_path_factory.mktemp("clip-e2e-src") / "talk.mp4", topics=2)
+    return make_source(tmp_path_factory.mktemp("clip-e2e-src") / "talk.mp4", topics=1)
 
 
 @pytest.fixture(scope="module")
@@ -73,12 +73,12 @@ def jobs(server: ServerProcess, talk: SourceVideo) -> dict[str, dict[str, Any]]:
     with api(server) as client:
         url = upload(client, "video", "talk.mp4", talk.path.read_bytes(), "video/mp4")
         bodies = {
-            "clip": {"sourceVideoUrl": url, "maxClips": 1, "minDuration": 8, "maxDuration": 20, "model": "tiny.en"},
+            "clip": {"sourceVideoUrl": url, "maxClips": 1, "minDuration": 5, "maxDuration": 14, "model": "tiny.en"},
             "none": {
                 "sourceVideoUrl": url,
                 "viralScoreThreshold": 10,
-                "minDuration": 8,
-                "maxDuration": 20,
+                "minDuration": 5,
+                "maxDuration": 14,
                 "model": "tiny.en",
             },
         }
@@ -99,7 +99,7 @@ def test_a_clip_judged_by_the_writer(server: ServerProcess, jobs: dict[str, dict
     assert meta["writerModel"] == "judge-stand-in" and meta["speechModel"] == "whisper-tiny-en"
     [clip] = meta["clips"]
     assert clip["title"] == ANSWER["title"] and clip["hook"] == ANSWER["hook"]
-    assert "Writer: Clear and curious" in clip["reasons"] and 8 <= clip["end"] - clip["start"] <= 20
+    assert "Writer: Clear and curious" in clip["reasons"] and 5 <= clip["end"] - clip["start"] <= 14
     assert [o["type"] for o in job["outputs"]] == ["video/mp4", "text/vtt", "application/json"]
     assert job["outputType"] == "video/mp4" and job["outputUrl"] == job["outputs"][0]["url"]
     with httpx.Client(timeout=30) as client:
