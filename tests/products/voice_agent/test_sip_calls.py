@@ -277,6 +277,9 @@ def test_out_of_credits_mid_call_says_goodbye_and_hangs_up(server, client, speec
     assert call["minutesCharged"] == 1 and call["creditsCharged"] == COST and _balance(client) == 5
     assert "goodbye" in call["transcript"][-1]["text"].lower()
     assert "goodbye" in speech.hear(peer.audio())
+    refused = client.post("/api/voice-agent/calls/outbound", json={"agentId": agent_id, "phoneNumber": "+14155550123"})
+    assert refused.status_code == 402 and "the balance is 5" in refused.json()["error"]  # not a minute left
+    assert client.post(f"/api/admin/users/{owner['id']}/credits", json={"amount": 10_000}).status_code == 200
 
 
 def test_a_stop_hangs_up_and_a_crash_ends_the_call_failed_with_its_minutes(server, client, sip_port, tmp_path):
