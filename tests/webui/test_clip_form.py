@@ -1,8 +1,8 @@
 """The auto-clip form of the Generate page, built from the OpenAPI document like every form: every
-seed field (aspectRatio as a choice, an upload beside sourceVideoUrl), the server's 400 for a
-minDuration above maxDuration shown beside that field, nothing charged. And the job card of a clip
-job: its clips as a gallery with score, title, place in the source and reasons, best first; a job
-that made no clip says why."""
+seed field (aspectRatio as a choice, an upload beside sourceVideoUrl), the speech models to pick
+from, the server's 400 for a minDuration above maxDuration shown beside that field, nothing
+charged. And the job card of a clip job: its clips as a gallery with score, title, place in the
+source and reasons, best first; a job that made no clip says why."""
 
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ def test_the_clip_form_offers_every_seed_field_and_shows_the_duration_400(studio
     page.wait_for_selector(f"{FORM} select[name=aspectRatio]")
     assert page.evaluate(OPTIONS, f"{FORM} select[name=aspectRatio]") == ["9:16", "1:1", "16:9"]
     assert page.is_visible(f"{FORM} [data-drop-for=sourceVideoUrl] button")
+    models = page.evaluate(OPTIONS, f"{FORM} select[name=model]")  # the speech models hear the video
+    assert "whisper-tiny-en" in models and "whisper-base" in models
     for field in ("maxClips", "minDuration", "maxDuration", "addCaptions", "viralScoreThreshold"):
         assert page.is_visible(f"{FORM} [name={field}]"), field
     with studio.api() as client:
