@@ -18,6 +18,7 @@ PAGES = {
     "settings": "#deliveries-table",
     "voices": "#voices[data-loaded=true]",
     "brands": "#brands[data-loaded=true]",
+    "agents": "#agents[data-loaded=true]",
     "models": "#models .model-card",
     "users": "#users-table",
 }
