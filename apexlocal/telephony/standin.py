@@ -25,7 +25,8 @@ class StandInWriter:
         self, messages: Sequence[Any], *, cancelled: Callable[[], bool] | None = None, **_options: Any
     ) -> Iterator[str]:
         heard = next((m.content for m in reversed(messages) if m.role == "user"), "")
-        yield f"You said: {heard.strip()[:200] or 'nothing'}. "
+        said = heard.strip()[:200].rstrip(".?!") or "nothing"
+        yield f"You said: {said}. "
         yield "Thank you for telling me."
 
     def complete(self, messages: Sequence[Any], **options: Any) -> StandInCompletion:

@@ -32,7 +32,12 @@ LlmModel = Annotated[
     NO_CONTROL_CHARS,
 ]
 VoiceId = Annotated[
-    str, Meta(min_length=1, max_length=200, description="A stock voice or one of your cloned voices (GET /api/voices)")
+    str,
+    Meta(
+        min_length=1,
+        max_length=200,
+        description="A stock voice of this server (GET /api/voices?type=stock); calls do not speak cloned voices yet",
+    ),
 ]
 Language = Annotated[
     str, Meta(pattern=r"^[A-Za-z]{2}(-[A-Za-z]{2,4})?$", description="Language of the calls: en, es, en-us ...")
