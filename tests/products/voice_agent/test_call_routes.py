@@ -118,3 +118,20 @@ def test_calls_list_filters_cursor_and_ownership(app_client, account, settings):
     assert app_client.post("/api/voice-agent/calls/c1/hangup", headers=bob.headers).status_code == 404
     ended = app_client.post("/api/voice-agent/calls/c0/hangup", headers=account.headers)
     assert ended.status_code == 200 and ended.json()["data"]["status"] == "busy"
+
+
+def test_outbound_calls_count_in_the_calls_bucket(tmp_path, models_dir):
+    from litestar.testing import TestClient
+
+    from apexlocal.app import create_app
+
+    settings = make_settings(tmp_path / "data", models_dir, rate_limits="read=100000/10,calls=2/3600")
+    app = create_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        alice = add_account(app.state.services.db, settings, "alice@example.com")
+        agent = client.post("/api/voice-agent/agents", json=AGENT, headers=alice.headers).json()["data"]
+        body = {"agentId": agent["id"], "phoneNumber": "+14155550123"}
+        answers = [client.post(OUTBOUND, json=body, headers=alice.headers) for _ in range(3)]
+        assert [r.status_code for r in answers] == [503, 503, 429]  # no trunk here: refused, yet counted
+        assert answers[2].headers["Retry-After"] and answers[2].json()["code"] == "RATE_LIMITED"
+        assert client.get("/api/voice-agent/calls", headers=alice.headers).status_code == 200  # reads apart
