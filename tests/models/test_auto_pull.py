@@ -21,6 +21,9 @@ def _allowed(store: ModelStore) -> set[str]:
     return {m.id for m in SHIPPED.model if store.may_auto_pull(m)}
 
 
+PACKAGED = {"whisper-base", "espeak-ng", "apertium", "smollm2-135m-instruct", "u2netp"}
+
+
 def test_by_default_jobs_pull_only_each_tasks_default_model(tmp_path) -> None:
     store = _store(tmp_path)
 
@@ -38,14 +41,17 @@ def test_by_default_jobs_pull_only_each_tasks_default_model(tmp_path) -> None:
         "m2m100-418m",
         "immich-memories-music",
         "ace-step-1.5",  # the music default on a GPU (defaults.gpu_default_for)
+        "qwen3-4b-instruct-2507",
         # Nothing to download: package parts joined here, system programs checked.
         "whisper-base",
         "espeak-ng",
         "apertium",
+        "smollm2-135m-instruct",
+        "u2netp",
     }
     # kokoro is the voice default on a GPU; wan2.2 continues its own clips (its own companion);
     # MuseTalk's VAE and audio encoder are parts it loads (defaults.parts).
-    assert default_model_ids(SHIPPED) == _allowed(store) - {"whisper-base", "espeak-ng", "apertium"}
+    assert default_model_ids(SHIPPED) == _allowed(store) - PACKAGED
 
 
 def test_the_admin_names_the_models_by_id_alias_or_wildcard(tmp_path) -> None:
@@ -59,9 +65,7 @@ def test_the_admin_names_the_models_by_id_alias_or_wildcard(tmp_path) -> None:
         "piper-joe-medium",
         "whisper-tiny-en",
         "immich-memories-music",
-        "whisper-base",
-        "espeak-ng",
-        "apertium",
+        *PACKAGED,
     }
     both = _store(tmp_path, auto_pull_models=("default", "FLUX-2-DEV"))
     assert _allowed(both) == _allowed(_store(tmp_path)) | {"flux2-dev"}
