@@ -23,7 +23,7 @@ from apexlocal.jobs.services import Services
 from apexlocal.products.chat import wire
 from apexlocal.products.chat.completion import TASK, ChatJob, start_chat
 from apexlocal.products.chat.schemas import ChatRequest
-from apexlocal.products.chat.writing import Ended, pieces, write_all
+from apexlocal.products.chat.writing import Ended, pieces
 
 DESCRIPTION = (
     "OpenAI's chat.completions.create over this server's writer: `model` (a writer model's id or alias, "
@@ -62,7 +62,10 @@ async def create_chat_completion(request: Request[Any, Any, Any], data: JSONBody
         include_usage = bool(data.stream_options and data.stream_options.include_usage)
         events = _events(services, chat, created, model, include_usage)
         return Stream(events, media_type="text/event-stream", headers=headers)
-    ended = await to_thread.run_sync(write_all, services, chat)
+    ended = Ended(error="no answer")
+    async for item in pieces(services, chat):  # the same writer thread as a stream, pieces dropped
+        if isinstance(item, Ended):
+            ended = item
     if ended.result is None:
         raise ServiceUnavailable(f"writer: {ended.error}")
     return Response(wire.completion(chat.job["id"], created, model, ended.result), headers=headers)

@@ -1,6 +1,6 @@
-"""Running the writer for a chat job off the event loop: the whole answer in a worker thread, or
-its pieces handed from a thread of their own to the event loop through a queue that holds at most
-MAX_AHEAD of them (a slow client slows the writer instead of filling memory)."""
+"""Running the writer for a chat job off the event loop: in a thread of its own, its pieces handed
+to the event loop through a queue that holds at most MAX_AHEAD of them (a slow client slows the
+writer instead of filling memory). A whole answer is the same pieces, joined."""
 
 from __future__ import annotations
 
@@ -26,11 +26,6 @@ class Ended:
 
     result: Completion | None = None
     error: str | None = None
-
-
-def write_all(services: Services, chat: ChatJob) -> Ended:
-    """The whole answer (run in a worker thread), the job ended accordingly."""
-    return _run(services, chat, lambda piece: None)
 
 
 def _run(services: Services, chat: ChatJob, emit: object) -> Ended:
