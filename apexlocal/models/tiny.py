@@ -27,6 +27,7 @@ from typing import Any
 
 from apexlocal.errors import ModelError
 from apexlocal.models.staging import build_atomically, seed_option
+from apexlocal.models.tiny_text import QWEN_SPECIALS, mistral_tokenizer, qwen3_config, qwen_tokenizer
 
 # Components are built one after another from this seed; `options.seed` overrides it.
 
@@ -40,116 +41,7 @@ DYNAMIC_SHIFT = {
     "time_shift_type": "exponential",
 }
 
-QWEN_SPECIALS = (
-    "<|endoftext|>",
-    "<|im_start|>",
-    "<|im_end|>",
-    "<|vision_start|>",
-    "<|vision_end|>",
-    "<|image_pad|>",
-    "<|video_pad|>",
-)
-
-# Qwen's ChatML, with the empty thinking block Qwen3 adds when thinking is switched off.
-QWEN_CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
-    "{% if m['content'] is string %}{{ m['content'] }}"
-    "{% else %}{% for c in m['content'] %}{% if c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
-    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n"
-    "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n"
-    "{% endif %}{% endif %}"
-)
-
-MISTRAL_SPECIALS = (
-    "<unk>",
-    "<s>",
-    "</s>",
-    "[INST]",
-    "[/INST]",
-    "[SYSTEM_PROMPT]",
-    "[/SYSTEM_PROMPT]",
-    "[IMG]",
-    "[IMG_BREAK]",
-    "[IMG_END]",
-    "<pad>",
-)
-
-# Mistral Small 3.1's layout: system prompt, then [INST] turns; content is a list of typed parts.
-MISTRAL_CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for m in messages %}"
-    "{% if m['content'] is string %}{% set text = m['content'] %}"
-    "{% else %}{% set text = m['content'] | selectattr('type', 'equalto', 'text') "
-    "| map(attribute='text') | join('') %}{% endif %}"
-    "{% if m['role'] == 'system' %}[SYSTEM_PROMPT]{{ text }}[/SYSTEM_PROMPT]"
-    "{% elif m['role'] == 'user' %}[INST]{{ text }}[/INST]"
-    "{% else %}{{ text }}{{ eos_token }}{% endif %}{% endfor %}"
-)
-
-
-# Tokenizers ------------------------------------------------------------------------------------
-
-
-def _byte_to_unicode() -> dict[int, str]:
-    """GPT-2's reversible map from bytes to printable characters, used by byte-level BPE."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    mapping = {b: chr(b) for b in printable}
-    extra = 0
-    for b in range(256):
-        if b not in mapping:
-            mapping[b] = chr(256 + extra)
-            extra += 1
-    return mapping
-
-
-def _qwen_tokenizer() -> Any:
-    from transformers import Qwen2Tokenizer
-
-    chars = _byte_to_unicode()
-    vocab = {chars[b]: b for b in range(256)}
-    for token in QWEN_SPECIALS:
-        vocab[token] = len(vocab)
-    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=[], extra_special_tokens=list(QWEN_SPECIALS[1:]))
-    tokenizer.chat_template = QWEN_CHAT_TEMPLATE
-    return tokenizer
-
-
-def _mistral_tokenizer() -> Any:
-    from transformers import LlamaTokenizer
-
-    # Specials first (Mistral keeps them at the lowest ids), then the byte-fallback pieces.
-    vocab = {token: i for i, token in enumerate(MISTRAL_SPECIALS)}
-    for b in range(256):
-        vocab[f"<0x{b:02X}>"] = len(vocab)
-    vocab["▁"] = len(vocab)
-    tokenizer = LlamaTokenizer(
-        vocab=vocab,
-        merges=[],
-        pad_token="<pad>",
-        add_prefix_space=False,
-        extra_special_tokens=list(MISTRAL_SPECIALS[3:-1]),
-    )
-    tokenizer.chat_template = MISTRAL_CHAT_TEMPLATE
-    return tokenizer
-
-
 # Text encoders ---------------------------------------------------------------------------------
-
-
-def _qwen3_config(vocab_size: int, layers: int) -> Any:
-    from transformers import Qwen3Config
-
-    return Qwen3Config(
-        vocab_size=vocab_size,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=layers,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=1024,
-        tie_word_embeddings=True,
-    )
 
 
 def _qwen25_vl_encoder(tokenizer: Any) -> Any:
@@ -321,9 +213,9 @@ def _flux2_klein(seed: int) -> Any:
 
     # The pipeline stacks hidden states 9, 18 and 27 of the text encoder by default.
     out_layers = (9, 18, 27)
-    tokenizer = _qwen_tokenizer()
+    tokenizer = qwen_tokenizer()
     torch.manual_seed(seed)
-    text_encoder = Qwen3ForCausalLM(_qwen3_config(len(tokenizer), max(out_layers))).eval()
+    text_encoder = Qwen3ForCausalLM(qwen3_config(len(tokenizer), max(out_layers))).eval()
     torch.manual_seed(seed)
     transformer = _flux2_transformer(4 * 4, 16 * len(out_layers), guidance_embeds=False)
     torch.manual_seed(seed)
@@ -343,7 +235,7 @@ def _flux2_dev(seed: int) -> Any:
     from diffusers import FlowMatchEulerDiscreteScheduler, Flux2Pipeline
 
     out_layers = (10, 20, 30)
-    tokenizer = _mistral_tokenizer()
+    tokenizer = mistral_tokenizer()
     torch.manual_seed(seed)
     text_encoder = _mistral3_encoder(tokenizer, max(out_layers))
     torch.manual_seed(seed)
@@ -364,9 +256,9 @@ def _z_image(seed: int) -> Any:
     from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline, ZImageTransformer2DModel
     from transformers import Qwen3Model
 
-    tokenizer = _qwen_tokenizer()
+    tokenizer = qwen_tokenizer()
     torch.manual_seed(seed)
-    text_encoder = Qwen3Model(_qwen3_config(len(tokenizer), 2)).eval()
+    text_encoder = Qwen3Model(qwen3_config(len(tokenizer), 2)).eval()
     torch.manual_seed(seed)
     transformer = ZImageTransformer2DModel(
         all_patch_size=(2,),
@@ -406,7 +298,7 @@ def _qwen_image(seed: int) -> Any:
     from diffusers import FlowMatchEulerDiscreteScheduler, QwenImagePipeline, QwenImageTransformer2DModel
 
     z_dim = 4
-    tokenizer = _qwen_tokenizer()
+    tokenizer = qwen_tokenizer()
     torch.manual_seed(seed)
     text_encoder = _qwen25_vl_encoder(tokenizer)
     torch.manual_seed(seed)
@@ -451,7 +343,13 @@ def build(builder: str, out_dir: Path, options: dict[str, Any] | None = None) ->
     """
     from apexlocal.models import tiny_clone, tiny_music, tiny_talking_head, tiny_video, tiny_voice
 
-    for family in (tiny_voice, tiny_clone, tiny_video, tiny_talking_head, tiny_music):  # other model families build their own
+    for family in (
+        tiny_voice,
+        tiny_clone,
+        tiny_video,
+        tiny_talking_head,
+        tiny_music,
+    ):  # other model families build their own
         if builder in family.BUILDERS:
             family.build(builder, out_dir, options)
             return

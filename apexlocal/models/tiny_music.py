@@ -30,11 +30,11 @@ def _ace_step15(out: Path, seed: int) -> None:
     from diffusers.pipelines.ace_step.modeling_ace_step import AceStepConditionEncoder
     from transformers import Qwen3Model
 
-    from apexlocal.models.tiny import _qwen3_config, _qwen_tokenizer
+    from apexlocal.models.tiny_text import qwen3_config, qwen_tokenizer
 
     torch.manual_seed(seed)
-    tokenizer = _qwen_tokenizer()
-    text_encoder = Qwen3Model(_qwen3_config(len(tokenizer), 1))
+    tokenizer = qwen_tokenizer()
+    text_encoder = Qwen3Model(qwen3_config(len(tokenizer), 1))
     attention: dict[str, Any] = {
         "num_attention_heads": 2,
         "num_key_value_heads": 1,

@@ -35,13 +35,13 @@ def qwen_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import Qwen3ForCausalLM
 
-    from apexlocal.models.tiny import _qwen3_config, _qwen_tokenizer
+    from apexlocal.models.tiny_text import qwen3_config, qwen_tokenizer
 
     folder = tmp_path_factory.mktemp("tiny-qwen3-writer")
-    tokenizer = _qwen_tokenizer()
+    tokenizer = qwen_tokenizer()
     tokenizer.eos_token = "<|im_end|>"
     torch.manual_seed(0)
-    Qwen3ForCausalLM(_qwen3_config(len(tokenizer), 2)).save_pretrained(folder)
+    Qwen3ForCausalLM(qwen3_config(len(tokenizer), 2)).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
