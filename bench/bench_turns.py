@@ -53,7 +53,7 @@ def brain(ctx: Any, writer: Any) -> Any:
     from apexlocal.telephony.speech import load_ears, load_vad, load_voice
 
     manifest = ctx.manifest
-    voice = load_voice(ctx, manifest.default_for("voice"), None, "en")
+    voice = load_voice(ctx, manifest.default_for("voice"), {"voiceId": None, "speed": 1.0, "language": "en"})
     ears = load_ears(ctx, manifest.default_for("speech-to-text"), "en")
     return Brain(ears, voice, load_vad(ctx), writer)
 

@@ -46,15 +46,16 @@ class Ears:
         return " ".join(s.text.strip() for s in segments).strip()
 
 
-def load_voice(ctx: EngineContext, entry: ModelEntry, voice_id: str | None, language: str | None) -> Voice:
+def load_voice(ctx: EngineContext, entry: ModelEntry, spec: dict[str, Any]) -> Voice:
+    """The synthesizer of a voice engine's spec (`voiceId`, `language`, `model` as asked for, and
+    `clonedVoice` for the cloning model), to speak sentence by sentence."""
     from apexlocal.engines.registry import get_engine
     from apexlocal.engines.voice.synth import VoiceEngineBase
 
     engine = get_engine(entry.engine)
     if not isinstance(engine, VoiceEngineBase):
         raise ModelError(f"{entry.id} is not a voice model that speaks sentence by sentence")
-    spec = {"text": ".", "voiceId": voice_id, "speed": 1.0, "language": language, "model": entry.id}
-    return Voice(engine.prepare(spec, entry, ctx).synthesizer)
+    return Voice(engine.prepare({**spec, "text": "."}, entry, ctx).synthesizer)
 
 
 def load_ears(ctx: EngineContext, entry: ModelEntry, language: str | None) -> Ears:

@@ -63,7 +63,7 @@ def test_a_test_call_from_the_agent_page(studio: Studio, mic_browser: Any) -> No
     page.fill("#form-agent [name=name]", "Bakery")
     page.fill("#form-agent [name=systemPrompt]", "You answer the phone for a bakery.")
     page.fill("#form-agent [name=greeting]", "Hello, this is the bakery.")
-    page.select_option("#form-agent [name=ttsModel]", "kokoro")
+    page.fill("#form-agent [name=ttsModel]", "piper")
     page.fill("#form-agent [name=llmModel]", "smollm2-135m")
     page.click("#form-agent button[type=submit]")
     page.wait_for_selector("#agents [data-action=test-call]")

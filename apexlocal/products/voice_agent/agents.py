@@ -9,7 +9,7 @@ import msgspec
 
 from apexlocal.accounts.users import User
 from apexlocal.db import agents as agents_db
-from apexlocal.errors import BadRequest, NotFound
+from apexlocal.errors import NotFound
 from apexlocal.jobs.services import Services
 from apexlocal.products.voice_agent.schemas import Agent, AgentCreate, AgentUpdate
 
@@ -38,27 +38,16 @@ def _fields(data: AgentCreate | AgentUpdate) -> dict[str, Any]:
     return {k: v for k, v in wire.items() if k in agents_db.COLUMNS}
 
 
-def _check_voice(services: Services, user: User, voice_id: str | None) -> None:
-    """A stock voice of an available voice model. Cloned voices are refused: calls speak with the
-    streaming synthesizers of the stock voice models, which do not speak them yet."""
-    from apexlocal.db import voices as voices_db
-    from apexlocal.products.voice import voice_models
+def _check_models(services: Services, user: User, agent: dict[str, Any]) -> None:
+    """The agent as it will be (wire names): its models resolve on this server, else 400."""
+    from apexlocal.products.voice_agent import agent_models
 
-    if voice_id is None:
-        return
-    row = voices_db.get(services.db, voice_id)
-    if row is not None and row["user_id"] == user.id:
-        raise BadRequest("voiceId: cloned voices are not spoken in calls yet; use a stock voice (GET /api/voices)")
-    for entry in voice_models.voice_models(services):
-        if voice_models.available(services, entry) and voice_id in voice_models.stock_voices(services, entry):
-            return
-    raise BadRequest(
-        f"voiceId: {voice_id!r} is not a stock voice of this server (GET /api/voices?type=stock lists them)"
-    )
+    agent_models.agent_voice(services, user.id, agent["ttsModel"], agent.get("voiceId"), agent.get("language") or "en")
+    agent_models.check_writer(services, agent["llmModel"])
 
 
 def create(services: Services, user: User, data: AgentCreate) -> Agent:
-    _check_voice(services, user, data.voice_id)
+    _check_models(services, user, msgspec.to_builtins(data))
     agent_id = str(uuid.uuid4())
     agents_db.insert(services.db, agent_id, user.id, _fields(data))
     return one(services, user, agent_id)
@@ -77,8 +66,11 @@ def listed(services: Services, user: User) -> list[Agent]:
 
 def update(services: Services, user: User, agent_id: str, data: AgentUpdate) -> Agent:
     fields = _fields(data)
-    if fields.get("voiceId"):
-        _check_voice(services, user, fields["voiceId"])
+    row = agents_db.get_owned(services.db, agent_id, user.id)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    if fields.keys() & {"ttsModel", "llmModel", "voiceId", "language"}:
+        _check_models(services, user, {**msgspec.to_builtins(view(row)), **fields})
     if not agents_db.update_owned(services.db, agent_id, user.id, fields):
         raise NotFound(NOT_FOUND)
     return one(services, user, agent_id)

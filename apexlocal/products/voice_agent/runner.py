@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from apexlocal.db import calls as calls_db
-from apexlocal.errors import JobError, ModelError
+from apexlocal.errors import BadRequest, JobError, ModelError
 from apexlocal.jobs.runner import engine_context
 from apexlocal.jobs.services import Services
 from apexlocal.products.voice_agent import billing
@@ -86,27 +86,42 @@ def stop_all(services: Services) -> None:
         reg.trunk.stop()
 
 
-def writer_for(services: Services, ctx: Any) -> Any:
+def writer_for(services: Services, ctx: Any, llm_model: str) -> Any:
+    """The agent's llmModel: sent as the model name to the `writer_base_url` endpoint when one is
+    set, else the manifest writer model it names. The `stand-in` setting overrides both."""
     if services.settings.voice_agent_writer == "stand-in":
         from apexlocal.telephony.standin import StandInWriter
 
         return StandInWriter()
+    from apexlocal.engines.writer import ExternalWriter, open_writer
+
+    if ctx.writer is not None:
+        return ExternalWriter(ctx.writer, llm_model)
+    return open_writer(ctx, llm_model)
+
+
+def load_voice_of(services: Services, agent: dict[str, Any], ctx: Any) -> Any:
+    """The voice that speaks the agent's calls: its ttsModel, or the cloning model for a cloned voiceId."""
+    from apexlocal.products.voice_agent.agent_models import agent_voice, attach_clip
+    from apexlocal.telephony.speech import load_voice
+
     try:
-        from apexlocal.engines.writer import open_writer  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise ModelError("no writer engine is installed (set voice_agent_writer = stand-in to try calls)") from None
-    return open_writer(ctx)
+        chosen = agent_voice(services, agent["user_id"], agent["tts_model"], agent["voice_id"], agent["language"])
+    except BadRequest as exc:  # the agent was fine when saved; the server changed since
+        raise JobError(str(exc)) from None
+    spec = chosen.spec(agent["language"])
+    attach_clip(services, agent["user_id"], chosen, spec, ctx.scratch_dir)
+    return load_voice(ctx, chosen.entry, spec)
 
 
 def load_brain(services: Services, agent: dict[str, Any], ctx: Any) -> Any:
-    from apexlocal.products.voice.voice_models import model_for
     from apexlocal.telephony.conversation import Brain
-    from apexlocal.telephony.speech import load_ears, load_vad, load_voice
+    from apexlocal.telephony.speech import load_ears, load_vad
 
-    voice_model = model_for(services, agent["voice_id"], agent["language"])
-    voice = load_voice(ctx, voice_model, agent["voice_id"], agent["language"])
+    voice = load_voice_of(services, agent, ctx)
     hearing = services.manifest.default_for("speech-to-text")
-    brain = Brain(load_ears(ctx, hearing, agent["language"]), voice, load_vad(ctx), writer_for(services, ctx))
+    writer = writer_for(services, ctx, agent["llm_model"])
+    brain = Brain(load_ears(ctx, hearing, agent["language"]), voice, load_vad(ctx), writer)
     brain.prepare(agent["greeting"])  # heard the moment the call is answered
     return brain
 

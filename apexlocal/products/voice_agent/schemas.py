@@ -8,7 +8,6 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from apexlocal.api.schemas import NO_CONTROL_CHARS, RequestBody
 
-TtsModel = Literal["kokoro", "elevenlabs-v3", "fish-audio-s1"]
 CallStatus = Literal["queued", "ringing", "active", "completed", "failed", "no-answer", "busy", "canceled"]
 E164 = r"^\+[1-9][0-9]{6,14}$"
 
@@ -21,13 +20,26 @@ Greeting = Annotated[
     Meta(min_length=1, max_length=500, description="What the agent says first when a call is answered"),
     NO_CONTROL_CHARS,
 ]
+TtsModel = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=100,
+        description="kokoro | elevenlabs-v3 | fish-audio-s1, or a voice model's id or alias (piper, espeak ...): "
+        "the voice model that speaks the calls. With a cloned voiceId, a voice-cloning model (chatterbox, "
+        "chatterbox-multilingual). 400 listing the values this server accepts otherwise",
+        examples=["kokoro", "elevenlabs-v3", "fish-audio-s1", "piper", "chatterbox"],
+    ),
+    NO_CONTROL_CHARS,
+]
 LlmModel = Annotated[
     str,
     Meta(
         min_length=1,
         max_length=100,
-        description="LLM model for conversation. Recorded with the agent; calls are answered by the server's "
-        "configured writer model (see docs/api.md)",
+        description="LLM model for conversation: a writer model's id or alias (GET /v1/models), or, when the "
+        "server writes through an external endpoint (writer_base_url), the model name sent to it",
+        examples=["smollm2-135m", "qwen3-4b"],
     ),
     NO_CONTROL_CHARS,
 ]
@@ -36,7 +48,8 @@ VoiceId = Annotated[
     Meta(
         min_length=1,
         max_length=200,
-        description="A stock voice of this server (GET /api/voices?type=stock); calls do not speak cloned voices yet",
+        description="A stock voice of the ttsModel (GET /api/voices lists them by model), or one of your cloned "
+        "voices (spoken by the voice-cloning model named in ttsModel)",
     ),
 ]
 Language = Annotated[
@@ -54,7 +67,7 @@ class AgentCreate(RequestBody):
     name: Name
     system_prompt: SystemPrompt
     greeting: Greeting
-    tts_model: Annotated[TtsModel, Meta(description="kokoro | elevenlabs-v3 | fish-audio-s1")]
+    tts_model: TtsModel
     llm_model: LlmModel
     voice_id: VoiceId | None = None
     language: Language = "en"

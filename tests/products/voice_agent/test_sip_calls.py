@@ -104,7 +104,7 @@ def _agent(client: httpx.Client, greeting: str = GREETING, **extra: Any) -> str:
         "name": "Bakery",
         "systemPrompt": "You answer the phone for a bakery. Answer in one short sentence.",
         "greeting": greeting,
-        "ttsModel": "kokoro",
+        "ttsModel": "piper",
         "llmModel": "smollm2-135m",
         **extra,
     }
