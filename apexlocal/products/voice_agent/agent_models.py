@@ -60,11 +60,12 @@ def agent_voice(services: Services, user_id: str, tts_model: str, voice_id: str 
     task = voice_models.CLONE_TASK if cloned is not None else voice_models.TASK
     entry = services.manifest.resolve(tts_model, task)
     if entry is None or not servable(services, entry):
-        kind = "a cloned voiceId is spoken by a voice-cloning model" if cloned else "a voice model"
-        raise BadRequest(
-            f"ttsModel: {tts_model!r} is not {kind} of this server; use one of "
-            f"{', '.join(names_for(services, task)) or '(none installed)'}"
+        rule = (
+            "cannot speak a cloned voiceId; use a voice-cloning model:"
+            if cloned
+            else ("is not a voice model of this server; use one of")
         )
+        raise BadRequest(f"ttsModel: {tts_model!r} {rule} {', '.join(names_for(services, task)) or '(none installed)'}")
     voice_models.check_language(services, entry, language, suggest=False)
     if cloned is None and voice_id is not None:
         known = voice_models.stock_voices(services, entry)
