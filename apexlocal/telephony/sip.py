@@ -22,6 +22,8 @@ T = TypeVar("T")
 BUSY = {486, 600}
 NO_ANSWER = {408, 480, 487, 603}
 RING_TIMEOUT_S = 45.0
+CANCEL_WAIT_S = 4.0  # for the 487 that ends a CANCELled INVITE (or a 200 that crossed the CANCEL)
+POLL_S = 0.05  # how often a ringing call looks whether it was hung up
 TRUNK_TIMEOUT_S = 8.0  # no answer at all to an INVITE (not even 100 Trying): the trunk is unreachable
 CODECS = {0: "PCMU", 8: "PCMA"}  # G.711 u-law and A-law, in the order offered
 
@@ -58,6 +60,7 @@ class SipTrunk:
         self._heard: dict[str, asyncio.Event] = {}
         self._acks: dict[tuple[str, int], Any] = {}  # ACKs sent for non-2xx finals, by (Call-ID, CSeq)
         self._request_uris: dict[str, str] = {}
+        self._provisional: dict[str, int] = {}  # Call-ID -> CSeq of the INVITE a 1xx answered
         self.registration: Any = None
         self.local_ip = ""
 
@@ -121,6 +124,8 @@ class SipTrunk:
             if heard is not None:
                 heard.set()
             cseq = message.cseq
+            if cseq is not None and cseq.method.upper() == "INVITE" and message.status_code < 200:
+                self._provisional[message.call_id or ""] = cseq.seq
             final = cseq is not None and cseq.method.upper() == "INVITE" and message.status_code >= 300
             if final and not self._ack_final(message):
                 return  # a retransmission, ACKed again: the call already moved on
@@ -154,11 +159,16 @@ class SipTrunk:
 
     # Calls ---------------------------------------------------------------------------------------
 
-    def dial(self, number: str, rtp_port: int, on_ringing: Callable[[], None]) -> Dialled:
-        """INVITE `number` at the trunk; blocks until answered. Raises CallRefused otherwise."""
-        return self.run(self._dial(number, rtp_port, on_ringing))
+    def dial(
+        self, number: str, rtp_port: int, on_ringing: Callable[[], None], hung_up: Callable[[], bool] = lambda: False
+    ) -> Dialled:
+        """INVITE `number` at the trunk; blocks until answered. Raises CallRefused otherwise:
+        `canceled` when `hung_up()` turned true before the answer (the INVITE is CANCELled)."""
+        return self.run(self._dial(number, rtp_port, on_ringing, hung_up))
 
-    async def _dial(self, number: str, rtp_port: int, on_ringing: Callable[[], None]) -> Dialled:
+    async def _dial(
+        self, number: str, rtp_port: int, on_ringing: Callable[[], None], hung_up: Callable[[], bool]
+    ) -> Dialled:
         try:
             proxy = self.config.proxy_addr()
         except OSError as exc:
@@ -183,6 +193,11 @@ class SipTrunk:
             self._heard.pop(call.call_id, None)
             self.uac.remove_call(call.call_id)
             raise CallRefused("failed", f"the SIP trunk at {proxy[0]}:{proxy[1]} did not respond") from None
+        canceled = await self._hung_up_while_ringing(call, answered, hung_up)
+        self._provisional.pop(call.call_id, None)
+        if canceled:
+            self._request_uris.pop(call.call_id, None)
+            raise CallRefused("canceled", "hung up before the answer")
         try:
             await answered
         except TimeoutError:
@@ -201,6 +216,34 @@ class SipTrunk:
         self._dialled[call.call_id] = dialled
         call.remote_addr = proxy
         return dialled
+
+    async def _hung_up_while_ringing(
+        self, call: Any, answered: asyncio.Future[None], hung_up: Callable[[], bool]
+    ) -> bool:
+        """Waits for the answer; when hung up first, CANCELs the INVITE (once a provisional answer
+        came: RFC 3261 9.1) and returns True once it ended (487), or a crossed 200 was ended with a BYE."""
+        while not (hung_up() and self._provisional.get(call.call_id) == call.invite.cseq.seq):
+            if answered.done():
+                return False
+            await asyncio.wait({answered}, timeout=POLL_S)
+        self._send_cancel(call)
+        await asyncio.wait({answered}, timeout=CANCEL_WAIT_S)
+        if not answered.done():
+            answered.cancel()
+        elif not answered.cancelled() and answered.exception() is None:  # answered as the CANCEL crossed
+            call.remote_addr = self.config.proxy_addr()
+            call.hangup(self.uac)
+        self.uac.remove_call(call.call_id)
+        return True
+
+    def _send_cancel(self, call: Any) -> None:
+        """aiosipua's CANCEL forgets the call as it sends it; it is tracked again (its dialog still
+        early) so that the 487 ending the INVITE, or a 200 that crossed the CANCEL, still reach it."""
+        from aiosipua.dialog import DialogState
+
+        self.uac.send_cancel(call)
+        call.dialog.state = DialogState.EARLY
+        self.uac._calls[call.call_id] = call
 
     def hangup(self, dialled: Dialled) -> None:
         self._dialled.pop(dialled.call.call_id, None)

@@ -129,6 +129,41 @@ Content-Length: 0
 ]]></send>
   <recv request="ACK" />
 """
+_RINGS_UNTIL_CANCELED = """  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <recv request="CANCEL" timeout="{timeout_ms}" />
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <send><![CDATA[
+SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [$invite_cseq] INVITE
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK" />
+"""
+_INVITE_CSEQ = """
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="invite_cseq" />"""
 _TAIL = """  <label id="end" />
 </scenario>
 """
@@ -139,6 +174,9 @@ def scenario(
 ) -> str:
     if kind == "busy":
         return _HEAD.format(name="busy") + _BUSY + _TAIL
+    if kind == "rings-until-canceled":  # a CANCEL is expected within timeout_ms of the ringing
+        body = _CHALLENGE.format(user=USER, password=PASSWORD, saves=_INVITE_CSEQ)
+        return _HEAD.format(name=kind) + body + _RINGS_UNTIL_CANCELED.format(timeout_ms=timeout_ms) + _TAIL
     saves = "" if kind == "agent-hangs-up" else _SAVES  # SIPp refuses variables set and never read
     body = _CHALLENGE.format(user=USER, password=PASSWORD, saves=saves) + _ANSWER.format(
         rtp_port=rtp_port, codec=codec, codec_name="PCMA" if codec == 8 else "PCMU"

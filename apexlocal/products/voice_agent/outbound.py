@@ -89,9 +89,17 @@ def phone(runner: CallRunner, config: TrunkConfig, number: str) -> None:
     trunk = _trunk(services, config)
     port = free_rtp_port(trunk.local_ip, *config.rtp_ports)
     try:
-        dialled = trunk.dial(number, port, lambda: calls_db.set_status(services.db, call_id, "ringing"))
+        dialled = trunk.dial(
+            number,
+            port,
+            lambda: calls_db.set_status(services.db, call_id, "ringing"),
+            lambda: runner.running.stop_reason is not None,
+        )
     except CallRefused as refused:
-        runner.finish(refused.status, error=refused.reason, ended_by=None, duration=None)
+        if refused.status == "canceled":  # hung up while ringing: the INVITE was CANCELled
+            runner.finish("canceled", error=None, ended_by=runner.running.stop_reason, duration=None)
+        else:
+            runner.finish(refused.status, error=refused.reason, ended_by=None, duration=None)
         return
     if runner.running.stop_reason:
         trunk.hangup(dialled)

@@ -130,6 +130,15 @@ def _ended(client: httpx.Client, call_id: str, timeout: float = 90) -> dict[str,
     raise AssertionError(f"call {call_id} did not end")
 
 
+def _wait_status(client: httpx.Client, call_id: str, status: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.get(f"/api/voice-agent/calls/{call_id}").json()["data"]["status"] == status:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"call {call_id} never was {status}")
+
+
 def _balance(client: httpx.Client) -> int:
     return int(client.get("/api/usage").json()["data"]["credits"])
 
@@ -328,4 +337,24 @@ def test_hanging_up_before_the_answer_cancels_uncharged(server, client, sip_port
     call = _ended(client, call_id)
     # Hung up while loading (never dialled) or while dialling (a BYE as soon as it is answered).
     assert call["status"] == "canceled" and call["endedBy"] == "api" and call["creditsCharged"] == 0, call
+    assert _balance(client) == before
+
+
+def test_hanging_up_a_ringing_call_sends_a_cancel(server, client, sip_port, tmp_path):
+    agent_id = _agent(client)
+    # The callee rings without answering, and fails its scenario unless a CANCEL comes within 10 s:
+    # long before the 45 s after which an unanswered call is given up.
+    sipp = Sipp(tmp_path, sip_port, scenario("rings-until-canceled", timeout_ms=10_000))
+    before = _balance(client)
+    try:
+        call_id = _call(client, agent_id)
+        _wait_status(client, call_id, "ringing")
+        hung = client.post(f"/api/voice-agent/calls/{call_id}/hangup")
+        assert hung.status_code == 200
+        assert sipp.wait(30) == 0, sipp.proc.stderr.read() if sipp.proc.stderr else ""  # CANCEL, 487, ACK
+    finally:
+        sipp.stop()
+    call = _ended(client, call_id)
+    assert call["status"] == "canceled" and call["endedBy"] == "api" and call["creditsCharged"] == 0, call
+    assert call["answeredAt"] is None and call["error"] is None, call
     assert _balance(client) == before
