@@ -16,8 +16,9 @@ script's `fallbacks` (shown in the job's metadata):
   action) or the line's first words;
 - when no voice-over names the product, the call to action is replaced by "Get the <product>
   today.", so the product's name is always spoken;
-- the lines are shortened (last words first, longest line first), then middle scenes dropped,
-  until the words fit the duration at the voice's pace (`fit`).
+- the lines are shortened (the longest first, by its last sentence, or its last word when it is
+  one sentence), then middle scenes dropped, until the words fit the duration at the voice's pace
+  (`fit`); the hook likewise keeps its first whole sentences within HOOK_WORDS words.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def repair(answer: dict[str, Any], request: CommercialRequest) -> Script:
         script.lines.append(_line(role, index, part if isinstance(part, dict) else {}, name, banned, script.fallbacks))
     hook = script.lines[0]
     if len(hook.voiceover.split()) > HOOK_WORDS:
-        hook.voiceover = _sentence(" ".join(hook.voiceover.split()[:HOOK_WORDS]))
+        hook.voiceover = shorten(hook.voiceover, HOOK_WORDS)
         script.fallbacks.append(f"hook: shortened to {HOOK_WORDS} words")
     if not mentions(script.text, name):
         script.lines[-1].voiceover = f"Get the {name} today."
@@ -180,6 +181,19 @@ def speakable(text: str, banned: Sequence[str] = ()) -> str:
     for word in banned:
         text = re.sub(rf"\b{re.escape(word)}\b", " ", text, flags=re.IGNORECASE)
     return " ".join(text.split())
+
+
+def shorten(text: str, max_words: int) -> str:
+    """At most `max_words` words of `text`: its first whole sentences where they fit, else its
+    first words, ending with a full stop."""
+    kept: list[str] = []
+    for sentence in split_sentences(text):
+        if len(" ".join([*kept, sentence]).split()) > max_words:
+            break
+        kept.append(sentence)
+    if kept:
+        return _sentence(" ".join(kept))
+    return _sentence(" ".join(text.split()[:max_words]))
 
 
 def _sentence(text: str) -> str:
@@ -220,7 +234,7 @@ def fit(script: Script, wpm: float, duration: float) -> Script:
     while estimate_seconds(script, wpm) > budget:
         longest = max(script.lines, key=lambda line: len(line.voiceover.split()))
         if len(longest.voiceover.split()) > MIN_LINE_WORDS:
-            longest.voiceover = _sentence(" ".join(longest.voiceover.split()[:-1]))
+            longest.voiceover = shorten(longest.voiceover, len(longest.voiceover.split()) - 1)
             _note(script, f"{longest.role}: shortened to fit {duration:g} s")
         elif len(script.lines) > 3:
             del script.lines[len(script.lines) // 2]

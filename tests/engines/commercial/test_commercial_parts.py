@@ -17,6 +17,7 @@ from apexlocal.engines.commercial.script import (
     product_name,
     repair,
     script_schema,
+    shorten,
     speakable,
     write_script,
 )
@@ -97,6 +98,14 @@ def test_a_script_too_long_for_its_duration_is_shortened_to_fit() -> None:
     assert estimate_seconds(script, 205.0) <= 15.0 * 0.92
     assert "reusable steel water bottle" in script.text
     assert any("shortened to fit" in note for note in script.fallbacks)
+
+
+def test_lines_are_shortened_by_whole_sentences_where_they_fit() -> None:
+    assert shorten("The world is about to change. Using reusable steel.", 7) == "The world is about to change."
+    assert shorten("One two three four five six seven eight nine", 4) == "One two three four."
+    hook = part("The world is about to change. Using reusable steel.")
+    answer = {"hook": hook, "scenes": [], "callToAction": part("")}
+    assert repair(answer, request()).lines[0].voiceover == "The world is about to change."
 
 
 def test_text_is_made_speakable_and_the_product_named_plainly() -> None:
