@@ -3,6 +3,8 @@ audio queued on the line, over N turns of a real conversation loop on the CPU wi
 models (Silero VAD, Whisper tiny.en, Piper, and the writer), split into VAD (the detector's quiet
 hangover), speech to text, language model (to its first sentence) and speech (the first
 sentence); then the same with an instant stand-in answer, the floor of the pipeline's own overhead.
+Each is run twice in the same process: speech to text once the turn ends (before), and while the
+caller speaks (the turn so far transcribed at its pauses; after), with the ratio after/before.
 
     PYTHONPATH=. python bench/bench_turns.py [--turns 20] [--writer stand-in]
 
@@ -58,7 +60,7 @@ def brain(ctx: Any, writer: Any) -> Any:
     return Brain(ears, voice, load_vad(ctx), writer)
 
 
-def converse(the_brain: Any, turns: int) -> list[Any]:
+def converse(the_brain: Any, turns: int, while_speaking: bool = True) -> list[Any]:
     """A loop over a line whose caller asks a question each time the agent has finished talking."""
     import numpy as np
 
@@ -71,7 +73,8 @@ def converse(the_brain: Any, turns: int) -> list[Any]:
     questions = [resample(the_brain.voice.speak(q), the_brain.voice.rate, rate) for q in QUESTIONS]
     plan = AgentPlan("You answer calls for a bakery. Answer in one short sentence.", "Hello.", None, 3600)
     done = threading.Event()
-    convo = Conversation(line, plan, the_brain, Hooks(lambda n: True, lambda: "api" if done.is_set() else None))
+    hooks = Hooks(lambda n: True, lambda: "api" if done.is_set() else None)
+    convo = Conversation(line, plan, the_brain, hooks, hear_while_speaking=while_speaking)
 
     def pacer() -> None:
         deadline = time.monotonic()
@@ -105,14 +108,25 @@ def converse(the_brain: Any, turns: int) -> list[Any]:
     return convo.timings
 
 
+def percentiles(timings: list[Any], stage: str) -> tuple[float, float]:
+    values = sorted(getattr(t, stage) * 1000 for t in timings)
+    if not values:
+        return 0.0, 0.0
+    return statistics.median(values), values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+
+
 def report(label: str, timings: list[Any]) -> None:
     print(f"{label}: {len(timings)} turns")
     for stage in ("vad", "stt", "llm", "tts", "total"):
-        values = sorted(getattr(t, stage) * 1000 for t in timings)
-        if not values:
-            continue
-        p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
-        print(f"  {stage:5s} p50 {statistics.median(values):7.0f} ms   p95 {p95:7.0f} ms")
+        p50, p95 = percentiles(timings, stage)
+        print(f"  {stage:5s} p50 {p50:7.0f} ms   p95 {p95:7.0f} ms")
+
+
+def compare(label: str, before: list[Any], after: list[Any]) -> None:
+    """Speech to text once the turn ends (before) against while the caller speaks (after)."""
+    for stage in ("stt", "total"):
+        (b50, b95), (a50, a95) = percentiles(before, stage), percentiles(after, stage)
+        print(f"{label} {stage}: after/before p50 {a50 / max(b50, 1e-9):.2f}, p95 {a95 / max(b95, 1e-9):.2f}")
 
 
 def main() -> None:
@@ -132,7 +146,12 @@ def main() -> None:
         except ImportError:
             print("the writer engine (apexlocal.engines.writer) is not installed: stand-in only")
     for label, writer in writers:
-        report(label, converse(brain(ctx, writer), args.turns))
+        the_brain = brain(ctx, writer)
+        before = converse(the_brain, args.turns, while_speaking=False)
+        report(label + ", speech to text once the turn ends", before)
+        after = converse(the_brain, args.turns, while_speaking=True)
+        report(label + ", speech to text while the caller speaks", after)
+        compare(label, before, after)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from apexlocal.engines.writer.messages import ChatMessage as Message
 from apexlocal.telephony.audio import CallAudio
+from apexlocal.telephony.hearing import PAUSE_WINDOWS, Hearing, TurnText
 from apexlocal.telephony.speech import Ears, Voice
 from apexlocal.telephony.vad import RATE, StreamingVad
 
@@ -71,6 +72,15 @@ class Pressed:
     digit: str
 
 
+@dataclass(frozen=True)
+class Heard:
+    """A caller's turn: its audio, what of it is being transcribed, and where its voice ended."""
+
+    audio: Any  # 16 kHz float32
+    text: TurnText
+    voiced_upto: int  # samples up to the last voiced window
+
+
 @dataclass
 class TurnTiming:
     """Seconds of one turn, from the caller's last voiced window to the agent's first audio queued."""
@@ -90,6 +100,7 @@ class Conversation:
     hooks: Hooks
     minute_seconds: float = 60.0
     silence_seconds: float = 10.0
+    hear_while_speaking: bool = True  # speech to text at pauses inside a turn (see telephony/hearing.py)
     transcript: list[dict[str, Any]] = field(default_factory=list)
     timings: list[TurnTiming] = field(default_factory=list)
 
@@ -102,6 +113,7 @@ class Conversation:
         self._lock = threading.Lock()
         self._current_agent: dict[str, Any] | None = None
         self._prepared: dict[str, Any] = dict(self.brain.prepared)
+        self._hearing = Hearing(self.brain.ears, self.hear_while_speaking)
 
     # The listening thread -----------------------------------------------------------------------
 
@@ -120,6 +132,8 @@ class Conversation:
             vad = StreamingVad(self.brain.vad_session)
             ring: list[np.ndarray] = []
             utterance: list[np.ndarray] | None = None
+            text: TurnText | None = None
+            voiced_upto = 0
             spoke_at = last_voice = last_activity = self.audio.clock()
             prompted = False
             while True:
@@ -148,27 +162,33 @@ class Conversation:
                     frame = np.zeros(int(0.02 * self.audio.rate), np.float32)
                 wide = _upsample(frame, self.audio.rate)
                 ring = _keep_last([*ring, wide], int(PRE_ROLL_S * RATE))
-                for turn in vad.feed(wide):
+                windows = vad.feed(wide)
+                for turn in windows:
                     if turn.started:
                         log.debug("caller speech at %.2f s", self.audio.clock())
                         prompted = False
                         spoke_at = self.audio.clock() - PRE_ROLL_S
                         self._barge_in()
-                        utterance = list(ring)
-                if utterance is not None:
+                        utterance, text, voiced_upto = list(ring), self._hearing.turn(), 0
+                if utterance is not None and text is not None:
                     if not turn_started_in(ring, utterance):
                         utterance.append(wide)
+                    size = sum(u.size for u in utterance)
                     if vad.last_probability >= vad.off:
-                        last_voice = time.monotonic()
-                    if not vad.speaking or sum(u.size for u in utterance) >= MAX_TURN_S * RATE:
-                        log.debug("caller turn of %.2f s", sum(u.size for u in utterance) / RATE)
-                        self._turns.put((np.concatenate(utterance), spoke_at, last_voice))
-                        utterance = None
+                        last_voice, voiced_upto = time.monotonic(), size
+                    elif windows and vad.quiet_windows == PAUSE_WINDOWS:
+                        text.pause(np.concatenate(utterance))
+                    if not vad.speaking or size >= MAX_TURN_S * RATE:
+                        log.debug("caller turn of %.2f s", size / RATE)
+                        heard = Heard(np.concatenate(utterance), text, voiced_upto)
+                        self._turns.put((heard, spoke_at, last_voice))
+                        utterance = text = None
         finally:
             self._interrupt.set()
             self._turns.put(None)
             self.audio.stop_playback()
             responder.join(timeout=30)
+            self._hearing.close()
 
     def press(self, digit: str) -> None:
         """A DTMF key (RFC 4733) the caller pressed: it interrupts the agent, and is a turn."""
@@ -220,9 +240,9 @@ class Conversation:
             finally:
                 self._busy.clear()
 
-    def _answer(self, speech: np.ndarray, spoke_at: float, last_voice: float) -> None:
+    def _answer(self, speech: Heard, spoke_at: float, last_voice: float) -> None:
         ended = time.monotonic()
-        heard = self.brain.ears.transcribe(speech)
+        heard = speech.text.finish(speech.audio, speech.voiced_upto)
         log.debug("heard %r", heard)
         transcribed = time.monotonic()
         if not heard or self._interrupt.is_set():

@@ -70,6 +70,11 @@ class StreamingVad:
             turns.append(self._step(self.probability(window)))
         return turns
 
+    @property
+    def quiet_windows(self) -> int:
+        """Windows in a row below `off` while speaking (a pause, or the start of the turn's end)."""
+        return self._below if self.speaking else 0
+
     def _step(self, p: float) -> Turn:
         self.last_probability = p
         turn = Turn()
