@@ -28,8 +28,10 @@ TAGS = ["voice-agent"]
     summary="Create Agent",
     tags=TAGS,
     sync_to_thread=True,
+    responses=errors(400),
     description="Create a new voice agent with system prompt, greeting, and voice configuration. Free; calls "
-    "made with it are charged per minute.",
+    "made with it are charged per minute. ttsModel, llmModel and voiceId must resolve on this server (400 naming "
+    "the field and listing the accepted values).",
 )
 def create_agent(request: Request[Any, Any, Any], data: JSONBody[AgentCreate]) -> AgentOut:
     return AgentOut(agents.create(request.app.state.services, current_user(request), data))
@@ -63,9 +65,9 @@ def get_agent(request: Request[Any, Any, Any], agent_id: FromPath[str]) -> Agent
     summary="Update Agent",
     tags=TAGS,
     sync_to_thread=True,
-    responses=errors(404),
-    description="Changes the fields sent (voiceId and endCallPhrase may be null). Calls already running keep "
-    "the agent as it was when they started.",
+    responses=errors(400, 404),
+    description="Changes the fields sent (voiceId and endCallPhrase may be null), checked as the agent will be "
+    "(400). Calls already running keep the agent as it was when they started.",
 )
 def update_agent(request: Request[Any, Any, Any], agent_id: FromPath[str], data: JSONBody[AgentUpdate]) -> AgentOut:
     return AgentOut(agents.update(request.app.state.services, current_user(request), agent_id, data))
