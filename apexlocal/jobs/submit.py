@@ -10,7 +10,7 @@ from apexlocal.accounts import credits, plans
 from apexlocal.accounts.users import User
 from apexlocal.db import idempotency
 from apexlocal.db import jobs as records
-from apexlocal.errors import BadRequest, Forbidden, ModelUnavailable, ServiceUnavailable
+from apexlocal.errors import BadRequest, Conflict, Forbidden, ModelUnavailable, ServiceUnavailable
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry, plan_allows_model
 
@@ -88,3 +88,49 @@ def submit(services: Services, user: User, sub: Submission) -> tuple[int, dict[s
 
 def enqueue(services: Services, job_id: str) -> None:
     services.tasks["run_job"](job_id)
+
+
+@dataclass(frozen=True)
+class RequestJob:
+    """A job that runs inside its request (speech, transcription, chat) rather than on a queue."""
+
+    job_type: str
+    queue: str  # the name it is recorded under; nothing is enqueued
+    params: dict[str, Any]
+    model: str  # as the caller named it
+    model_id: str
+    cost: int
+    idempotency_key: str | None
+    request_hash: str
+    job_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def start_request_job(services: Services, user: User, rj: RequestJob, replayed_message: str) -> dict[str, Any]:
+    """Charges, records and claims the job in one transaction and returns its row. The same
+    Idempotency-Key again raises Conflict with `replayed_message` ({job_id} filled in): a request
+    job's answer was streamed or returned once and is not kept to be sent twice."""
+    db = services.db
+
+    def create() -> tuple[int, dict[str, Any]]:
+        credits.debit_for_job(db, user.id, rj.job_id, rj.cost, rj.job_type)
+        records.insert(
+            db,
+            job_id=rj.job_id,
+            user_id=user.id,
+            job_type=rj.job_type,
+            queue=rj.queue,
+            params=rj.params,
+            model=rj.model,
+            model_id=rj.model_id,
+            cost=rj.cost,
+        )
+        records.claim(db, rj.job_id)
+        return 200, {"data": {"jobId": rj.job_id}}
+
+    _, body, replayed = idempotency.run_once(db, user.id, rj.idempotency_key, rj.request_hash, create)
+    if replayed:
+        raise Conflict(replayed_message.format(job_id=body["data"]["jobId"]))
+    services.events.publish(rj.job_id)
+    job = records.get(db, rj.job_id)
+    assert job is not None  # inserted above
+    return job

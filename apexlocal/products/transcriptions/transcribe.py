@@ -11,20 +11,16 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from apexlocal.accounts import credits
 from apexlocal.accounts.users import User
-from apexlocal.db import idempotency
-from apexlocal.db import jobs as records
 from apexlocal.engines.speech_to_text.whisper import FasterWhisperEngine, Transcript, transcribe_with
-from apexlocal.errors import BadRequest, Conflict, JobError, ModelError, ModelUnavailable, ServiceUnavailable
+from apexlocal.errors import BadRequest, JobError, ModelError, ModelUnavailable, ServiceUnavailable
 from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, engine_context
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.submit import resolve_model
+from apexlocal.jobs.submit import RequestJob, resolve_model, start_request_job
 from apexlocal.models.manifest import ModelEntry
 from apexlocal.products.clip.submit import speech_model
 from apexlocal.products.transcriptions.form import Form
@@ -152,34 +148,11 @@ def _record(
     key: str | None,
     req_hash: str,
 ) -> dict[str, Any]:
-    db, job_id = services.db, str(uuid.uuid4())
     params = {
         "model": req.model,
         "language": req.language,
         "responseFormat": req.response_format,
         "timestampGranularities": list(req.granularities),
     }
-
-    def create() -> tuple[int, dict[str, Any]]:
-        credits.debit_for_job(db, user.id, job_id, cost, JOB_TYPE)
-        records.insert(
-            db,
-            job_id=job_id,
-            user_id=user.id,
-            job_type=JOB_TYPE,
-            queue=QUEUE,
-            params=params,
-            model=req.model,
-            model_id=entry.id,
-            cost=cost,
-        )
-        records.claim(db, job_id)
-        return 200, {"data": {"jobId": job_id}}
-
-    _, body, replayed = idempotency.run_once(db, user.id, key, req_hash, create)
-    if replayed:
-        raise Conflict(f"Idempotency-Key: this audio was already transcribed (job {body['data']['jobId']})")
-    services.events.publish(job_id)
-    job = records.get(db, job_id)
-    assert job is not None
-    return job
+    job = RequestJob(JOB_TYPE, QUEUE, params, req.model, entry.id, cost, key, req_hash)
+    return start_request_job(services, user, job, "Idempotency-Key: this audio was already transcribed (job {job_id})")

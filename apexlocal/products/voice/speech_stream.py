@@ -15,16 +15,12 @@ import logging
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apexlocal.accounts import credits
 from apexlocal.accounts.users import User
-from apexlocal.db import idempotency
-from apexlocal.db import jobs as records
 from apexlocal.engines.base import EngineContext
 from apexlocal.engines.registry import get_engine
 from apexlocal.engines.voice.encode import FORMATS, AudioFormat, make_encoder
@@ -39,6 +35,7 @@ from apexlocal.errors import (
 )
 from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, engine_context
 from apexlocal.jobs.services import Services
+from apexlocal.jobs.submit import RequestJob, start_request_job
 from apexlocal.products.voice import voice_models
 from apexlocal.products.voice.submit import JOB_TYPE, VoicePlan, plan_voice
 from apexlocal.products.voice.voices import attach_cloned_voice
@@ -152,32 +149,19 @@ def start_speech(
 
 
 def _record(services: Services, user: User, plan: VoicePlan, key: str | None, req_hash: str) -> dict[str, Any]:
-    db, job_id = services.db, str(uuid.uuid4())
-    cost = services.settings.credit_costs[JOB_TYPE]
-
-    def create() -> tuple[int, dict[str, Any]]:
-        credits.debit_for_job(db, user.id, job_id, cost, JOB_TYPE)
-        records.insert(
-            db,
-            job_id=job_id,
-            user_id=user.id,
-            job_type=JOB_TYPE,
-            queue=QUEUE,
-            params=plan.spec,
-            model=plan.model_name,
-            model_id=plan.entry.id,
-            cost=cost,
-        )
-        records.claim(db, job_id)
-        return 200, {"data": {"jobId": job_id}}
-
-    _, body, replayed = idempotency.run_once(db, user.id, key, req_hash, create)
-    if replayed:
-        raise Conflict(
-            f"Idempotency-Key: this speech was already made (job {body['data']['jobId']}); a stream is not sent twice"
-        )
-    services.events.publish(job_id)
-    return records.get(db, job_id)  # type: ignore[return-value]
+    job = RequestJob(
+        job_type=JOB_TYPE,
+        queue=QUEUE,
+        params=plan.spec,
+        model=plan.model_name,
+        model_id=plan.entry.id,
+        cost=services.settings.credit_costs[JOB_TYPE],
+        idempotency_key=key,
+        request_hash=req_hash,
+    )
+    return start_request_job(
+        services, user, job, "Idempotency-Key: this speech was already made (job {job_id}); a stream is not sent twice"
+    )
 
 
 def _context(services: Services, job: dict[str, Any], scratch: Path, stop: threading.Event) -> EngineContext:
