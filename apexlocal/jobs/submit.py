@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,9 +13,21 @@ from apexlocal.accounts import credits, plans
 from apexlocal.accounts.users import User
 from apexlocal.db import idempotency
 from apexlocal.db import jobs as records
-from apexlocal.errors import BadRequest, Conflict, Forbidden, ModelUnavailable, ServiceUnavailable
+from apexlocal.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    JobCancelled,
+    JobError,
+    ModelError,
+    ModelUnavailable,
+    ServiceUnavailable,
+)
+from apexlocal.jobs.runner import GENERIC_ERROR
 from apexlocal.jobs.services import Services
 from apexlocal.models.manifest import ModelEntry, plan_allows_model
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -134,3 +149,25 @@ def start_request_job(services: Services, user: User, rj: RequestJob, replayed_m
     job = records.get(db, rj.job_id)
     assert job is not None  # inserted above
     return job
+
+
+@contextmanager
+def request_job_failures(services: Services, job: dict[str, Any], what: str) -> Iterator[None]:
+    """Ends a request job that fails while its caller waits: failed and refunded, and the failure
+    raised as the API error it is (a bad input 400, a missing model 503). JobCancelled passes
+    through for the caller to end the job as canceled."""
+    keeper = services.bookkeeper
+    try:
+        yield
+    except JobCancelled:
+        raise
+    except JobError as exc:
+        keeper.fail(job, str(exc))
+        raise BadRequest(str(exc)) from None
+    except ModelError as exc:
+        keeper.fail(job, str(exc))
+        raise ModelUnavailable(str(exc)) from None
+    except BaseException:
+        log.exception("%s %s failed", what, job["id"])
+        keeper.fail(job, GENERIC_ERROR)
+        raise

@@ -17,10 +17,10 @@ from typing import Any
 
 from apexlocal.accounts.users import User
 from apexlocal.engines.speech_to_text.whisper import FasterWhisperEngine, Transcript, transcribe_with
-from apexlocal.errors import BadRequest, JobError, ModelError, ModelUnavailable, ServiceUnavailable
-from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, engine_context
+from apexlocal.errors import BadRequest, JobError, ServiceUnavailable
+from apexlocal.jobs.runner import JobProgress, engine_context
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.submit import RequestJob, resolve_model, start_request_job
+from apexlocal.jobs.submit import RequestJob, request_job_failures, resolve_model, start_request_job
 from apexlocal.models.manifest import ModelEntry
 from apexlocal.products.clip.submit import speech_model
 from apexlocal.products.transcriptions.form import Form
@@ -109,22 +109,12 @@ def transcribe_request(
     job = _record(services, user, entry, req, price(services, seconds), key, req_hash)
     scratch = services.settings.data_dir / "scratch" / job["id"]
     scratch.mkdir(parents=True, exist_ok=True)
-    keeper = services.bookkeeper
     try:
-        progress = JobProgress(services, job["id"])
-        ctx = engine_context(services, job["id"], scratch, progress=progress, cancelled=progress.cancelled)
-        whisper = FasterWhisperEngine.load(entry, ctx)
-        transcript = transcribe_with(whisper, form.path, req.language)
-    except JobError as exc:
-        keeper.fail(job, str(exc))
-        raise BadRequest(str(exc)) from None
-    except ModelError as exc:
-        keeper.fail(job, str(exc))
-        raise ModelUnavailable(str(exc)) from None
-    except BaseException:
-        log.exception("transcription job %s failed", job["id"])
-        keeper.fail(job, GENERIC_ERROR)
-        raise
+        with request_job_failures(services, job, "transcription job"):
+            progress = JobProgress(services, job["id"])
+            ctx = engine_context(services, job["id"], scratch, progress=progress, cancelled=progress.cancelled)
+            whisper = FasterWhisperEngine.load(entry, ctx)
+            transcript = transcribe_with(whisper, form.path, req.language)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     metadata: dict[str, Any] = {
@@ -135,7 +125,7 @@ def transcribe_request(
         "format": req.response_format,
         "words": len(transcript.words),
     }
-    keeper.complete(job, [], metadata)
+    services.bookkeeper.complete(job, [], metadata)
     return transcript, job["id"]
 
 

@@ -35,7 +35,7 @@ from apexlocal.errors import (
 )
 from apexlocal.jobs.runner import GENERIC_ERROR, JobProgress, engine_context
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.submit import RequestJob, start_request_job
+from apexlocal.jobs.submit import RequestJob, request_job_failures, start_request_job
 from apexlocal.products.voice import voice_models
 from apexlocal.products.voice.submit import JOB_TYPE, VoicePlan, plan_voice
 from apexlocal.products.voice.voices import attach_cloned_voice
@@ -179,24 +179,15 @@ def _prepare(services: Services, job: dict[str, Any], plan: VoicePlan, scratch: 
     """The engine's stream, validated and with its model loaded; failures end the job (refunded)."""
     keeper = services.bookkeeper
     try:
-        engine: Any = get_engine(plan.entry.engine)
-        if not hasattr(engine, "stream"):
-            raise ModelError(f"model: {plan.entry.id} cannot stream speech")
-        attach_cloned_voice(services, job, plan.spec, scratch)
-        return engine.stream(plan.spec, plan.entry, _context(services, job, scratch, stop))
+        with request_job_failures(services, job, "speech job"):
+            engine: Any = get_engine(plan.entry.engine)
+            if not hasattr(engine, "stream"):
+                raise ModelError(f"model: {plan.entry.id} cannot stream speech")
+            attach_cloned_voice(services, job, plan.spec, scratch)
+            return engine.stream(plan.spec, plan.entry, _context(services, job, scratch, stop))
     except JobCancelled:
         keeper.finish_canceled(job)
         raise Conflict("The speech job was canceled before it started") from None
-    except JobError as exc:
-        keeper.fail(job, str(exc))
-        raise BadRequest(str(exc)) from None
-    except ModelError as exc:
-        keeper.fail(job, str(exc))
-        raise ModelUnavailable(str(exc)) from None
-    except BaseException:
-        log.exception("speech job %s failed to start", job["id"])
-        keeper.fail(job, GENERIC_ERROR)
-        raise
 
 
 def produce(services: Services, sj: SpeechJob, emit: Callable[[bytes], None]) -> None:
