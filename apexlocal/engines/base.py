@@ -45,6 +45,9 @@ class EngineContext:
     # The external OpenAI-compatible writer (the `writer_*` settings), or None for the embedded
     # model: engines get a writer with engines.writer.open_writer(ctx), never from this directly.
     writer: WriterEndpoint | None = field(default=None, kw_only=True)
+    # Where engines keep forms of model files derived once and shared between processes (a GGUF
+    # dequantized to safetensors); None: nothing is kept, each process derives them again.
+    cache_dir: Path | None = field(default=None, kw_only=True)
 
     def check_cancelled(self) -> None:
         if self.cancelled():

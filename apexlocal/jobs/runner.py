@@ -173,6 +173,7 @@ def engine_context(
         fetch_input=fetch_input,
         manifest=services.manifest,
         writer=WriterEndpoint.from_settings(services.settings),
+        cache_dir=services.settings.resolved_models_dir / "converted",
     )
 
 

@@ -1,6 +1,7 @@
 """Loading a causal language model and its tokenizer with transformers: from a GGUF file (the
-manifest's `defaults.gguf_file`, dequantized to the device's dtype as transformers does), or from a
-folder of safetensors shards and tokenizer files.
+manifest's `defaults.gguf_file`, dequantized to the device's dtype as transformers does, and kept
+dequantized in the cache folder when there is one: converted.py), or from a folder of safetensors
+shards and tokenizer files.
 
 The chat template is the one the model ships (inside the GGUF, or tokenizer_config.json); a model
 without one gets ChatML, the format SmolLM2 and Qwen were trained on.
@@ -8,6 +9,7 @@ without one gets ChatML, the format SmolLM2 and Qwen were trained on.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,20 +43,17 @@ class LoadedModel:
         return int(self.model.get_output_embeddings().weight.shape[0])
 
 
-def load_model(entry: ModelEntry, model_dir: Path, device: str) -> LoadedModel:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
+def load_model(entry: ModelEntry, model_dir: Path, device: str, cache_dir: Path | None = None) -> LoadedModel:
+    """The model warm on `device`. A GGUF model is dequantized once into `cache_dir` (when given) and
+    loaded from that folder afterwards (see converted.py)."""
     from apexlocal.engines.runtime import torch_dtype_for
 
+    dtype = torch_dtype_for(device)
     gguf = entry.defaults.get("gguf_file")
-    extra = {"gguf_file": gguf} if gguf else {"local_files_only": True}
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(model_dir), **extra)
-        model: Any = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch_dtype_for(device), **extra)
-    except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise ModelError(f"cannot load {entry.id} from {model_dir} ({type(exc).__name__}: {exc})") from exc
-    if not getattr(tokenizer, "chat_template", None):
-        tokenizer.chat_template = CHATML
+    if gguf and cache_dir is not None:
+        tokenizer, model = _load_converted(entry, model_dir / gguf, dtype, cache_dir)
+    else:
+        tokenizer, model = _load_pretrained(entry, model_dir, dtype, gguf)
     model = model.to(device).eval()
     return LoadedModel(
         tokenizer=tokenizer,
@@ -63,6 +62,34 @@ def load_model(entry: ModelEntry, model_dir: Path, device: str) -> LoadedModel:
         eos_ids=_eos_ids(tokenizer, model),
         context_tokens=int(entry.defaults.get("context_tokens") or model.config.max_position_embeddings),
     )
+
+
+def _load_pretrained(entry: ModelEntry, folder: Path, dtype: Any, gguf: str | None) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    extra = {"gguf_file": gguf} if gguf else {"local_files_only": True}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), **extra)
+        model: Any = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, **extra)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ModelError(f"cannot load {entry.id} from {folder} ({type(exc).__name__}: {exc})") from exc
+    if not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = CHATML
+    return tokenizer, model
+
+
+def _load_converted(entry: ModelEntry, gguf: Path, dtype: Any, cache_dir: Path) -> tuple[Any, Any]:
+    from apexlocal.engines.writer.converted import converted_folder, is_current, save_converted, source_key
+
+    folder = converted_folder(cache_dir, entry.id)
+    key = source_key(gguf, str(dtype).removeprefix("torch."))
+    if is_current(folder, key):
+        return _load_pretrained(entry, folder, dtype, None)
+    tokenizer, model = _load_pretrained(entry, gguf.parent, dtype, gguf.name)
+    # A read-only cache only costs the next process the same slow load.
+    with contextlib.suppress(OSError):
+        save_converted(folder, key, tokenizer, model)
+    return tokenizer, model
 
 
 def _eos_ids(tokenizer: Any, model: Any) -> frozenset[int]:

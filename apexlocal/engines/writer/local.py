@@ -28,7 +28,7 @@ def load_warm(ctx: EngineContext, entry: ModelEntry) -> LoadedModel:
     model_dir = Path(ctx.model_dir(entry))
     size = int(entry.memory_gb * GIB) if entry.memory_gb else None
     key = f"writer:{entry.id}:{model_dir.resolve()}:{ctx.device}"
-    loaded: LoadedModel = ctx.runtime.get(key, lambda: load_model(entry, model_dir, ctx.device), size)
+    loaded: LoadedModel = ctx.runtime.get(key, lambda: load_model(entry, model_dir, ctx.device, ctx.cache_dir), size)
     return loaded
 
 

@@ -17,7 +17,7 @@ from apexlocal.models.packaged import check_package
 
 @pytest.fixture(scope="session")
 def writer_ctx(
-    manifest: Manifest, runtime: Any, tmp_path_factory: pytest.TempPathFactory
+    manifest: Manifest, runtime: Any, tmp_path_factory: pytest.TempPathFactory, models_dir: Path
 ) -> Callable[..., EngineContext]:
     scratch = tmp_path_factory.mktemp("writer")
 
@@ -37,6 +37,8 @@ def writer_ctx(
             runtime=runtime,
             manifest=manifest,
             writer=writer,
+            # The servers' place (runner.engine_context): the GGUF is dequantized once per session.
+            cache_dir=models_dir / "converted",
         )
 
     return make

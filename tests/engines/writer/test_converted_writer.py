@@ -1,0 +1,50 @@
+"""The GGUF writer is dequantized once into the cache folder and loaded from it afterwards: the
+folder's model answers exactly as the GGUF's, and a changed GGUF (another sha256) is not mistaken
+for the converted one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from apexlocal.engines.writer import ChatMessage
+from apexlocal.engines.writer.converted import MARKER, converted_folder, is_current, source_key
+from apexlocal.engines.writer.loading import load_model
+from apexlocal.engines.writer.local import LocalWriter
+from apexlocal.models.packaged import check_package
+
+ASK = [ChatMessage("user", "Name one colour.")]
+
+
+def test_the_first_load_leaves_a_converted_folder_keyed_by_the_ggufs_sha256(tiny_writer: Any, models_dir: Path) -> None:
+    folder = converted_folder(models_dir / "converted", tiny_writer.model_id)
+    gguf = Path(tiny_writer.entry.source.files[0].path)
+    marker = json.loads((folder / MARKER).read_text())
+    assert marker["gguf"] == gguf.name
+    assert marker["gguf_sha256"] == tiny_writer.entry.source.files[0].sha256
+    assert marker["dtype"] == "float32"
+    assert list(folder.glob("*.safetensors")) and (folder / "tokenizer.json").is_file()
+
+
+def test_the_converted_folder_answers_as_the_gguf(tiny_writer: Any, models_dir: Path) -> None:
+    reloaded = load_model(tiny_writer.entry, check_package(tiny_writer.entry), "cpu", models_dir / "converted")
+    again = LocalWriter(tiny_writer.entry, reloaded)
+    first = tiny_writer.complete(ASK, max_tokens=8, temperature=0)
+    second = again.complete(ASK, max_tokens=8, temperature=0)
+    assert second.text == first.text and second.completion_tokens == first.completion_tokens
+    assert again.loaded.tokenizer.chat_template == tiny_writer.loaded.tokenizer.chat_template
+
+
+def test_another_gguf_or_dtype_does_not_match_the_marker(tmp_path: Path) -> None:
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"one")
+    folder = tmp_path / "converted"
+    folder.mkdir()
+    key = source_key(gguf, "float32")
+    (folder / MARKER).write_text(json.dumps(key))
+    assert is_current(folder, key)
+    assert not is_current(folder, source_key(gguf, "bfloat16"))
+    gguf.write_bytes(b"two")
+    assert not is_current(folder, source_key(gguf, "float32"))
+    assert not is_current(tmp_path / "missing", key)
