@@ -36,8 +36,15 @@ class ExternalWriter:
         json_schema: dict[str, Any] | None = None,
         stop: Sequence[str] = (),
         cancelled: Callable[[], bool] | None = None,
+        seed: int | None = None,
     ) -> Completion:
-        options = {"max_tokens": max_tokens, "temperature": temperature, "stop": stop, "cancelled": cancelled}
+        options = {
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stop": stop,
+            "cancelled": cancelled,
+            "seed": seed,
+        }
         result = self._complete_once(messages, json_schema, **options)
         if json_schema is None or result.finish_reason == "cancelled":
             return result
@@ -64,10 +71,11 @@ class ExternalWriter:
         json_schema: dict[str, Any] | None = None,
         stop: Sequence[str] = (),
         cancelled: Callable[[], bool] | None = None,
+        seed: int | None = None,
     ) -> TextStream:
         """The answer as the server sends it. With a schema, the whole answer is validated when the
         stream ends (a JobError then); there is no second try once pieces were given out."""
-        return self._stream(messages, json_schema, True, max_tokens, temperature, stop, cancelled)
+        return self._stream(messages, json_schema, True, max_tokens, temperature, stop, cancelled, seed)
 
     def _stream(
         self,
@@ -78,9 +86,10 @@ class ExternalWriter:
         temperature: float,
         stop: Sequence[str],
         cancelled: Callable[[], bool] | None,
+        seed: int | None = None,
     ) -> TextStream:
         check_messages(messages)
-        body = self._body(messages, max_tokens, temperature, json_schema, stop)
+        body = self._body(messages, max_tokens, temperature, json_schema, stop, seed)
         text_stream: TextStream
 
         def pieces() -> Iterator[str]:
@@ -125,6 +134,7 @@ class ExternalWriter:
             options["temperature"],
             options["stop"],
             options["cancelled"],
+            options["seed"],
         )
         for _piece in stream:
             pass
@@ -138,6 +148,7 @@ class ExternalWriter:
         temperature: float,
         json_schema: dict[str, Any] | None,
         stop: Sequence[str],
+        seed: int | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model_id,
@@ -149,6 +160,8 @@ class ExternalWriter:
         }
         if stop:
             body["stop"] = list(stop)
+        if seed is not None:
+            body["seed"] = seed  # OpenAI's field; a server that does not sample reproducibly ignores it
         if json_schema is not None:
             body["response_format"] = {
                 "type": "json_schema",

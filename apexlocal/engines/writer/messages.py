@@ -60,6 +60,7 @@ class Writer(Protocol):
         json_schema: dict[str, Any] | None = None,
         stop: Sequence[str] = (),
         cancelled: Callable[[], bool] | None = None,
+        seed: int | None = None,
     ) -> Completion: ...
 
     def stream(
@@ -71,6 +72,7 @@ class Writer(Protocol):
         json_schema: dict[str, Any] | None = None,
         stop: Sequence[str] = (),
         cancelled: Callable[[], bool] | None = None,
+        seed: int | None = None,
     ) -> Iterator[str]: ...
 
 

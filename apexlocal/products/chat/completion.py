@@ -48,6 +48,7 @@ class ChatJob:
     schema: dict[str, Any] | None
     stops: tuple[str, ...]
     scratch: Path
+    seed: int | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     progress: Any = None
 
@@ -94,7 +95,7 @@ def start_chat(services: Services, user: User, req: ChatRequest, key: str | None
     job = _record(services, user, entry, req, job_id, hold, key, req_hash)
     scratch.mkdir(parents=True, exist_ok=True)
     temperature = DEFAULT_TEMPERATURE if req.temperature is None else req.temperature
-    chat = ChatJob(job, writer, messages, max_tokens, temperature, schema, req.stops(), scratch)
+    chat = ChatJob(job, writer, messages, max_tokens, temperature, schema, req.stops(), scratch, req.seed)
     chat.progress = JobProgress(services, job_id)
     return chat
 
@@ -137,6 +138,7 @@ def _record(
         "messages": len(req.messages),  # how many, never what they say
         "maxTokens": req.max_completion_tokens or req.max_tokens,
         "temperature": req.temperature,
+        "seed": req.seed,
         "responseFormat": "text" if fmt is None else type(fmt).__struct_config__.tag,
         "stream": req.stream,
     }

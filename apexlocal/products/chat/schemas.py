@@ -73,7 +73,7 @@ class ChatRequest(Struct, forbid_unknown_fields=True):
     top_p: Annotated[float, Meta(ge=0, le=1)] | None = None  # accepted; sampling keeps 95% of the mass
     stop: Annotated[str, Meta(min_length=1, max_length=100)] | Annotated[list[str], Meta(max_length=4)] | None = None
     response_format: TextFormat | JsonObjectFormat | JsonSchemaFormat | None = None
-    seed: int | None = None
+    seed: Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)] | None = None  # sampling's random state
     n: Annotated[int, Meta(ge=1, le=1, description="Only 1")] | None = None
     user: Annotated[str, Meta(max_length=256)] | None = None  # accepted and not used
     presence_penalty: Annotated[float, Meta(ge=-2, le=2)] | None = None  # accepted and not used

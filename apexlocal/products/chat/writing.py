@@ -37,6 +37,7 @@ def _run(services: Services, chat: ChatJob, emit: object) -> Ended:
             json_schema=chat.schema,
             stop=chat.stops,
             cancelled=chat.cancelled,
+            seed=chat.seed,
         )
         for piece in stream:
             emit(piece)  # type: ignore[operator]

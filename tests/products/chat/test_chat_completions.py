@@ -146,6 +146,7 @@ def test_an_answer_under_a_json_schema_always_validates(server: ServerProcess) -
         ({"model": MODEL, "messages": HI, "max_tokens": 0}, "max_tokens: must be"),
         ({"model": MODEL, "messages": HI, "temperature": 3}, "temperature: must be"),
         ({"model": MODEL, "messages": HI, "n": 2}, "n: must be"),
+        ({"model": MODEL, "messages": HI, "seed": 2**64}, "seed: must be"),
         ({"model": MODEL, "messages": HI, "tools": []}, "tools: unknown field"),
     ],
 )
@@ -177,6 +178,19 @@ def test_a_key_is_required_and_the_models_are_listed(server: ServerProcess) -> N
     assert [m.id for m in models.data] == ["smollm2-135m-instruct"]  # Qwen3 has no tiny stand-in
 
 
+def test_the_same_seed_gives_the_same_sampled_answer(server: ServerProcess) -> None:
+    client = openai_client(server)
+
+    def sampled(seed: int) -> str:
+        answer = client.chat.completions.create(model=MODEL, messages=HI, max_tokens=12, temperature=1.5, seed=seed)
+        return answer.choices[0].message.content or ""
+
+    first = sampled(7)
+    assert sampled(7) == first
+    # The seed is what fixes it: other seeds sample other answers (four alike would mean it is ignored).
+    assert len({first, sampled(8), sampled(9), sampled(10)}) > 1
+
+
 def test_a_second_server_writes_through_the_first_as_its_external_writer(
     server: ServerProcess, tmp_path_factory: pytest.TempPathFactory, models_dir: Path
 ) -> None:
@@ -191,6 +205,11 @@ def test_a_second_server_writes_through_the_first_as_its_external_writer(
         plain = client.chat.completions.create(model=MODEL, messages=HI, max_tokens=8, temperature=0)
         direct = openai_client(server).chat.completions.create(model=MODEL, messages=HI, max_tokens=8, temperature=0)
         assert plain.choices[0].message.content == direct.choices[0].message.content
+        # The seed travels to the first server: the same sampled answer as asking it directly.
+        seeded = {"model": MODEL, "messages": HI, "max_tokens": 8, "temperature": 1.5, "seed": 11}
+        through = client.chat.completions.create(**seeded).choices[0].message.content  # type: ignore[call-overload]
+        at_first = openai_client(server).chat.completions.create(**seeded).choices[0].message.content  # type: ignore[call-overload]
+        assert through == at_first
         shaped = client.chat.completions.create(
             model=MODEL,
             messages=[{"role": "user", "content": "Describe the sky."}],
@@ -200,6 +219,6 @@ def test_a_second_server_writes_through_the_first_as_its_external_writer(
         jsonschema.validate(json.loads(shaped.choices[0].message.content or ""), SCHEMA)
         # The first server wrote them: its jobs list has them, charged to the key the second one holds.
         jobs_after = first_http.get("/api/jobs", params={"limit": 100}).json()["data"]
-        assert len(jobs_after) - len(jobs_before) == 3
+        assert len(jobs_after) - len(jobs_before) == 5
         log = (second.data_dir.parent / f"server-{second.port}.log").read_text()
         assert server.owner_key not in log + "".join(second.lines)
