@@ -103,13 +103,17 @@ def _sse(event: dict[str, Any]) -> bytes:
 )
 async def list_models(request: Request[Any, Any, Any]) -> dict[str, Any]:
     services: Services = request.app.state.services
+    # Whether a model is installed is a look at package files on disk: never on the event loop.
+    return wire.model_list(await to_thread.run_sync(_listed_model_ids, services))
+
+
+def _listed_model_ids(services: Services) -> list[str]:
     store, tiny = services.models, services.settings.model_set == "tiny"
-    ids = [
+    return [
         m.id
         for m in services.manifest.model
         if TASK in m.tasks and (store.is_installed(m) or (store.may_auto_pull(m) and not (tiny and m.tiny is None)))
     ]
-    return wire.model_list(ids)
 
 
 def chat_router() -> Router:
