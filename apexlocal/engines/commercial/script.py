@@ -16,6 +16,8 @@ script's `fallbacks` (shown in the job's metadata):
   action) or the line's first words;
 - when no voice-over names the product, the call to action is replaced by "Get the <product>
   today.", so the product's name is always spoken;
+- when the writer gives no complete document (it ran to MAX_TOKENS), it is asked once more at a
+  lower temperature; after two such answers every part is the plain line above;
 - the lines are shortened (the longest first, by its last sentence, or its last word when it is
   one sentence), then middle scenes dropped, until the words fit the duration at the voice's pace
   (`fit`); the hook likewise keeps its first whole sentences within HOOK_WORDS words.
@@ -37,6 +39,7 @@ from apexlocal.engines.scripted_video.scenes import (
     speech_seconds,
 )
 from apexlocal.engines.voice.text import split_sentences
+from apexlocal.errors import JobError
 
 SCENES_BY_DURATION = {15: 2, 30: 4, 60: 8}
 HOOK_WORDS = 7
@@ -44,6 +47,7 @@ NAME_WORDS = 5
 MIN_LINE_WORDS = 3
 LIMITS = {"hook": 50, "scene": 90, "cta": 50, "onScreenText": 28}
 MAX_TOKENS = 600  # the bounded document needs about 250
+TEMPERATURES = (0.6, 0.2)  # a second try, steadier, when the first answer is not complete
 FILL = 0.92  # of the duration the words may take at the voice's pace, pauses included
 ARTICLES = ("a ", "an ", "the ", "our ", "your ")
 _SYMBOLS = re.compile(r"[^\w\s.,!?'%$&-]", re.UNICODE)
@@ -134,8 +138,19 @@ def write_script(request: CommercialRequest, writer: Any, cancelled: Callable[[]
     from apexlocal.engines.writer import ChatMessage, write_json
 
     messages = [ChatMessage(role, content) for role, content in brief(request)]
-    answer = write_json(writer, messages, script_schema(request.duration), max_tokens=MAX_TOKENS, cancelled=cancelled)
-    return repair(answer, request), str(getattr(writer, "model_id", ""))
+    schema, notes = script_schema(request.duration), []
+    answer: dict[str, Any] = {}
+    for temperature in TEMPERATURES:
+        try:
+            answer = write_json(
+                writer, messages, schema, max_tokens=MAX_TOKENS, cancelled=cancelled, temperature=temperature
+            )
+            break
+        except JobError as exc:  # a small model may fill the document with whitespace until the cap
+            notes.append(f"writer: no complete answer at temperature {temperature:g} ({exc})")
+    script = repair(answer, request)
+    script.fallbacks[:0] = notes
+    return script, str(getattr(writer, "model_id", ""))
 
 
 def repair(answer: dict[str, Any], request: CommercialRequest) -> Script:

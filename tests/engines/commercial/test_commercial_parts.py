@@ -74,6 +74,22 @@ def test_the_writer_is_asked_under_the_schema_and_its_answer_kept() -> None:
     assert set(script.as_json()) == {"hook", "scenes", "callToAction", "fallbacks"}
 
 
+def test_an_answer_that_never_completes_is_asked_again_then_replaced_by_plain_lines() -> None:
+    from apexlocal.engines.writer import Completion
+
+    class Rambling(FakeWriter):
+        def complete(self, messages, **options):
+            self.calls.append((list(messages), options.get("temperature")))
+            return Completion('{"hook": {"voiceover": "   ', 10, 600, "length", self.model_id)
+
+    writer = Rambling(BOTTLE)
+    script, _ = write_script(request(), writer, lambda: False)
+    assert [t for _, t in writer.calls] == [0.6, 0.2]
+    assert script.lines[0].voiceover == "Meet the reusable steel water bottle!"
+    assert script.fallbacks[0].startswith("writer: no complete answer at temperature 0.6")
+    assert len(script.lines) == 2 + 0 or len(script.lines) >= 2
+
+
 def test_a_weak_answer_is_repaired_into_a_speakable_script() -> None:
     answer = {
         "hook": part("🔥 Check out https://example.com #bestbottle now now now now now now now", ""),
