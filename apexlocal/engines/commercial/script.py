@@ -17,7 +17,8 @@ script's `fallbacks` (shown in the job's metadata):
 - when no voice-over names the product, the call to action is replaced by "Get the <product>
   today.", so the product's name is always spoken;
 - when the writer gives no complete document (it ran to MAX_TOKENS), it is asked once more at a
-  lower temperature; after two such answers every part is the plain line above;
+  lower temperature; after two such answers the script is the hook's and the call to action's
+  plain lines above, with no scenes between them;
 - the lines are shortened (the longest first, by its last sentence, or its last word when it is
   one sentence), then middle scenes dropped, until the words fit the duration at the voice's pace
   (`fit`); the hook likewise keeps its first whole sentences within HOOK_WORDS words.
