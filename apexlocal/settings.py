@@ -388,9 +388,7 @@ class Settings:
             "register (kept alive). Outbound calls need this or sip_proxy_uri: without either they answer 503."
         ),
     )
-    sip_proxy_uri: str = field(
-        default="", metadata=_help("Outbound proxy INVITEs go through. Empty: the registrar.")
-    )
+    sip_proxy_uri: str = field(default="", metadata=_help("Outbound proxy INVITEs go through. Empty: the registrar."))
     sip_username: str = field(default="", metadata=_help("SIP account for registration and digest authentication."))
     sip_password: str = field(default="", repr=False, metadata=_help("SIP account password (digest authentication)."))
     sip_caller_id: str = field(
@@ -422,7 +420,6 @@ class Settings:
             "repeating what was heard; for checking a trunk and the audio path without a language model)."
         ),
     )
-
 
     # Derived paths -----------------------------------------------------------------------
     @property
