@@ -6,7 +6,9 @@ scan        one streaming pass over the sound (loudness every 0.25 s, Whisper in
 sentences   words grouped into sentences (punctuation, or a long pause)
 moments     candidate windows made of whole sentences (or whole scenes when nothing is said),
             their edges moved onto a scene cut where one falls in the silence around them
-features    what a person can read in a window: hook, complete thought, words, pace, energy, face
+laughter    laughs Whisper wrote ("(laughs)", "haha") and approximate 3-8 Hz bursts in the sound
+features    what a person can read in a window: hook, complete thought, words, pace, energy, face,
+            laughter
 judge       the writer's judgement (constrained JSON) combined with the features' score
 reframe     the crop that follows the face, smoothed, moving only at scene cuts
 render      each clip cut, reframed, captioned (burned in and WebVTT) and encoded

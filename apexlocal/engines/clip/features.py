@@ -8,8 +8,12 @@
     energy    the window's voiced loudness against the whole video's median.
     face      the share of sampled frames with a face.
     cuts      (scene-only windows) shot changes per minute: something happens.
+    laughter  laughter heard (laughter.py): 1 when a laugh starts in the window's last PAYOFF_SHARE
+              or within PAYOFF_AFTER_S after its end (the payoff), 0.5 when earlier inside it.
 
-Weights are in WEIGHTS (speech) and SCENE_WEIGHTS (nothing said). The word lists are English; in
+Weights are in WEIGHTS (speech) and SCENE_WEIGHTS (nothing said); laughter is a bonus on top
+(LAUGH_BONUS x its score added to the weighted mean, capped at 1), so a window without laughter
+scores as it would without the detector. The word lists are English; in
 another language only numbers and capitalised names count as concrete words.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from apexlocal.engines.clip.laughter import clock
 from apexlocal.engines.clip.moments import Window
 from apexlocal.engines.clip.signals import Signals
 
@@ -26,6 +31,9 @@ PACE_BEST = (140.0, 200.0)  # words per minute
 PACE_ZERO = (60.0, 280.0)
 WEIGHTS = {"hook": 0.25, "complete": 0.2, "words": 0.15, "pace": 0.15, "energy": 0.15, "face": 0.1}
 SCENE_WEIGHTS = {"hook": 0.3, "complete": 0.2, "energy": 0.2, "face": 0.15, "cuts": 0.15}
+LAUGH_BONUS = 0.1
+PAYOFF_SHARE = 1 / 3
+PAYOFF_AFTER_S = 1.0  # a laugh just after the last word is the payoff the clip leads to
 HOOK_WORDS = frozenset(
     "secret never why how imagine stop truth mistake best worst nobody everyone biggest surprising crazy".split()
 )
@@ -67,9 +75,11 @@ def measure(window: Window, signals: Signals, median_db: float | None) -> Featur
         (good if cuts >= 6 else weak).append(f"{cuts:.0f} shot changes per minute")
     _energy(window, signals, median_db, scores, good, weak)
     _face(window, signals, scores, good, weak)
+    _laughter(window, signals, scores, good)
     weights = WEIGHTS if speech else SCENE_WEIGHTS
     total = sum(weights.values())
     value = sum(weights[k] * scores.get(k, 0.0) for k in weights) / total
+    value = min(1.0, value + LAUGH_BONUS * scores["laughter"])
     return Features(scores, good + weak, round(1 + 9 * value, 1))
 
 
@@ -174,3 +184,20 @@ def _face(window: Window, signals: Signals, scores: dict[str, float], good: list
         good.append(f"A face on screen {share:.0%} of the time")
     elif share <= 0.2:
         weak.append("No face on screen")
+
+
+def _laughter(window: Window, signals: Signals, scores: dict[str, float], good: list[str]) -> None:
+    laughs = signals.laughs_in(window.start, window.end + PAYOFF_AFTER_S)
+    if not laughs:
+        scores["laughter"] = 0.0
+        return
+    payoff_from = window.end - PAYOFF_SHARE * window.duration
+    payoff = [x for x in laughs if x.time >= payoff_from]
+    shown = payoff[-1] if payoff else laughs[0]
+    how = "in the words" if shown.source == "transcript" else "in the sound, approximate"
+    if payoff:
+        scores["laughter"] = 1.0
+        good.append(f"Laughter at {clock(shown.time)} near the end: the payoff ({how})")
+    else:
+        scores["laughter"] = 0.5
+        good.append(f"Laughter at {clock(shown.time)} ({how})")

@@ -6,6 +6,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+from apexlocal.engines.clip.laughter import Laugh
 from apexlocal.engines.clip.sentences import Timed
 
 BLOCK_S = 0.25  # loudness is measured in blocks of this length
@@ -24,6 +25,8 @@ class Signals:
     loudness: Any = None  # numpy float32 dBFS per BLOCK_S; None: no sound track
     cuts: list[float] = field(default_factory=list)  # scene cuts, seconds, ascending
     faces: list[FaceAt] = field(default_factory=list)  # samples, ascending by time
+    envelope: Any = None  # numpy float32 dBFS per laughter.ENVELOPE_S; None: no sound track
+    laughs: list[Laugh] = field(default_factory=list)  # ascending by time (laughter.find_laughs)
     _face_times: list[float] = field(default_factory=list, repr=False)
 
     def loudness_db(self, start: float, end: float) -> float | None:
@@ -51,6 +54,10 @@ class Signals:
     def face_share(self, start: float, end: float) -> float | None:
         samples = self.face_samples(start, end)
         return sum(1 for _, f in samples if f is not None) / len(samples) if samples else None
+
+    def laughs_in(self, start: float, end: float) -> list[Laugh]:
+        times = [x.time for x in self.laughs]
+        return self.laughs[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
 
     def cuts_in(self, start: float, end: float) -> list[float]:
         return self.cuts[bisect.bisect_right(self.cuts, start) : bisect.bisect_left(self.cuts, end)]
