@@ -1,6 +1,8 @@
 """Benchmark of the writer through `POST /v1/chat/completions` against the model called directly.
 
-    PYTHONPATH=. python bench/bench_writer.py [--tokens 64] [--reps 3]
+    OMP_NUM_THREADS=1 PYTHONPATH=. python bench/bench_writer.py [--tokens 64] [--reps 3]
+
+(One torch thread: with two on a CPU shared with other work, the ratios flip from run to run.)
 
 On the tiny set's writer (the packaged SmolLM2-135M-Instruct), warm on both sides, the same
 prompt at temperature 0 (greedy, so both write the same tokens):
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -135,6 +138,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)  # it holds the dequantized writer (about 0.5 GB)
     med = {k: statistics.median(v) for k, v in rows.items()}
     print(f"writer smollm2-135m-instruct, {args.tokens} tokens, median of {args.reps}")
     print(f"direct                  {med['direct']:8.1f} tokens/s")
