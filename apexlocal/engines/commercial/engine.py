@@ -77,10 +77,17 @@ def make_commercial(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext,
     samples = _padded(narration, request.duration)
     shots, fade = plan_shots(narration.scene_spans, float(request.duration))
     visuals = assign([line.role for line in script.lines], len(images), photo is not None)
-    talking = None
+    talking: dict[int, Path] = {}
     if photo is not None:
+        windows = {
+            i: (_spokesperson_start(i, shot, fade), shot.length)
+            for i, (shot, visual) in enumerate(zip(shots, visuals, strict=True))
+            if visual.source == "spokesperson"
+        }
         with watch.stage("spokesperson"):
-            talking = spokesperson.render(photo, spec, samples, narration.sample_rate, request.frame, ctx)
+            talking = spokesperson.render_parts(
+                photo, spec, samples, narration.sample_rate, request.frame, windows, ctx
+            )
     with watch.stage("music"):
         bed = music_bed(
             ctx, request.music_mood, float(request.duration), seed=request.seed, model_id=request.music_model
@@ -145,6 +152,12 @@ def _voice_model(request: CommercialRequest, ctx: EngineContext) -> ModelEntry:
     return entry
 
 
+def _spokesperson_start(index: int, shot: Shot, fade: float) -> float:
+    """Where a spokesperson part's picture starts: half a crossfade early, so that the face is
+    in sync while it fades in."""
+    return max(0.0, shot.start - (fade / 2 if index else 0.0))
+
+
 def _padded(narration: Narration, duration: int) -> Any:
     """The narration track exactly `duration` seconds long (silence after the tail)."""
     import numpy as np
@@ -175,7 +188,7 @@ class _Parts:
         request: CommercialRequest,
         script: Script,
         images: list[Any],
-        talking: Path | None,
+        talking: dict[int, Path],
         maker: FrameMaker | None,
         fps: float,
         fade: float,
@@ -190,10 +203,8 @@ class _Parts:
     def segment(self, index: int, shot: Shot, visual: Visual) -> c.Segment:
         transition = c.crossfade(self.fade) if index and self.fade > 0 else c.CUT
         if visual.source == "spokesperson":
-            assert self.talking is not None
-            start = max(0.0, shot.start - (self.fade / 2 if index else 0.0))
-            clip = c.open_video(self.talking, audio=False)
-            return c.Segment(clip, start=start, duration=shot.length, transition=transition, audio=False)
+            clip = c.open_video(self.talking[index], audio=False)
+            return c.Segment(clip, duration=shot.length, transition=transition, audio=False)
         if visual.source == "product-image":
             assert visual.image is not None
             clip = zooming_photo(

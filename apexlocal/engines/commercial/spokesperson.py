@@ -1,6 +1,7 @@
 """The spokesperson (`spokespersonImage`): the face in that photo speaks the whole narration,
 lip-synced by the avatar model (the manifest's default for `avatar`, or the spec's `avatarModel`),
-rendered once at half the commercial's frame and cut into the parts it presents.
+rendered at half the commercial's frame for the parts it presents only (the hook and the call to
+action: each part's stretch of the narration, lip-synced on its own).
 
 The photo is fetched and checked for a face before anything is written or narrated; the render
 happens once the narration is laid out (stages "spokesperson: lip-sync", "spokesperson: encoding").
@@ -36,17 +37,46 @@ def fetch_photo(url: str | None, ctx: EngineContext) -> Path | None:
     return photo
 
 
+def render_parts(
+    photo: Path,
+    spec: dict[str, Any],
+    samples: np.ndarray,
+    rate: int,
+    frame: tuple[int, int],
+    windows: dict[int, tuple[float, float]],
+    ctx: EngineContext,
+) -> dict[int, Path]:
+    """part index -> the face speaking that part's window (start, seconds) of `samples` (the whole
+    narration), an MP4 at half of `frame`. Lip-sync costs by the frame: the parts shown by other
+    pictures are never rendered."""
+    out = {}
+    for k, (index, (start, length)) in enumerate(sorted(windows.items())):
+        piece = samples[round(start * rate) : round((start + length) * rate)]
+        share = (k, len(windows))
+        out[index] = render(photo, spec, piece, rate, frame, ctx, f"spokesperson-{index + 1}", share)
+    return out
+
+
 def render(
-    photo: Path, spec: dict[str, Any], samples: np.ndarray, rate: int, frame: tuple[int, int], ctx: EngineContext
+    photo: Path,
+    spec: dict[str, Any],
+    samples: np.ndarray,
+    rate: int,
+    frame: tuple[int, int],
+    ctx: EngineContext,
+    name: str = "spokesperson",
+    share: tuple[int, int] = (0, 1),
 ) -> Path:
-    """The face speaking `samples` (the whole narration), an MP4 at half of `frame`."""
+    """The face speaking `samples`, an MP4 at half of `frame`; its progress is the `share`
+    (k of n) of the stages' fractions."""
     from apexlocal.engines.voice.audio import write_wav
 
-    speech = ctx.scratch_dir / "spokesperson-narration.wav"
+    speech = ctx.scratch_dir / f"{name}-narration.wav"
     write_wav(speech, samples, rate)
     size = (even(frame[0] / 2), even(frame[1] / 2))
-    out = ctx.scratch_dir / "spokesperson.mp4"
-    staged = replace(ctx, progress=lambda fraction, stage: ctx.progress(fraction, f"spokesperson: {stage}"))
+    out = ctx.scratch_dir / f"{name}.mp4"
+    k, n = share
+    staged = replace(ctx, progress=lambda fraction, stage: ctx.progress((k + fraction) / n, f"spokesperson: {stage}"))
     render_talking_head(staged, avatar_model(spec, ctx), photo, speech, out, size, field=FIELD)
     return out
 
