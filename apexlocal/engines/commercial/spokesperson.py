@@ -1,4 +1,4 @@
-"""The spokesperson (`spokespersonImage`): the face in that photo speaks the whole narration,
+"""The spokesperson (`spokespersonImage`): the face in that photo speaks the hook and the call to action,
 lip-synced by the avatar model (the manifest's default for `avatar`, or the spec's `avatarModel`),
 rendered at half the commercial's frame for the parts it presents only (the hook and the call to
 action: each part's stretch of the narration, lip-synced on its own).
