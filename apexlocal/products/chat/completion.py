@@ -14,16 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apexlocal.accounts import credits, plans
+from apexlocal.accounts import plans
 from apexlocal.accounts.users import User
-from apexlocal.db import idempotency
-from apexlocal.db import jobs as records
 from apexlocal.engines.writer import ChatMessage, Completion, PromptTooLong, Writer, open_writer
 from apexlocal.engines.writer.validation import check_schema_shape
-from apexlocal.errors import BadRequest, Conflict, JobError, ModelError, ModelUnavailable, ServiceUnavailable
+from apexlocal.errors import BadRequest, JobError, ModelError, ModelUnavailable, ServiceUnavailable
 from apexlocal.jobs.runner import JobProgress, engine_context
 from apexlocal.jobs.services import Services
-from apexlocal.jobs.submit import resolve_model
+from apexlocal.jobs.submit import RequestJob, resolve_model, start_request_job
 from apexlocal.models.manifest import ModelEntry
 from apexlocal.products.chat.pricing import price
 from apexlocal.products.chat.schemas import ChatRequest, JsonObjectFormat, JsonSchemaFormat
@@ -131,7 +129,6 @@ def _record(
     key: str | None,
     req_hash: str,
 ) -> dict[str, Any]:
-    db = services.db
     fmt = req.response_format
     params = {
         "model": req.model,
@@ -143,29 +140,8 @@ def _record(
         "stream": req.stream,
     }
 
-    def create() -> tuple[int, dict[str, Any]]:
-        credits.debit_for_job(db, user.id, job_id, cost, JOB_TYPE)
-        records.insert(
-            db,
-            job_id=job_id,
-            user_id=user.id,
-            job_type=JOB_TYPE,
-            queue=QUEUE,
-            params=params,
-            model=req.model,
-            model_id=entry.id,
-            cost=cost,
-        )
-        records.claim(db, job_id)
-        return 200, {"data": {"jobId": job_id}}
-
-    _, body, replayed = idempotency.run_once(db, user.id, key, req_hash, create)
-    if replayed:
-        raise Conflict(f"Idempotency-Key: this completion was already made (job {body['data']['jobId']})")
-    services.events.publish(job_id)
-    job = records.get(db, job_id)
-    assert job is not None
-    return job
+    job = RequestJob(JOB_TYPE, QUEUE, params, req.model, entry.id, cost, key, req_hash, job_id=job_id)
+    return start_request_job(services, user, job, "Idempotency-Key: this completion was already made (job {job_id})")
 
 
 def finish(services: Services, chat: ChatJob, result: Completion) -> int:
