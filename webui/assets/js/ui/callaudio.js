@@ -9,8 +9,11 @@ const LEAD_S = 0.06; // how far ahead of now a piece that arrives late is schedu
 export const newCallContext = () => new AudioContext({ sampleRate: RATE });
 
 export async function openCallAudio(socket, ctx, onSent = () => {}) {
+  // Echo cancellation stays on (the agent must not hear itself); the browser's noise suppression
+  // is off: Whisper hears the raw voice better than its output ("any bread left" came back as
+  // "a great luck" with it on).
   const stream = await navigator.mediaDevices.getUserMedia({
-    audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    audio: { channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: true },
   });
   await ctx.resume();
   const source = ctx.createMediaStreamSource(stream);
