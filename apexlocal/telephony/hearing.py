@@ -4,8 +4,11 @@ the call's hearing thread; when the turn ends, only the tail after the last piec
 transcribe (nothing, when the caller said nothing after it). Every end of turn begins with such a
 pause, so most of a turn is being transcribed while the detector is still waiting to call it over.
 
-The pieces are cut in quiet, so no word is split. Whisper sees each piece alone: a sentence
-spread over two pieces is transcribed as two fragments, which the writer reads joined."""
+The pieces are cut in quiet, so no word is split. A turn heard in one piece (the usual turn: its
+only pause is the one that ends it) keeps that piece's text. A turn the caller paused inside is
+transcribed whole once it ends, as before: Whisper hears fragments of a sentence poorly (in a
+test call "do you have fresh bread today" came back, in two pieces, as "you have the need for red
+luck. today."), so such a turn trades the head start for the words."""
 
 from __future__ import annotations
 
@@ -58,9 +61,13 @@ class TurnText:
         self.upto = audio.size
 
     def finish(self, audio: np.ndarray, voiced_upto: int) -> str:
-        """The turn's text: the pieces, and the tail after them when the caller spoke in it
-        (`voiced_upto`: samples of the turn up to its last voiced window)."""
-        if not self.pieces or voiced_upto > self.upto:
-            self.pieces.append(self.hearing.submit(audio[self.upto :]))
-            self.upto = audio.size
-        return " ".join(t for t in (p.result() for p in self.pieces) if t).strip()
+        """The turn's text: its one piece when that piece holds all the caller said
+        (`voiced_upto`: samples of the turn up to its last voiced window), else the whole turn
+        transcribed at once."""
+        if len(self.pieces) == 1 and voiced_upto <= self.upto:
+            return self.pieces[0].result().strip()
+        for piece in self.pieces:
+            piece.cancel()  # a piece in flight finishes first: the pool runs one at a time
+        self.pieces = [self.hearing.submit(audio)]
+        self.upto = audio.size
+        return self.pieces[0].result().strip()

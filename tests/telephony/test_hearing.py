@@ -1,5 +1,6 @@
 """Speech to text while the caller speaks: at a pause the turn so far is transcribed in the
-background, and the end of the turn leaves only the tail (or nothing) to transcribe."""
+background; a turn heard in that one piece is done when it ends, and a turn the caller paused
+inside is transcribed whole (Whisper hears fragments of a sentence poorly)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,19 @@ class Ears:
         return f"<{samples.size}>"
 
 
-def test_a_pause_transcribes_the_turn_so_far_and_the_end_only_the_tail() -> None:
+def test_a_turn_heard_in_one_piece_keeps_it() -> None:
+    ears = Ears()
+    hearing = Hearing(ears)  # type: ignore[arg-type]
+    audio = np.zeros(3 * RATE, np.float32)
+    text = hearing.turn()
+    text.pause(audio[: 2 * RATE])
+    # The turn ended in the quiet after that pause: nothing more is transcribed.
+    assert text.finish(audio, voiced_upto=2 * RATE - 100) == f"<{2 * RATE}>"
+    assert ears.heard == [2 * RATE]
+    hearing.close()
+
+
+def test_a_turn_the_caller_spoke_on_after_a_pause_is_transcribed_whole() -> None:
     ears = Ears()
     hearing = Hearing(ears)  # type: ignore[arg-type]
     audio = np.zeros(3 * RATE, np.float32)
@@ -33,13 +46,13 @@ def test_a_pause_transcribes_the_turn_so_far_and_the_end_only_the_tail() -> None
     text.pause(audio[: RATE // 2])  # too short a stretch to send alone
     text.pause(audio[: 2 * RATE])
     assert text.upto == 2 * RATE
-    # The caller spoke after the pause: only what came after it is left.
-    assert text.finish(audio, voiced_upto=2 * RATE + 100) == f"<{2 * RATE}> <{RATE}>"
-    assert ears.heard == [2 * RATE, RATE]
+    # The caller spoke after the pause: the whole turn again, not the tail alone.
+    assert text.finish(audio, voiced_upto=2 * RATE + 100) == f"<{3 * RATE}>"
+    assert ears.heard == [2 * RATE, 3 * RATE]
     hearing.close()
 
 
-def test_a_quiet_tail_is_not_transcribed_and_one_piece_is_in_flight_at_a_time() -> None:
+def test_one_piece_is_in_flight_at_a_time_and_several_make_the_turn_whole() -> None:
     ears = Ears()
     hearing = Hearing(ears)  # type: ignore[arg-type]
     audio = np.zeros(4 * RATE, np.float32)
@@ -51,9 +64,10 @@ def test_a_quiet_tail_is_not_transcribed_and_one_piece_is_in_flight_at_a_time() 
     ears.gate.set()
     text.pieces[-1].result()
     text.pause(audio[: 3 * RATE])  # the next pause takes everything since
-    # The turn ended in the quiet after that pause: nothing is left to transcribe.
-    assert text.finish(audio, voiced_upto=3 * RATE - RATE // 4) == f"<{RATE}> <{2 * RATE}>"
-    assert ears.heard == [RATE, 2 * RATE]
+    # Heard in two pieces: transcribed whole when it ends.
+    assert text.finish(audio, voiced_upto=3 * RATE - RATE // 4) == f"<{4 * RATE}>"
+    # (the second piece is dropped when it had not started yet)
+    assert ears.heard[0] == RATE and ears.heard[-1] == 4 * RATE and len(ears.heard) <= 3
     hearing.close()
 
 
