@@ -167,8 +167,13 @@ def ended(server: ServerProcess, submitted: dict[str, Any], name: str) -> dict[s
 def ocr(path: Path) -> str:
     tesseract = shutil.which("tesseract")
     assert tesseract, "install Debian's tesseract-ocr (listed in .ci/run) to read the drawn text back"
-    done = subprocess.run([tesseract, str(path), "stdout"], capture_output=True, text=True, timeout=120, check=True)
-    return " ".join(re.sub(r"[^\w\s]", " ", done.stdout).split()).casefold()
+    # Tesseract's page layout (the default) can pass over a large bold headline on a busy
+    # background that its sparse-text mode reads (seen on a clean run): the text is both readings.
+    readings = [
+        subprocess.run([tesseract, str(path), "stdout", *mode], capture_output=True, text=True, timeout=120, check=True)
+        for mode in ([], ["--psm", "11"])
+    ]
+    return " ".join(re.sub(r"[^\w\s]", " ", " ".join(r.stdout for r in readings)).split()).casefold()
 
 
 def fetch(url: str, dest: Path) -> Path:
