@@ -1,14 +1,12 @@
 """Speech to text while the caller speaks. At each pause inside a turn (`PAUSE_WINDOWS` of quiet,
 well short of the detector's end of turn), the turn's audio up to the pause is handed to Whisper in
-the call's hearing thread; when the turn ends, only the tail after the last piece sent is left to
-transcribe (nothing, when the caller said nothing after it). Every end of turn begins with such a
-pause, so most of a turn is being transcribed while the detector is still waiting to call it over.
+the call's hearing thread. Every end of turn begins with such a pause, so a turn is usually being
+transcribed while the detector is still waiting to call it over.
 
 The pieces are cut in quiet, so no word is split. A turn heard in one piece (the usual turn: its
 only pause is the one that ends it) keeps that piece's text. A turn the caller paused inside is
-transcribed whole once it ends, as before: Whisper hears fragments of a sentence poorly (in a
-test call "do you have fresh bread today" came back, in two pieces, as "you have the need for red
-luck. today."), so such a turn trades the head start for the words."""
+transcribed whole once it ends, as Whisper hears fragments of a sentence poorly: such a turn trades
+the head start for the words."""
 
 from __future__ import annotations
 
