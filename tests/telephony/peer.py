@@ -19,54 +19,51 @@ import numpy as np
 
 USER, PASSWORD = "agent", "s3cret"
 
+
+def _reply(status: str, *, tag: bool = True, cseq: str = "[last_CSeq:]", headers: str = "", attrs: str = "") -> str:
+    """A SIPp <send> of a response without a body to the last request (`tag`: the callee's To tag)."""
+    to = "[last_To:];tag=[pid]SIPpTag01[call_number]" if tag else "[last_To:]"
+    return f"""  <send{attrs}><![CDATA[
+SIP/2.0 {status}
+[last_Via:]
+[last_From:]
+{to}
+[last_Call-ID:]
+{cseq}
+{headers}Content-Length: 0
+
+]]></send>
+"""
+
+
 _HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="{name}">
 """
-_CHALLENGE = """  <recv request="INVITE" />
-  <send><![CDATA[
-SIP/2.0 401 Unauthorized
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-WWW-Authenticate: Digest realm="apexlocal-test", nonce="n[pid][call_number]", algorithm=MD5
-Content-Length: 0
-
-]]></send>
-  <recv request="ACK" />
+_CHALLENGE = (
+    """  <recv request="INVITE" />
+"""
+    + _reply(
+        "401 Unauthorized",
+        headers='WWW-Authenticate: Digest realm="apexlocal-test", nonce="n[pid][call_number]", algorithm=MD5\n',
+    )
+    + """  <recv request="ACK" />
   <recv request="INVITE">
     <action>
       <verifyauth assign_to="authvalid" username="{user}" password="{password}" />{saves}
     </action>
   </recv>
   <nop hide="true" test="authvalid" next="goodauth" />
-  <send next="end"><![CDATA[
-SIP/2.0 403 Forbidden
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <label id="goodauth" />
 """
+    + _reply("403 Forbidden", attrs=' next="end"')
+    + """  <label id="goodauth" />
+"""
+)
 _SAVES = """
       <ereg regexp=".*" search_in="hdr" header="From:" assign_to="remote_from" />
       <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="remote_contact" />"""
-_ANSWER = """  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <send retrans="500"><![CDATA[
+_ANSWER = (
+    _reply("180 Ringing")
+    + """  <send retrans="500"><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -90,18 +87,9 @@ a=ptime:20
 ]]></send>
   <recv request="ACK" />
 """
+)
 _AGENT_HANGS_UP = """  <recv request="BYE" timeout="{timeout_ms}" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-"""
+""" + _reply("200 OK", tag=False)
 _CALLEE_HANGS_UP = """  <pause milliseconds="{after_ms}" />
   <send retrans="500"><![CDATA[
 BYE [$remote_contact] SIP/2.0
@@ -116,30 +104,16 @@ Content-Length: 0
 ]]></send>
   <recv response="200" />
 """
-_BUSY = """  <recv request="INVITE" />
-  <send><![CDATA[
-SIP/2.0 486 Busy Here
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <recv request="ACK" />
+_BUSY = (
+    """  <recv request="INVITE" />
 """
-_RINGS_UNTIL_CANCELED = """  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <recv request="CANCEL" timeout="{timeout_ms}" />
+    + _reply("486 Busy Here")
+    + """  <recv request="ACK" />
+"""
+)
+_RINGS_UNTIL_CANCELED = (
+    _reply("180 Ringing")
+    + """  <recv request="CANCEL" timeout="{timeout_ms}" />
   <send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
@@ -150,18 +124,11 @@ SIP/2.0 200 OK
 Content-Length: 0
 
 ]]></send>
-  <send><![CDATA[
-SIP/2.0 487 Request Terminated
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-CSeq: [$invite_cseq] INVITE
-Content-Length: 0
-
-]]></send>
-  <recv request="ACK" />
 """
+    + _reply("487 Request Terminated", cseq="CSeq: [$invite_cseq] INVITE")
+    + """  <recv request="ACK" />
+"""
+)
 _INVITE_CSEQ = """
       <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="invite_cseq" />"""
 _TAIL = """  <label id="end" />
