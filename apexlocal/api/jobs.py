@@ -16,6 +16,7 @@ from litestar import MediaType, Request, Response, delete, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import ServerSentEvent
 
+from apexlocal.api.finished_reads import FinishedReads
 from apexlocal.api.guards import current_user
 from apexlocal.api.openapi import errors
 from apexlocal.api.schemas import Job, JobDeleted, JobDeletedOut, JobList, JobOut, JobStatus
@@ -109,6 +110,7 @@ def _list(
 
 @get(
     "/jobs",
+    middleware=[FinishedReads()],
     summary="List Jobs",
     tags=["jobs"],
     responses=errors(404),
@@ -129,7 +131,7 @@ async def list_jobs(
     return _json(await to_thread.run_sync(_list, services, request, limit, cursor, job_type, status))
 
 
-@get("/jobs/{job_id:str}", summary="Get Job", tags=["jobs"])
+@get("/jobs/{job_id:str}", middleware=[FinishedReads()], summary="Get Job", tags=["jobs"])
 async def get_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[JobOut]:
     return await _one(request, job_id)
 
