@@ -341,13 +341,14 @@ def build(builder: str, out_dir: Path, options: dict[str, Any] | None = None) ->
     The pipeline is saved to a temporary sibling and renamed into place, so a reader never sees a
     half-written model; an existing `out_dir` is replaced.
     """
-    from apexlocal.models import tiny_clone, tiny_music, tiny_talking_head, tiny_video, tiny_voice
+    from apexlocal.models import tiny_clone, tiny_echomimic, tiny_music, tiny_talking_head, tiny_video, tiny_voice
 
     for family in (
         tiny_voice,
         tiny_clone,
         tiny_video,
         tiny_talking_head,
+        tiny_echomimic,
         tiny_music,
     ):  # other model families build their own
         if builder in family.BUILDERS:

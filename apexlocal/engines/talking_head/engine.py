@@ -6,7 +6,8 @@ of the voice that speaks it, decided at submit) and, for a cloned voice, `cloned
 
 Stages, in order: "voice" (text only: the voice engine speaks the text, sentence chunks streamed
 as for a voice job), "lip-sync" (render.py: MuseTalk's new mouth for every frame, with blinks and
-head motion made by the engine), "encoding" (H.264 + AAC).
+head motion made by the engine; or, for a model whose manifest `pipeline` is "EchoMimicV3",
+engines/echomimic: the photo's head animated by the model itself), "encoding" (H.264 + AAC).
 
 Before any voice or model runs, the photo is read and searched for faces: none fails the job with
 "image: no face found"; with several, the largest speaks and the metadata says how many were found
@@ -25,6 +26,8 @@ from typing import Any
 
 from apexlocal.engines import compose as c
 from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
+from apexlocal.engines.echomimic.render import MOTION as ECHOMIMIC_MOTION
+from apexlocal.engines.echomimic.render import render_echomimic
 from apexlocal.engines.faces import Face, find_faces
 from apexlocal.engines.registry import get_engine
 from apexlocal.engines.speech_to_text.decode import SAMPLE_RATE, decode_audio
@@ -38,6 +41,8 @@ OUTPUT_NAME = "output.mp4"
 RESOLUTIONS = ("480p", "720p", "1080p")
 DEFAULT_RESOLUTION = "720p"
 MAX_SPEECH_S = 300.0  # 5 minutes
+ECHOMIMIC = "EchoMimicV3"  # the manifest `pipeline` of models rendered by engines/echomimic
+MUSETALK_MOTION = "blinks and head motion made by the engine; the mouth by the model"
 TOO_LONG = "the speech runs {seconds:.0f} s, more than the 5-minute cap ({cap:.0f} s) of an avatar video"
 
 
@@ -70,7 +75,10 @@ def avatar(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> Engin
     ctx.check_cancelled()
     size = c.resolve_size(resolution, "16:9")
     out = ctx.scratch_dir / OUTPUT_NAME
-    head = render_talking_head(ctx, model, image, speech, out, size, field="image")
+    if model.pipeline == ECHOMIMIC:
+        head, motion = render_echomimic(ctx, model, image, speech, out, size, field="image"), ECHOMIMIC_MOTION
+    else:
+        head, motion = render_talking_head(ctx, model, image, speech, out, size, field="image"), MUSETALK_MOTION
     metadata = {
         "model": str(spec.get("model") or model.id),
         "modelId": model.id,
@@ -83,7 +91,7 @@ def avatar(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> Engin
         "frames": head.frames,
         "facesFound": len(faces),
         "faceUsed": {"rank": "largest", "box": list(faces[0].box), "score": round(faces[0].score, 3)},
-        "motion": "blinks and head motion made by the engine; the mouth by the model",
+        "motion": motion,
         **voice_meta,
         "durationMs": round((time.monotonic() - started) * 1000),
     }
