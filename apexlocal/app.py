@@ -132,7 +132,13 @@ def create_app(settings: Settings, services: Services | None = None, start_worke
         openapi_config=openapi_config(),
         plugins=[StrictStructSchema()],
         request_max_body_size=settings.max_body_bytes,
-        state=State({"services": services, "rate_limiter": make_rate_limiter(settings)}),
+        state=State(
+            {
+                "services": services,
+                "rate_limiter": make_rate_limiter(settings),
+                "job_snapshots": jobs.job_snapshots(services),
+            }
+        ),
         logging_config=None,
         debug=False,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -18,6 +19,7 @@ from litestar.response import ServerSentEvent
 
 from apexlocal.api.finished_reads import FinishedReads
 from apexlocal.api.guards import current_user
+from apexlocal.api.job_snapshots import SharedReads
 from apexlocal.api.openapi import errors
 from apexlocal.api.schemas import Job, JobDeleted, JobDeletedOut, JobList, JobOut, JobStatus
 from apexlocal.api.sse import KEEPALIVE, event_stream
@@ -199,7 +201,12 @@ async def _wait_until_ended(services: Services, job_id: str, seconds: float) -> 
 async def job_events(request: Request[Any, Any, Any], job_id: FromPath[str]) -> ServerSentEvent:
     services: Services = request.app.state.services
     await to_thread.run_sync(_owned, services, job_id, current_user(request).id)
-    return ServerSentEvent(_stream(services, job_id, _base_url(request)))
+    return ServerSentEvent(_stream(services, request.app.state.job_snapshots, job_id, _base_url(request)))
+
+
+def job_snapshots(services: Services) -> SharedReads[tuple[str, bytes] | None]:
+    """The reads the event streams of one app share."""
+    return SharedReads(partial(_snapshot, services), services.events.sequence)
 
 
 def _snapshot(services: Services, job_id: str, base_url: str) -> tuple[str, bytes] | None:
@@ -208,13 +215,15 @@ def _snapshot(services: Services, job_id: str, base_url: str) -> tuple[str, byte
     return None if job is None else (job["status"], msgspec.json.encode(render(services, job, base_url)))
 
 
-async def _stream(services: Services, job_id: str, base_url: str) -> AsyncGenerator[Any, None]:
+async def _stream(
+    services: Services, snapshots: SharedReads[tuple[str, bytes] | None], job_id: str, base_url: str
+) -> AsyncGenerator[Any, None]:
     queue = services.events.subscribe(job_id)
     loop = asyncio.get_running_loop()
     try:
         last_sent, last_beat = b"", loop.time()
         while True:
-            snapshot = await to_thread.run_sync(_snapshot, services, job_id, base_url)
+            snapshot = await snapshots.get(job_id, base_url, services.events.sequence())
             if snapshot is None:
                 return
             status, payload = snapshot

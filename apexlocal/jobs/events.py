@@ -2,6 +2,7 @@
 
 Workers publish from their threads; each subscriber is an asyncio queue on the server's loop. A
 notification carries only the job id: subscribers re-read the job, so they never see stale state.
+`sequence` counts the notifications, so that readers can tell whether a read began after one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ class JobEvents:
     def __init__(self) -> None:
         self._subs: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]]] = defaultdict(set)
         self._lock = threading.Lock()
+        self._sequence = 0
+
+    def sequence(self) -> int:
+        """How many notifications have been published: a read begun after this was this high saw
+        every change notified so far (each is published after its write is committed)."""
+        with self._lock:
+            return self._sequence
 
     def subscribe(self, job_id: str) -> asyncio.Queue[str]:
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
@@ -33,6 +41,7 @@ class JobEvents:
 
     def publish(self, job_id: str) -> None:
         with self._lock:
+            self._sequence += 1
             subs = list(self._subs.get(job_id, ()))
         for loop, queue in subs:
             with contextlib.suppress(RuntimeError):  # the loop has closed
