@@ -1,7 +1,8 @@
 """The released checkpoints load key for key: upstream's module trees (reference_layout.py, copied
 from antgroup/echomimic_v3) give the keys and shapes; renamed by keys.py they are exactly this
 package's, for the real 1.3B config (built on the meta device) and for the tiny one. The tiny
-builder's file (original names) loads strictly, and its tensors are the model's."""
+builder's file (original names) loads strictly, and its tensors are the model's. On the same
+weights, this model and upstream's forward code (reference_forward.py) compute the same output."""
 
 from __future__ import annotations
 
@@ -102,3 +103,26 @@ def test_the_tiny_files_load_strictly_with_the_same_tensors(em_models: Any, em_m
     loaded = model.state_dict()
     assert all(torch.equal(loaded[keys.to_diffusers(k)], v) for k, v in stored.items())
     assert model.rope.freqs_cos.device.type == "cpu"  # built at init, not left on the meta device
+
+
+def test_the_model_computes_what_upstreams_forward_computes() -> None:
+    from tests.engines.echomimic.reference_forward import forward
+
+    torch.manual_seed(0)
+    upstream = reference(TINY).eval()
+    for block in upstream.blocks:  # upstream's RMSNorm weights start at 1: make them count
+        for norm in (block.self_attn.norm_q, block.cross_attn.norm_k_audio, block.norm3):
+            norm.weight.data.uniform_(0.5, 1.5)
+    ours = EchoMimicTransformer(**keys.transformer_config(TINY)).eval()
+    ours.load_state_dict({keys.to_diffusers(k): v for k, v in upstream.state_dict().items()}, strict=True)
+    x, y = torch.randn(1, 16, 3, 4, 6), torch.randn(1, 20, 3, 4, 6)
+    t = torch.tensor([731.0])
+    text = torch.randn(1, 7, TINY["text_dim"])  # 7 prompt tokens; both pad them to 512 with zeros
+    image = torch.randn(1, 257, TINY["image_dim"])
+    audio = torch.randn(1, 9, 5, TINY["audio_layers"], TINY["audio_width"])
+    padded = torch.cat([text, torch.zeros(1, 512 - 7, TINY["text_dim"])], dim=1)
+    with torch.no_grad():
+        theirs = forward(upstream, x, t, text, image, y, audio, heads=TINY["num_heads"], freq_dim=TINY["freq_dim"])
+        mine = ours(torch.cat([x, y], dim=1), t, padded, image, audio)
+    assert mine.shape == theirs.shape == (1, 16, 3, 4, 6)
+    assert torch.allclose(mine, theirs, atol=1e-4, rtol=1e-4), (mine - theirs).abs().max()
