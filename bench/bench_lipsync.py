@@ -13,6 +13,11 @@ In this one process, models warm (a first run loads them and is not counted):
 Prints medians, frames per second and the ratios lip-sync / floor and model / lip-sync. The tiny
 set's random weights make the model's share small next to the real MuseTalk's (a 0.86B UNet and
 sd-vae-ft-mse at 256x256): these figures measure the engine around the model. Nothing is asserted.
+
+Then EchoMimicV3 Flash (render_echomimic, its tiny stand-ins: 8 steps x 2 passes of a 2-layer
+transformer per 33-frame clip at 32x32, the Wan VAE, wav2vec2, CLIP; paste back; encode) against
+its own floor, interleaved run by run. Random weights at 32x32: the real model (1.3B, up to 768x768,
+81-frame clips) is orders of magnitude slower; nothing here ran on real weights or a GPU.
 """
 
 from __future__ import annotations
@@ -42,6 +47,12 @@ def main() -> None:
         frames = lip[0][1]
         floor = [_floor(root / "out0.mp4", speech, root / f"floor{i}.mp4") for i in range(args.repeats)]
         model_only = [_model_only(ctx, model, photo, speech, (width, height), frames) for _ in range(args.repeats)]
+        echo_model = ctx.manifest.by_id()["echomimic-v3-flash"]
+        _echomimic(ctx, echo_model, photo, speech, root / "echo-warm.mp4", (width, height))  # loads the models
+        echo, echo_floor = [], []
+        for i in range(args.repeats):  # interleaved with its floor
+            echo.append(_echomimic(ctx, echo_model, photo, speech, root / f"echo{i}.mp4", (width, height)))
+            echo_floor.append(_floor(root / "echo0.mp4", speech, root / f"echo-floor{i}.mp4"))
     lip_s = statistics.median(t for t, _ in lip)
     floor_s, model_s = statistics.median(floor), statistics.median(model_only)
     print(f"{frames} frames of {width}x{height} at 25 fps ({args.seconds:g} s of speech), median of {args.repeats}")
@@ -49,6 +60,13 @@ def main() -> None:
     print(f"  model     {model_s:7.2f} s  {frames / model_s:7.1f} fps  ({model_s / lip_s:.0%} of the lip-sync's time)")
     print(f"  floor     {floor_s:7.2f} s  {frames / floor_s:7.1f} fps  (decode + encode)")
     print(f"  lip-sync runs at {floor_s / lip_s:.2f}x the floor's frame rate ({lip_s / floor_s:.1f}x its time)")
+    echo_s, echo_floor_s = statistics.median(t for t, _ in echo), statistics.median(echo_floor)
+    echo_frames = echo[0][1]
+    print(f"EchoMimicV3 Flash (tiny stand-ins, {echo_frames} frames, floor interleaved)")
+    print(f"  echomimic {echo_s:7.2f} s  {echo_frames / echo_s:7.1f} fps")
+    print(f"  floor     {echo_floor_s:7.2f} s  {echo_frames / echo_floor_s:7.1f} fps  (decode + encode)")
+    ratio = echo_floor_s / echo_s
+    print(f"  echomimic runs at {ratio:.2f}x the floor's frame rate ({1 / ratio:.1f}x its time)")
 
 
 def _context(root: Path) -> tuple[Any, Any]:
@@ -103,6 +121,14 @@ def _lipsync(ctx: Any, model: Any, photo: Path, speech: Path, out: Path, size: t
 
     started = time.perf_counter()
     head = render_talking_head(ctx, model, photo, speech, out, size)
+    return time.perf_counter() - started, head.frames
+
+
+def _echomimic(ctx: Any, model: Any, photo: Path, speech: Path, out: Path, size: tuple[int, int]) -> tuple[float, int]:
+    from apexlocal.engines.echomimic.render import render_echomimic
+
+    started = time.perf_counter()
+    head = render_echomimic(ctx, model, photo, speech, out, size)
     return time.perf_counter() - started, head.frames
 
 
