@@ -232,7 +232,7 @@ class RemoteProgress:
 
     def __call__(self, fraction: float, stage: str) -> None:
         now = time.monotonic()
-        if stage != self.last_stage or fraction >= 1.0 or now - self.last_at >= PROGRESS_EVERY_S:
+        if stage != self.last_stage or now - self.last_at >= PROGRESS_EVERY_S:
             self.last_at, self.last_stage = now, stage
             report = Progress(self.ticket.job_id, self.ticket.token, fraction, stage)
             try:
