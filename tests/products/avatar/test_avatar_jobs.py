@@ -1,6 +1,7 @@
 """Avatar jobs end to end with the tiny set, through one real `apexlocal serve` process: a photo
 (skimage's astronaut) uploaded through /api/upload/image, speaking text with the packaged Piper
 voice or an uploaded Piper recording; the MP4 read back with PyAV; the stages seen over SSE; and
+the same recording through `kling-avatar-v2` (EchoMimicV3 Flash's tiny stand-ins); and
 the failures that must refund and leave nothing behind: a photo with no face, a 404 audio URL,
 a cancel. The same photo as the presenter (`avatarImage`) of a narrated video, through the video
 route (the drawing itself is tested at the engine: tests/engines/talking_head/test_presenter.py).
@@ -92,6 +93,12 @@ def submitted(server: ServerProcess, inputs: dict[str, Any], missing_audio_url: 
             "resolution": "720p",
             "model": "veed-fabric",
         },
+        "echomimic": {
+            "image": inputs["face"],
+            "audio": inputs["speech"],
+            "resolution": "480p",
+            "model": "kling-avatar-v2",
+        },
         "no_face": {"image": inputs["no_face"], "audio": inputs["speech"], "resolution": "480p"},
         "missing_audio": {"image": inputs["face"], "audio": missing_audio_url, "resolution": "480p"},
     }
@@ -176,6 +183,23 @@ def test_text_is_spoken_by_the_voice_and_lip_synced(server, submitted, tmp_path)
     assert seen.index("voice") < seen.index("lip-sync") < seen.index("encoding"), seen
 
 
+def test_kling_avatar_v2_runs_echomimic_for_the_whole_recording(server, inputs, submitted, tmp_path):
+    job = ended(server, submitted, "echomimic")
+    assert job["status"] == "completed", job
+    info = probe(download(job, tmp_path / "echomimic.mp4"))
+    assert info["codecs"] == ("h264", "aac") and info["size"] == (854, 480)
+    assert abs(info["duration"] - inputs["speech_s"]) <= TOLERANCE_S, (info, inputs["speech_s"])
+    meta = job["metadata"]
+    assert (job["model"], meta["model"], meta["modelId"]) == (
+        "kling-avatar-v2",
+        "kling-avatar-v2",
+        "echomimic-v3-flash",
+    )
+    assert "by the model" in meta["motion"]
+    seen = submitted["stages"]["echomimic"].seen
+    assert seen.index("lip-sync") < seen.index("encoding"), seen
+
+
 def test_a_photo_with_no_face_fails_refunded_and_leaves_nothing(server, submitted):
     job = ended(server, submitted, "no_face")
     assert (job["status"], job["error"]) == ("failed", "image: no face found"), job
@@ -238,6 +262,6 @@ def test_credits_stay_balanced(server, inputs, submitted):
     with api(server) as client:
         jobs = client.get("/api/jobs", params={"limit": 100}).json()["data"]
         spent = sum(j["creditsCharged"] for j in jobs if j["status"] == "completed")
-        assert spent == 2 * COST + VIDEO_COST
+        assert spent == 3 * COST + VIDEO_COST  # audio, text, echomimic; the presenter video
         assert client.get("/api/usage").json()["data"]["credits"] == inputs["credits"] - spent
     ledger_balanced(server.data_dir / "app.db")
