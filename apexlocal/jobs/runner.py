@@ -85,7 +85,7 @@ def _execute(services: Services, job: dict[str, Any], scratch: Path) -> Callable
             job_type.prepare(services, job, spec, scratch)
         output = get_engine(job_type.engine or entry.engine).run(spec, entry, ctx)
         ctx.check_cancelled()
-        stored = _store(services, job, output)
+        stored = _store(services, job, output, scratch)
     except JobCancelled:
         return lambda: keeper.finish_canceled(job)
     except (JobError, ModelError) as exc:
@@ -104,11 +104,15 @@ def _complete(services: Services, job: dict[str, Any], stored: list[dict[str, An
         services.storage.delete_prefix(output_key(job, ""))
 
 
-def _store(services: Services, job: dict[str, Any], output: EngineOutput) -> list[dict[str, Any]]:
+def _store(services: Services, job: dict[str, Any], output: EngineOutput, scratch: Path) -> list[dict[str, Any]]:
+    """Files the engine made in the job's scratch folder are moved into storage (it is removed
+    next); others (a cached file an engine hands back as it is) are copied."""
     stored = []
     for f in output.files:
         key = output_key(job, f.name)
-        size = services.storage.put_file(key, f.path, f.content_type)
+        own = f.path.resolve().is_relative_to(scratch.resolve())
+        put = services.storage.move_file if own else services.storage.put_file
+        size = put(key, f.path, f.content_type)
         stored.append({"key": key, "content_type": f.content_type, "size": size, "metadata": f.metadata})
     return stored
 

@@ -14,6 +14,11 @@ class Storage(Protocol):
         Returns the stored size in bytes."""
         ...
 
+    def move_file(self, key: str, source: Path, content_type: str) -> int:
+        """`put_file` for a file its caller is done with: moved instead of copied where the backend
+        can (a rename on the same filesystem), deleted after the upload otherwise. Returns the size."""
+        ...
+
     def delete_prefix(self, prefix: str) -> None:
         """Remove every object whose key starts with `prefix`."""
         ...

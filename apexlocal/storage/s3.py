@@ -66,6 +66,11 @@ class S3Storage:
         self._client.upload_file(str(source), self.bucket, check_key(key), ExtraArgs={"ContentType": content_type})
         return source.stat().st_size
 
+    def move_file(self, key: str, source: Path, content_type: str) -> int:
+        size = self.put_file(key, source, content_type)
+        source.unlink()
+        return size
+
     def delete_prefix(self, prefix: str) -> None:
         if not prefix:
             raise ValueError("refusing to delete every stored object (empty prefix)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
@@ -108,6 +109,68 @@ def test_put_file_missing_source_leaves_nothing(storage: LocalStorage, tmp_path:
         storage.put_file("outputs/u1/j1/a.png", tmp_path / "nope", "image/png")
     assert not storage.exists("outputs/u1/j1/a.png")
     assert os.listdir(storage.root / "outputs/u1/j1") == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="moved by a rename on POSIX only (copied elsewhere)")
+def test_move_file_renames_after_an_fsync_and_keeps_the_file_private(
+    storage: LocalStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = make_source(tmp_path, b"png" * 1000, "output.png")
+    inode = source.stat().st_ino
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(local_module.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(local_module.os, "replace", lambda a, b: (calls.append("rename"), real_replace(a, b))[1])
+    size = storage.move_file("outputs/u1/j1/output.png", source, "image/png")
+    dest = storage.local_path("outputs/u1/j1/output.png")
+    assert size == 3000 and dest.read_bytes() == b"png" * 1000
+    assert not source.exists() and dest.stat().st_ino == inode  # the same file, not a copy
+    assert calls == ["fsync", "rename"]  # its bytes are on disk before its name is
+    assert dest.stat().st_mode & 0o777 == 0o600
+
+
+def test_move_file_across_filesystems_copies_then_deletes(
+    storage: LocalStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cross_device(a: object, b: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    source = make_source(tmp_path, b"far" * 100, "output.png")
+    monkeypatch.setattr(local_module.os, "replace", cross_device)
+    # put_file's own rename is refused too: nothing half-done is left
+    with pytest.raises(OSError, match="cross-device"):
+        storage.move_file("outputs/u1/j1/output.png", source, "image/png")
+    assert source.read_bytes() == b"far" * 100 and not storage.exists("outputs/u1/j1/output.png")
+    assert os.listdir(storage.root / "outputs/u1/j1") == []
+    monkeypatch.undo()
+    real_replace = os.replace
+    refused: list[str] = []
+
+    def first_refused(a: str, b: str) -> None:
+        if not refused:
+            refused.append(a)
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_replace(a, b)
+
+    monkeypatch.setattr(local_module.os, "replace", first_refused)
+    assert storage.move_file("outputs/u1/j1/output.png", source, "image/png") == 300
+    assert refused == [source] and not source.exists()
+    assert storage.local_path("outputs/u1/j1/output.png").read_bytes() == b"far" * 100
+
+
+def test_move_file_copies_a_link_or_a_file_with_other_names(storage: LocalStorage, tmp_path: Path) -> None:
+    target = make_source(tmp_path, b"cached", "cache.bin")
+    link = tmp_path / "link.bin"
+    link.symlink_to(target)
+    storage.move_file("outputs/u1/j1/a.bin", link, "application/octet-stream")
+    assert not link.is_symlink() and target.read_bytes() == b"cached"
+    stored = storage.local_path("outputs/u1/j1/a.bin")
+    assert not stored.is_symlink() and stored.read_bytes() == b"cached"
+    other_name = tmp_path / "other.bin"
+    os.link(target, other_name)
+    storage.move_file("outputs/u1/j1/b.bin", other_name, "application/octet-stream")
+    assert target.read_bytes() == b"cached" and not other_name.exists()
+    assert storage.local_path("outputs/u1/j1/b.bin").stat().st_ino != target.stat().st_ino
 
 
 @pytest.mark.parametrize("key", TRAVERSALS)

@@ -54,6 +54,14 @@ def test_put_file_and_exists(endpoint: str, bucket: str, client: Any, source: Pa
     assert storage.local_path(key) is None
 
 
+def test_move_file_uploads_then_deletes_the_source(endpoint: str, bucket: str, client: Any, source: Path) -> None:
+    storage = make(endpoint, bucket)
+    data = source.read_bytes()
+    assert storage.move_file("outputs/u1/j1/moved.png", source, "image/png") == len(data)
+    assert client.get_object(Bucket=bucket, Key="outputs/u1/j1/moved.png")["Body"].read() == data
+    assert not source.exists()
+
+
 def test_large_upload_is_stored_whole(endpoint: str, bucket: str, client: Any, tmp_path: Path) -> None:
     # Past boto3's 8 MiB threshold the upload is multipart: the object appears only when complete.
     path = tmp_path / "big.mp4"
