@@ -34,7 +34,8 @@ class AvatarRequest(RequestBody):
                 min_length=1,
                 max_length=100,
                 description=(
-                    "veed-fabric | creatify-aurora | kling-avatar-v2 | omnihuman-1.5 | "
+                    "veed-fabric | creatify-aurora (MuseTalk 1.5 lip-sync, the default) | "
+                    "kling-avatar-v2 | omnihuman-1.5 (EchoMimicV3 Flash: the model animates the head) | "
                     "a local model id (GET /api/models)"
                 ),
             ),
