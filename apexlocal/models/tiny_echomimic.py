@@ -6,10 +6,11 @@ class the engine runs, under a fixed seed, and writes it in the layout of the re
 the engine's loading code (key renames included) is what CI runs:
 
 - `echomimic_tiny`: `echomimicv3-flash-pro/config.json` (upstream's key names) and
-  `diffusion_pytorch_model.safetensors` in upstream's original Wan names (keys.to_original of
-  an `EchoMimicTransformer`);
+  `diffusion_pytorch_model.safetensors` in upstream's original Wan names: diffusers'
+  `WanTransformer3DModel` plus the audio parameters of echomimic_keys.audio_shapes, renamed by
+  echomimic_keys.to_original (the engine's `EchoMimicTransformer` loads it strictly);
 - `wan_clip_tiny`: models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth with Wan's `visual.*`
-  names (keys.clip_to_original of a `CLIPVisionModel`); no text tower;
+  names (echomimic_keys.clip_to_original of a `CLIPVisionModel`); no text tower;
 - `wav2vec2_tiny`: `Wav2Vec2Model` and `Wav2Vec2FeatureExtractor` (`save_pretrained`).
 
 What keeps them fast: 32-wide transformer with 2 layers, a 16-wide CLIP at 28 px (5 tokens), an
@@ -56,29 +57,39 @@ def tiny_transformer_config() -> dict[str, Any]:
 
 
 def _echomimic_tiny(staging: Path, seed: int) -> None:
+    """diffusers' WanTransformer3DModel with upstream's audio parameters beside it (uniform in
+    +-1/sqrt(fan-in), as torch initialises a Linear; norms at 1), saved in upstream's names."""
     import torch
+    from diffusers import WanTransformer3DModel
     from safetensors.torch import save_file
 
-    from apexlocal.engines.echomimic import keys
-    from apexlocal.engines.echomimic.loading import TRANSFORMER_CONFIG, TRANSFORMER_DIR, TRANSFORMER_WEIGHTS
-    from apexlocal.engines.echomimic.transformer import EchoMimicTransformer
+    from apexlocal.models import echomimic_keys as keys
 
     config = tiny_transformer_config()
     torch.manual_seed(seed)
-    model = EchoMimicTransformer(**config)
-    folder = staging / TRANSFORMER_DIR
+    wan: Any = WanTransformer3DModel(**{k: v for k, v in config.items() if not k.startswith("audio_")})
+    state = dict(wan.state_dict())
+    shapes = keys.audio_shapes(config)
+    for name, shape in shapes.items():
+        if name.endswith(("norm.weight", "norm_k_audio.weight")):
+            state[name] = torch.ones(shape)
+        elif name.endswith("norm.bias"):
+            state[name] = torch.zeros(shape)
+        else:
+            fan_in = shapes[name.rsplit(".", 1)[0] + ".weight"][-1]
+            state[name] = (torch.rand(shape) * 2 - 1) / fan_in**0.5
+    folder = staging / keys.TRANSFORMER_DIR
     folder.mkdir()
-    (folder / TRANSFORMER_CONFIG).write_text(json.dumps(keys.original_config(config), indent=2), encoding="utf-8")
-    state = {keys.to_original(k): v.contiguous() for k, v in model.state_dict().items()}
-    save_file(state, folder / TRANSFORMER_WEIGHTS)
+    config_text = json.dumps(keys.original_config(config), indent=2)
+    (folder / keys.TRANSFORMER_CONFIG).write_text(config_text, encoding="utf-8")
+    save_file({keys.to_original(k): v.contiguous() for k, v in state.items()}, folder / keys.TRANSFORMER_WEIGHTS)
 
 
 def _wan_clip_tiny(staging: Path, seed: int) -> None:
     import torch
     from transformers import CLIPVisionConfig, CLIPVisionModel
 
-    from apexlocal.engines.echomimic import keys
-    from apexlocal.engines.echomimic.loading import CLIP_FILE
+    from apexlocal.models import echomimic_keys as keys
 
     config = CLIPVisionConfig(
         hidden_size=TINY_CLIP_WIDTH,
@@ -92,7 +103,7 @@ def _wan_clip_tiny(staging: Path, seed: int) -> None:
     )
     torch.manual_seed(seed)
     model = CLIPVisionModel(config)
-    torch.save(keys.clip_to_original(model.state_dict()), staging / CLIP_FILE)
+    torch.save(keys.clip_to_original(model.state_dict()), staging / keys.CLIP_FILE)
 
 
 def _wav2vec2_tiny(staging: Path, seed: int) -> None:

@@ -7,12 +7,12 @@ The manifest entry names its parts in `defaults.parts`:
   Wan2.1-Fun-V1.1-1.3B-InP's Wan2.1_VAE.pth and models_t5_umt5-xxl-enc-bf16.pth, converted. The
   text encoder runs once, on the fixed prompt, and is dropped.
 - `clip`: Wan's CLIP ViT-H/14 image encoder (Wan2.1-Fun-InP's .pth, original names) loaded into
-  transformers' `CLIPVisionModel` through keys.clip_to_transformers.
+  transformers' `CLIPVisionModel` through echomimic_keys.clip_to_transformers.
 - `audio_encoder`: chinese-wav2vec2-base (`Wav2Vec2Model`, `Wav2Vec2FeatureExtractor`).
 
 The transformer itself (this entry's files: `echomimicv3-flash-pro/config.json` and
 `diffusion_pytorch_model.safetensors`, original Wan names) is built with empty weights and given
-the checkpoint's tensors renamed by keys.to_diffusers, strictly: a missing or extra key fails.
+the checkpoint's tensors renamed by echomimic_keys.to_diffusers, strictly: a missing or extra key fails.
 """
 
 from __future__ import annotations
@@ -25,16 +25,13 @@ from typing import TYPE_CHECKING, Any
 from apexlocal.engines.base import EngineContext
 from apexlocal.engines.runtime import torch_dtype_for
 from apexlocal.errors import ModelError
+from apexlocal.models.echomimic_keys import CLIP_FILE, TRANSFORMER_CONFIG, TRANSFORMER_DIR, TRANSFORMER_WEIGHTS
 from apexlocal.models.manifest import ModelEntry
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
-TRANSFORMER_DIR = "echomimicv3-flash-pro"
-TRANSFORMER_CONFIG = "config.json"
-TRANSFORMER_WEIGHTS = "diffusion_pytorch_model.safetensors"
-CLIP_FILE = "models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth"
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 PART_ROLES = ("wan", "clip", "audio_encoder")
@@ -178,8 +175,8 @@ def load_transformer(folder: Path, dtype: Any) -> Any:
     from accelerate import init_empty_weights
     from safetensors.torch import load_file
 
-    from apexlocal.engines.echomimic import keys
-    from apexlocal.engines.echomimic.transformer import EchoMimicTransformer
+    from apexlocal.engines.echomimic.transformer import echomimic_transformer
+    from apexlocal.models import echomimic_keys as keys
 
     config_path, weights_path = folder / TRANSFORMER_CONFIG, folder / TRANSFORMER_WEIGHTS
     for path in (config_path, weights_path):
@@ -187,7 +184,7 @@ def load_transformer(folder: Path, dtype: Any) -> Any:
             raise ModelError(f"EchoMimicV3: {path} is missing")
     config = keys.transformer_config(json.loads(config_path.read_text(encoding="utf-8")))
     with init_empty_weights(include_buffers=False):  # the rotary tables are buffers made at init
-        model: Any = EchoMimicTransformer(**config)
+        model: Any = echomimic_transformer(**config)
     state = {keys.to_diffusers(k): v.to(dtype) for k, v in load_file(weights_path).items()}
     model.load_state_dict(state, strict=True, assign=True)
     return model
@@ -199,7 +196,7 @@ def load_clip(path: Path, dtype: Any) -> Any:
     from accelerate import init_empty_weights
     from transformers import CLIPVisionModel
 
-    from apexlocal.engines.echomimic import keys
+    from apexlocal.models import echomimic_keys as keys
 
     if not path.is_file():
         raise ModelError(f"EchoMimicV3: {path} is missing")

@@ -1,6 +1,6 @@
 """The released checkpoints load key for key: upstream's module trees (reference_layout.py, copied
-from antgroup/echomimic_v3) give the keys and shapes; renamed by keys.py they are exactly this
-package's, for the real 1.3B config (built on the meta device) and for the tiny one. The tiny
+from antgroup/echomimic_v3) give the keys and shapes; renamed by apexlocal/models/echomimic_keys.py
+they are exactly this package's, for the real 1.3B config (built on the meta device) and for the tiny one. The tiny
 builder's file (original names) loads strictly, and its tensors are the model's. On the same
 weights, this model and upstream's forward code (reference_forward.py) compute the same output."""
 
@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import torch
 
-from apexlocal.engines.echomimic import keys
-from apexlocal.engines.echomimic.transformer import EchoMimicTransformer
+from apexlocal.engines.echomimic.transformer import echomimic_transformer
 from apexlocal.errors import ModelError
+from apexlocal.models import echomimic_keys as keys
 from tests.engines.echomimic.reference_layout import WanClipVisual, WanTransformerAudioMask3DModel
 
 # Wan2.1-Fun-V1.1-1.3B-InP's transformer (upstream's config.json values for the 1.3B InP model)
@@ -40,7 +40,7 @@ def reference(config: dict[str, Any]) -> torch.nn.Module:
 def test_upstream_keys_renamed_are_exactly_the_models(config: dict[str, Any]) -> None:
     with torch.device("meta"):
         upstream = shapes(reference(config))
-        ours = shapes(EchoMimicTransformer(**keys.transformer_config(config)))
+        ours = shapes(echomimic_transformer(**keys.transformer_config(config)))
     renamed = {keys.to_diffusers(k): v for k, v in upstream.items()}
     assert len(renamed) == len(upstream)
     assert set(renamed) == set(ours)
@@ -113,7 +113,7 @@ def test_the_model_computes_what_upstreams_forward_computes() -> None:
     for block in upstream.blocks:  # upstream's RMSNorm weights start at 1: make them count
         for norm in (block.self_attn.norm_q, block.cross_attn.norm_k_audio, block.norm3):
             norm.weight.data.uniform_(0.5, 1.5)
-    ours = EchoMimicTransformer(**keys.transformer_config(TINY)).eval()
+    ours = echomimic_transformer(**keys.transformer_config(TINY)).eval()
     ours.load_state_dict({keys.to_diffusers(k): v for k, v in upstream.state_dict().items()}, strict=True)
     x, y = torch.randn(1, 16, 3, 4, 6), torch.randn(1, 20, 3, 4, 6)
     t = torch.tensor([731.0])

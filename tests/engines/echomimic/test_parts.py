@@ -11,7 +11,7 @@ import torch
 
 from apexlocal.engines.echomimic.audio import frame_windows
 from apexlocal.engines.echomimic.render import clip_plan
-from apexlocal.engines.echomimic.transformer import EchoMimicTransformer, split_audio_windows
+from apexlocal.engines.echomimic.transformer import echomimic_transformer, split_audio_windows
 from apexlocal.models.tiny_echomimic import tiny_transformer_config
 
 
@@ -51,7 +51,7 @@ def test_the_clip_plan_covers_the_speech_in_overlapping_clips(count: int) -> Non
 
 def test_audio_attention_stays_within_its_latent_frame() -> None:
     torch.manual_seed(0)
-    model = EchoMimicTransformer(**{**tiny_transformer_config(), "num_layers": 1}).eval()
+    model = echomimic_transformer(**{**tiny_transformer_config(), "num_layers": 1}).eval()
     x = torch.randn(1, 36, 3, 4, 4)
     args = (torch.tensor([500.0]), torch.randn(1, 512, 16), torch.randn(1, 5, 16))
     audio = torch.randn(1, 9, 5, 2, 8)

@@ -10,6 +10,10 @@
 - The CLIP image encoder: Wan's own ViT-H/14 (`visual.*` of models_clip_open-clip-xlm-roberta-
   large-vit-huge-14.pth) -> transformers' `CLIPVisionModel`; its fused `to_qkv` is split in three.
   The file's text tower (`textual.*`, `log_scale`) is not used by image-to-video and is dropped.
+- The audio parameters' names and shapes (`audio_shapes`).
+
+Plain Python (torch only inside functions): both the engine (apexlocal/engines/echomimic) and the
+tiny builder (tiny_echomimic.py) use it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ import re
 from typing import Any
 
 from apexlocal.errors import ModelError
+
+# The files of the released checkpoints (the tiny builder writes the same layout)
+TRANSFORMER_DIR = "echomimicv3-flash-pro"
+TRANSFORMER_CONFIG = "config.json"
+TRANSFORMER_WEIGHTS = "diffusion_pytorch_model.safetensors"
+CLIP_FILE = "models_clip_open-clip-xlm-roberta-large-vit-huge-14.pth"
 
 # module paths, original -> diffusers; a weight or bias keeps its own name
 TOP = {
@@ -210,3 +220,33 @@ def clip_to_original(state: dict[str, Any]) -> dict[str, Any]:
     for key, parts in qkv.items():
         out[key] = torch.cat([parts["self_attn.q_proj"], parts["self_attn.k_proj"], parts["self_attn.v_proj"]])
     return out
+
+
+# Audio modules ---------------------------------------------------------------------------------
+
+AUDIO_TOKENS = 32  # context tokens per latent frame (upstream's AudioProjModel)
+AUDIO_HIDDEN = 512
+AUDIO_FRAMES_FIRST, AUDIO_FRAMES_LATER = 5, 8  # wav2vec2 windows: first latent frame, later ones
+
+
+def audio_shapes(config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """The audio parameters upstream adds to Wan, by their names in `EchoMimicTransformer`, with
+    their shapes, for constructor arguments `config` (the tiny builder makes them from this)."""
+    dim = config["num_attention_heads"] * config["attention_head_dim"]
+    per_frame = config["audio_layers"] * config["audio_width"]
+    linear = {
+        "audio_injection.proj1": (AUDIO_HIDDEN, AUDIO_FRAMES_FIRST * per_frame),
+        "audio_injection.proj1_vf": (AUDIO_HIDDEN, AUDIO_FRAMES_LATER * per_frame),
+        "audio_injection.proj2": (AUDIO_HIDDEN, AUDIO_HIDDEN),
+        "audio_injection.proj3": (AUDIO_TOKENS * dim, AUDIO_HIDDEN),
+    }
+    for block in range(config["num_layers"]):
+        for name in ("q_audio", "k_audio", "v_audio"):
+            linear[f"blocks.{block}.attn2.{name}"] = (dim, dim)
+    shapes: dict[str, tuple[int, ...]] = {}
+    for name, (out, into) in linear.items():
+        shapes[f"{name}.weight"], shapes[f"{name}.bias"] = (out, into), (out,)
+    shapes["audio_injection.norm.weight"] = shapes["audio_injection.norm.bias"] = (dim,)
+    for block in range(config["num_layers"]):
+        shapes[f"blocks.{block}.attn2.norm_k_audio.weight"] = (dim,)
+    return shapes
