@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ log = logging.getLogger("apexlocal.jobs")
 
 PROGRESS_EVERY_S = 0.2  # progress rows and events at most this often, plus every stage change
 GENERIC_ERROR = "Generation failed"
+ENDED_SCRATCH = ".ended"  # scratch folders of jobs that ended, until they are deleted
 
 
 def output_key(job: dict[str, Any], name: str) -> str:
@@ -68,9 +70,26 @@ def run_job(services: Services, job_id: str) -> None:
     try:
         end = _execute(services, job, scratch)
     finally:
-        # Cleaned before the ending is recorded: whoever sees the job end sees no scratch left.
+        # Out of its place before the ending is recorded (whoever sees the job end finds no scratch
+        # folder of it), deleted after: freeing a folder's blocks took 3.5 ms here even when empty
+        # (a disk mounted with `discard`), time the job's caller need not wait.
+        ended = _set_aside(scratch)
+    try:
+        end()
+    finally:
+        shutil.rmtree(ended, ignore_errors=True)
+
+
+def _set_aside(scratch: Path) -> Path:
+    """Moves a job's scratch folder into `scratch/.ended/` (removed at startup like the rest of
+    `scratch/` if a crash comes first); where it cannot move, it is deleted in place."""
+    ended = scratch.parent / ENDED_SCRATCH / scratch.name
+    try:
+        ended.parent.mkdir(exist_ok=True)
+        os.replace(scratch, ended)
+    except OSError:
         shutil.rmtree(scratch, ignore_errors=True)
-    end()
+    return ended
 
 
 def _execute(services: Services, job: dict[str, Any], scratch: Path) -> Callable[[], Any]:
