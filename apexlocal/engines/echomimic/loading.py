@@ -200,7 +200,10 @@ def load_clip(path: Path, dtype: Any) -> Any:
 
     if not path.is_file():
         raise ModelError(f"EchoMimicV3: {path} is missing")
-    original = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    try:  # mapped, not read whole: the file also holds a text tower that is never used
+        original = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError:  # a file in torch's legacy (non-zip) format cannot be mapped
+        original = torch.load(path, map_location="cpu", weights_only=True)
     state = keys.clip_to_transformers(original)
     config = clip_config(state)
     with init_empty_weights(include_buffers=False):

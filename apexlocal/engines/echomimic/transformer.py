@@ -22,6 +22,7 @@ importing this module imports neither.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -74,8 +75,9 @@ def _audio_attention(attn: Any, query: torch.Tensor, tokens: torch.Tensor) -> to
     return out.reshape(batch, length, heads, dim)
 
 
-class AudioState:
-    """The audio tokens of the current forward call, [B, latent frames, tokens, width]."""
+class AudioState(threading.local):
+    """The audio tokens of the current forward call, [B, latent frames, tokens, width]; per
+    thread, so two jobs sharing the warm model do not see each other's speech."""
 
     tokens: torch.Tensor | None = None
 
