@@ -13,7 +13,9 @@
 - The audio parameters' names and shapes (`audio_shapes`).
 
 Plain Python (torch only inside functions): both the engine (apexlocal/engines/echomimic) and the
-tiny builder (tiny_echomimic.py) use it.
+tiny builder (tiny_echomimic.py) use it. tests/engines/echomimic/test_keys.py checks the renames
+against key lists recorded from upstream's own modules (tests/engines/echomimic/reference/, written
+by record_reference.py there).
 """
 
 from __future__ import annotations
