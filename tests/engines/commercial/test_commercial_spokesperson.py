@@ -3,6 +3,10 @@ the hook and the call to action, lip-synced by the talking-head engine on MuseTa
 stand-ins; the scenes between them come from the tiny video model. The writer is a fake (no
 language model loads); the voice is the packaged Piper one. A photo without a face fails first.
 
+The ad is made at half the platform's frame in each direction (540x960 for TikTok): lip-sync and
+composition cost by the pixel, and the full-HD frame is checked end to end in
+tests/products/commercial (the same composition, without a spokesperson).
+
 The talking-head tests' fixtures (tests/engines/talking_head/conftest.py) are reused here."""
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 import pytest
 
 from apexlocal.engines import compose as c
+from apexlocal.engines.commercial import request as commercial_request
 from apexlocal.engines.commercial.engine import make_commercial
 from apexlocal.errors import JobError
 from tests.engines.commercial.fake_writer import BOTTLE, FakeWriter
@@ -22,12 +27,13 @@ __all__ = ["photos", "th_manifest", "th_models", "th_runtime"]  # the fixtures, 
 
 SPEC = {
     "product": "a reusable steel water bottle",
-    "platform": "tiktok",  # every platform's frame is full HD; none is smaller
+    "platform": "tiktok",  # made at FRAME here (see the module's docs)
     "duration": 15,  # the shortest
     "tone": "energetic",
     "spokespersonImage": "astronaut",
     "voiceModel": "piper-joe-medium",
 }
+FRAME = (540, 960)  # half of TikTok's 1080x1920, still 9:16
 
 
 def run(spec: dict[str, Any], scratch: Path, fixtures: tuple[Any, ...]) -> Any:
@@ -38,7 +44,9 @@ def run(spec: dict[str, Any], scratch: Path, fixtures: tuple[Any, ...]) -> Any:
 
 @pytest.fixture(scope="module")
 def ad(tmp_path_factory: pytest.TempPathFactory, th_models: Any, th_runtime: Any, th_manifest: Any, photos: Any) -> Any:
-    return run(SPEC, tmp_path_factory.mktemp("commercial") / "job", (th_models, th_runtime, th_manifest, photos))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(commercial_request.PLATFORMS, "tiktok", ("9:16", FRAME))
+        return run(SPEC, tmp_path_factory.mktemp("commercial") / "job", (th_models, th_runtime, th_manifest, photos))
 
 
 def frames_at(path: Path, times: list[float]) -> list[Any]:
@@ -77,7 +85,8 @@ def test_the_hook_and_the_call_to_action_are_the_lip_synced_spokesperson(ad: Any
 
 def test_it_lasts_the_duration_at_the_platform_frame(ad: Any) -> None:
     info = c.probe(ad.files[0].path)
-    assert (info.width, info.height, info.video_codec, info.audio_codec) == (1080, 1920, "h264", "aac")
+    assert (info.width, info.height, info.video_codec, info.audio_codec) == (*FRAME, "h264", "aac")
+    assert (ad.metadata["width"], ad.metadata["height"]) == FRAME
     assert info.duration == pytest.approx(15.0, abs=0.1)
     assert (ad.metadata["duration"], ad.metadata["durationSeconds"]) == (15, pytest.approx(15.0, abs=0.05))
 
