@@ -18,12 +18,12 @@ class Reads:
 
     def read(self, job_id: str, base_url: str) -> str:
         self.begun.append((job_id, base_url))
-        self.release.wait(5)
+        self.release.wait(30)  # released by the test; long, for a loaded machine
         return f"{job_id}@{len(self.begun)}"
 
 
 async def _until(check) -> None:
-    for _ in range(500):
+    for _ in range(3000):
         if check():
             return
         await asyncio.sleep(0.01)
