@@ -227,10 +227,11 @@ class Settings:
     model_worker_nice: int = field(
         default=10,
         metadata=_help(
-            "Linux: how much lower the scheduling priority (nice) of the threads that run models is, the "
-            "`gpu` queue's and the compute threads torch starts from them. They then yield the CPU to the "
-            "API (and to other programs) whenever both want it, which keeps answers quick while a model "
-            "runs on the CPU; with the CPU to themselves they run at full speed. 0 leaves them at the "
+            "Linux: how much lower the scheduling priority (nice) of the threads that run models is, each "
+            "`gpu` queue worker's model thread and the compute threads torch starts from it. They then yield "
+            "the CPU to the API (and to other programs) whenever both want it, which keeps answers quick while "
+            "a model runs on the CPU; with the CPU to themselves they run at full speed. The workers themselves "
+            "(picking jobs up, storing and ending them) keep the server's priority. 0 leaves the models at the "
             "server's priority."
         ),
     )

@@ -11,8 +11,6 @@ by another process.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +21,7 @@ from huey.consumer import Consumer, Worker
 from huey.storage import SqliteStorage
 
 from apexlocal.db.database import private_database_file, private_dir
+from apexlocal.jobs.priority import set_model_nice
 
 log = logging.getLogger("apexlocal.queue")
 
@@ -59,15 +58,16 @@ class WakeableHuey(SqliteHuey):
 
 
 class WakeableWorker(Worker):
+    """`nice`: how much lower its tasks' model work runs (`priority.at_model_priority`); the worker
+    itself keeps the server's priority."""
+
     def __init__(self, *args: Any, wake: threading.Event, nice: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.wake = wake
-        self.nice, self._niced = nice, nice == 0
+        self.nice = nice
 
     def loop(self, now: Any = None) -> None:
-        if not self._niced:
-            self._niced = True
-            lower_thread_priority(self.nice)
+        set_model_nice(self.nice)
         # Clear before looking: an enqueue after this point leaves the event set, so the sleep
         # below returns at once instead of missing it.
         self.wake.clear()
@@ -76,19 +76,6 @@ class WakeableWorker(Worker):
     def sleep(self) -> None:
         if not self.stop_flag.is_set():
             self.wake.wait(self.max_delay)
-
-
-def lower_thread_priority(nice: int) -> None:
-    """Raises the calling thread's nice value by `nice` (Linux: priorities are per thread). Threads it
-    starts afterwards inherit it: torch's compute threads, started by the first job, then yield the
-    CPU to the event loop and the request threads whenever both want it."""
-    if not sys.platform.startswith("linux"):
-        return
-    tid = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
-    except OSError:
-        log.warning("could not lower the priority of a model worker thread")
 
 
 class InProcessConsumer(Consumer):
@@ -172,8 +159,8 @@ class Queues:
         return register_task(self.by_name[queue], queue, name, fn)
 
     def start(self, workers: dict[str, int], idle_wait: float, gpu_nice: int = 0) -> None:
-        """Starts a consumer for each queue given a positive number of worker threads; the `gpu`
-        queue's threads (and the compute threads they start) get `gpu_nice` more niceness."""
+        """Starts a consumer for each queue given a positive number of worker threads; the models
+        that the `gpu` queue's tasks run get `gpu_nice` more niceness (jobs/priority.py)."""
         for name, count in workers.items():
             huey = self.by_name[name]
             if count > 0:

@@ -18,6 +18,7 @@ from apexlocal.engines.registry import get_engine
 from apexlocal.engines.writer.endpoint import WriterEndpoint
 from apexlocal.errors import JobCancelled, JobError, ModelError
 from apexlocal.jobs import inputs
+from apexlocal.jobs.priority import at_model_priority
 from apexlocal.jobs.services import LazyRuntime, Services
 from apexlocal.models.manifest import Manifest, ModelEntry
 from apexlocal.models.store import ModelStore
@@ -96,14 +97,7 @@ def _execute(services: Services, job: dict[str, Any], scratch: Path) -> Callable
     """Runs the engine and stores its files; returns the bookkeeping call that ends the job."""
     keeper = services.bookkeeper
     try:
-        entry = services.manifest.by_id()[job["model_id"]]
-        ctx = _context(services, job, scratch)
-        spec = json.loads(job["params"])
-        job_type = services.job_types[job["type"]]
-        if job_type.prepare is not None:
-            job_type.prepare(services, job, spec, scratch)
-        output = get_engine(job_type.engine or entry.engine).run(spec, entry, ctx)
-        ctx.check_cancelled()
+        output = at_model_priority(lambda: _make(services, job, scratch))
         stored = _store(services, job, output, scratch)
     except JobCancelled:
         return lambda: keeper.finish_canceled(job)
@@ -115,6 +109,19 @@ def _execute(services: Services, job: dict[str, Any], scratch: Path) -> Callable
         log.exception("job %s failed", job["id"])
         return lambda: keeper.fail(job, GENERIC_ERROR)
     return lambda: _complete(services, job, stored, output)
+
+
+def _make(services: Services, job: dict[str, Any], scratch: Path) -> EngineOutput:
+    """The job's own work, its `prepare` and its engine's run: what runs at the models' priority."""
+    entry = services.manifest.by_id()[job["model_id"]]
+    ctx = _context(services, job, scratch)
+    spec = json.loads(job["params"])
+    job_type = services.job_types[job["type"]]
+    if job_type.prepare is not None:
+        job_type.prepare(services, job, spec, scratch)
+    output = get_engine(job_type.engine or entry.engine).run(spec, entry, ctx)
+    ctx.check_cancelled()
+    return output
 
 
 def _complete(services: Services, job: dict[str, Any], stored: list[dict[str, Any]], output: EngineOutput) -> None:
