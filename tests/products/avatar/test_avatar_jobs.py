@@ -26,7 +26,7 @@ import pytest
 from tests.api.voice_helpers import piper_speech
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
-from tests.products.live import Stages, api, not_found_url, tiny_server, upload
+from tests.products.live import Stages, api, not_found_url, upload
 
 # The first job builds the tiny models; on a CPU shared with other work a job takes minutes.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -58,12 +58,6 @@ def png(array: Any) -> bytes:
 def missing_audio_url() -> Iterator[str]:
     with not_found_url("speech.wav") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    with tiny_server(tmp_path_factory, models_dir, "avatar-e2e") as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -257,10 +251,9 @@ def test_a_cancel_while_it_runs_refunds_and_leaves_nothing(server, inputs, submi
 
 
 def test_credits_stay_balanced(server, inputs, submitted):
-    for name in submitted["ids"]:
-        ended(server, submitted, name)
+    # This module's jobs only: the server is shared with the other product modules (conftest.py).
+    jobs = [ended(server, submitted, name) for name in submitted["ids"]]
     with api(server) as client:
-        jobs = client.get("/api/jobs", params={"limit": 100}).json()["data"]
         spent = sum(j["creditsCharged"] for j in jobs if j["status"] == "completed")
         assert spent == 3 * COST + VIDEO_COST  # audio, text, echomimic; the presenter video
         assert client.get("/api/usage").json()["data"]["credits"] == inputs["credits"] - spent

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +37,6 @@ SCHEMA: dict[str, Any] = {
     "required": ["mood", "tags", "size"],
     "additionalProperties": False,
 }
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    with tiny_server(tmp_path_factory, models_dir, "chat") as srv:
-        yield srv
 
 
 def openai_client(server: ServerProcess):  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ import pytest
 
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced
-from tests.products.live import Stages, api, not_found_url, tiny_server, upload
+from tests.products.live import Stages, api, not_found_url, upload
 
 # The first job loads the writer and builds the tiny video model; on a CPU shared with other work the
 # writer alone has taken over 10 minutes (a few seconds a token), so the limits are wide.
@@ -48,12 +48,6 @@ def png_bytes() -> bytes:
     out = io.BytesIO()
     Image.fromarray(picture).save(out, format="PNG")
     return out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    with tiny_server(tmp_path_factory, models_dir, "commercial-e2e") as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +24,7 @@ from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
 from tests.engines.cutout.product_photo import BACKDROP, product_photo
 from tests.engines.photoshoot.test_photoshoot_engine import BEFORE_RELIGHT_BOUND, expected_product, relight_of
-from tests.products.live import Stages, api, not_found_url, tiny_server, upload
+from tests.products.live import Stages, api, not_found_url, upload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -37,12 +36,6 @@ def png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    with tiny_server(tmp_path_factory, models_dir, "photoshoot-e2e") as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

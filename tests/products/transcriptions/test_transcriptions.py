@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 import wave
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -16,18 +14,12 @@ import pytest
 
 from tests.conftest import ServerProcess
 from tests.engines.clip.source_video import speak
-from tests.products.live import api, tiny_server
+from tests.products.live import api
 
 pytestmark = pytest.mark.e2e
 
 SENTENCES = ["Bread is one of the oldest foods people make.", "You only need flour, water, salt and yeast."]
 PER_MINUTE = 2  # transcription-minute in the default credit table
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    with tiny_server(tmp_path_factory, models_dir, "transcriptions") as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +20,7 @@ import pytest
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
 from tests.engines.video_translate.translate_clip import SourceClip, apertium, make_clip, parse_vtt
-from tests.products.live import Stages, api, not_found_url, tiny_server, upload
+from tests.products.live import Stages, api, not_found_url, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +33,6 @@ NO_SPEECH = "videoUrl: no speech was heard in the video, so there is nothing to 
 def missing_video_url() -> Iterator[str]:
     with not_found_url("talk.mp4") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    with tiny_server(tmp_path_factory, models_dir, "translate-e2e") as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")
