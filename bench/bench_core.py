@@ -11,7 +11,7 @@ process or command (these machines are noisy; absolute numbers travel badly).
    Every run is printed, with figures that other load moves less: the job's wall time minus the
    engine's own time in the server, the engine's time against the direct call, CPU time per job.
    `e2e-unniced` runs it with the server's model thread at this process's priority
-   (model_worker_nice = 0), for comparison: on a loaded machine the niced engine runs slower.
+   (model_worker_nice = 0), for comparison: the engine's priority is then no part of the difference.
 3. reads: authenticated `GET /api/jobs?id=` against a bare route (`/healthz`) of the same server,
    requests per second over keep-alive connections, and requests per second of the server's CPU
    time (robust to other load on the machine). Goal >= 0.8.
