@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 log = logging.getLogger("apexlocal.queue")
 
 T = TypeVar("T")
 
 _worker = threading.local()  # per queue worker: its `nice`, and its model thread once started
+OWNER_CHECK_S = 5.0  # how often an idle model thread looks whether its worker has ended
 
 
 def lower_thread_priority(nice: int) -> None:
@@ -47,9 +49,36 @@ def at_model_priority(fn: Callable[[], T]) -> T:
     nice = getattr(_worker, "nice", 0)
     if nice == 0 or not sys.platform.startswith("linux"):
         return fn()
-    executor = getattr(_worker, "executor", None)
-    if executor is None:
-        executor = _worker.executor = ThreadPoolExecutor(
-            1, thread_name_prefix="model", initializer=lower_thread_priority, initargs=(nice,)
-        )
-    return executor.submit(fn).result()
+    thread = getattr(_worker, "model_thread", None)
+    if thread is None:
+        thread = _worker.model_thread = ModelThread(nice, threading.current_thread())
+    return thread.call(fn)
+
+
+class ModelThread:
+    """A thread at `nice` lower priority that runs the calls its worker hands it, one at a time; it
+    ends soon after its worker thread does (a server stopped in a test process leaves none behind)."""
+
+    def __init__(self, nice: int, owner: threading.Thread) -> None:
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._nice, self._owner = nice, owner
+        threading.Thread(target=self._serve, name=f"model-{owner.name}", daemon=True).start()
+
+    def call(self, fn: Callable[[], T]) -> T:
+        done: Future[T] = Future()
+        self._calls.put((fn, done))
+        return done.result()
+
+    def _serve(self) -> None:
+        lower_thread_priority(self._nice)
+        while True:
+            try:
+                fn, done = self._calls.get(timeout=OWNER_CHECK_S)
+            except queue.Empty:
+                if not self._owner.is_alive():
+                    return
+                continue
+            try:
+                done.set_result(fn())
+            except BaseException as exc:  # the worker re-raises it, whatever it is
+                done.set_exception(exc)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from apexlocal.jobs import priority
 from apexlocal.jobs.priority import at_model_priority, lower_thread_priority, set_model_nice
 
 
@@ -71,3 +72,28 @@ def test_without_a_lower_priority_model_work_runs_in_the_calling_thread() -> Non
     thread.start()
     thread.join()
     assert seen["model"] == seen["worker"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread priorities are per thread on Linux")
+def test_model_work_raises_in_its_worker_and_the_model_thread_ends_with_the_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(priority, "OWNER_CHECK_S", 0.05)
+    seen: dict[str, Any] = {}
+
+    def fail() -> None:
+        seen["model thread"] = threading.current_thread()
+        raise ValueError("prompt: must be a non-empty string")
+
+    def worker() -> None:
+        set_model_nice(2)
+        with pytest.raises(ValueError, match="non-empty") as raised:
+            at_model_priority(fail)
+        seen["raised"] = raised.value
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert isinstance(seen["raised"], ValueError)
+    seen["model thread"].join(timeout=5)
+    assert not seen["model thread"].is_alive()
