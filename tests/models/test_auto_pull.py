@@ -62,6 +62,7 @@ def test_the_admin_names_the_models_by_id_alias_or_wildcard(tmp_path) -> None:
         "qwen-image",
         "wan2.1-t2v-1.3b",
         "wan2.1-i2v-14b-480p",
+        "wan2.1-fun-inp-clip",  # EchoMimicV3's image encoder, from the Wan2.1-Fun repository
         "piper-joe-medium",
         "whisper-tiny-en",
         "immich-memories-music",
