@@ -144,7 +144,13 @@ def write_script(request: CommercialRequest, writer: Any, cancelled: Callable[[]
     for temperature in TEMPERATURES:
         try:
             answer = write_json(
-                writer, messages, schema, max_tokens=MAX_TOKENS, cancelled=cancelled, temperature=temperature
+                writer,
+                messages,
+                schema,
+                max_tokens=MAX_TOKENS,
+                cancelled=cancelled,
+                temperature=temperature,
+                seed=request.seed,  # the same request and seed write the same script
             )
             break
         except JobError as exc:  # a small model may fill the document with whitespace until the cap

@@ -57,9 +57,11 @@ def write_json(
     max_tokens: int = 1024,
     cancelled: Callable[[], bool] | None = None,
     temperature: float = 0.6,
+    seed: int | None = None,
 ) -> dict[str, Any]:
-    """An answer under `schema` (an object schema), parsed. The schema is shown to the model in a system message as
-    well: constrained decoding fixes the shape, the model still has to know what the keys mean.
+    """An answer under `schema` (an object schema), parsed; `seed` makes the sampling repeatable.
+    The schema is shown to the model in a system message as well: constrained decoding fixes the
+    shape, the model still has to know what the keys mean.
     Raises JobCancelled when cancelled, JobError when the answer ran out of tokens."""
     instruction = ChatMessage(
         "system",
@@ -72,6 +74,7 @@ def write_json(
         temperature=temperature,
         json_schema=schema,
         cancelled=cancelled,
+        seed=seed,
     )
     if result.finish_reason == "cancelled":
         raise JobCancelled()
