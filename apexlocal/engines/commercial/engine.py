@@ -27,7 +27,7 @@ from apexlocal.engines.base import EngineContext, EngineOutput, OutputFile
 from apexlocal.engines.commercial import spokesperson
 from apexlocal.engines.commercial.onscreen import Card, OnScreenText
 from apexlocal.engines.commercial.request import CommercialRequest, parse_request
-from apexlocal.engines.commercial.script import Script, fit, write_script
+from apexlocal.engines.commercial.script import Script, fit, mentions, shorten, write_script
 from apexlocal.engines.commercial.styles import scene_prompt
 from apexlocal.engines.commercial.timing import Stopwatch
 from apexlocal.engines.commercial.visuals import Visual, assign, read_photo, zooming_photo
@@ -48,6 +48,8 @@ STILL_FPS = 25.0  # the frame rate when no video scene sets one
 MUSIC_GAIN_DB = -6.0  # the bed under the voice, before ducking
 MUSIC_FADE_OUT_S = 1.0
 SCENE_SEED_STEP = 1000
+HOOK_ENDS_BY_S = 3.0  # the hook is heard within the first 3 s
+HOOK_MIN_WORDS = 1  # a slow voice's hook may end up one word (later than 3 s only if that word is)
 
 
 class CommercialEngine:
@@ -69,11 +71,8 @@ def make_commercial(spec: dict[str, Any], model: ModelEntry, ctx: EngineContext,
     voice = _voice_model(request, ctx)
     with watch.stage("writer"):
         script, writer_model = _script(request, ctx, writer, words_per_minute(voice))
-    scenes = [
-        Scene(i + 1, tuple(split_sentences(line.voiceover) or [line.voiceover])) for i, line in enumerate(script.lines)
-    ]
     with watch.stage("voice"):
-        narration = narrate(scenes, voice, request.voice_spec, float(request.duration), ctx, timing="speech")
+        narration = _narrate(request, script, voice, ctx)
     samples = _padded(narration, request.duration)
     shots, fade = plan_shots(narration.scene_spans, float(request.duration))
     visuals = assign([line.role for line in script.lines], len(images), photo is not None)
@@ -129,6 +128,28 @@ def _script(request: CommercialRequest, ctx: EngineContext, writer: Any, wpm: fl
     script, model_id = write_script(request, writer, ctx.cancelled)
     ctx.progress(1.0, stage)
     return fit(script, wpm, float(request.duration)), model_id
+
+
+def _scenes(script: Script) -> list[Scene]:
+    return [
+        Scene(i + 1, tuple(split_sentences(line.voiceover) or [line.voiceover])) for i, line in enumerate(script.lines)
+    ]
+
+
+def _narrate(request: CommercialRequest, script: Script, voice: ModelEntry, ctx: EngineContext) -> Narration:
+    """The voice-over, its hook ending by HOOK_ENDS_BY_S: HOOK_WORDS words at the voice's pace fit,
+    but long words can run over, and then the hook loses its last word and is spoken again."""
+    while True:
+        narration = narrate(_scenes(script), voice, request.voice_spec, float(request.duration), ctx, timing="speech")
+        hook = script.lines[0]
+        words = len(hook.voiceover.split())
+        if narration.scene_spans[0][1] <= HOOK_ENDS_BY_S or words <= HOOK_MIN_WORDS:
+            return narration
+        hook.voiceover = shorten(hook.voiceover, words - 1)
+        script.fallbacks.append(f"hook: ended at {narration.scene_spans[0][1]:.2f} s, shortened to {words - 1} words")
+        if not mentions(script.text, script.name):  # the product's name was in the words cut
+            script.lines[-1].voiceover = f"Get the {script.name} today."
+            script.fallbacks.append("callToAction: replaced to name the product")
 
 
 def _product_images(request: CommercialRequest, ctx: EngineContext) -> list[Any]:

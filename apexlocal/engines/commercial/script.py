@@ -1,7 +1,8 @@
 """The commercial's script: written by the writer under a JSON schema, then made speakable and
 fitted to the commercial's length.
 
-Shape: a hook (spoken first, at most HOOK_WORDS words, so it is heard within the first 3 s), a
+Shape: a hook (spoken first, at most HOOK_WORDS words; the engine cuts it further when the voice
+still ends it after 3 s), a
 number of scenes fixed by the duration, and a call to action; each part has a voice-over line and
 a few words of on-screen text. A video scene's picture is made from its on-screen text and its
 voice-over (`visual`), not from words of its own: on a CPU every token the writer writes costs
