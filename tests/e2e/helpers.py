@@ -36,7 +36,9 @@ def new_user(
 def wait_job(base: str, key: str, job_id: str, timeout: float = 180) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = httpx.get(f"{base}/api/jobs?id={job_id}", headers={"Authorization": f"Bearer {key}"}).json()["data"]
+        # A read's own timeout is generous: on a machine at load 10 one waited over httpx's 5 s.
+        answer = httpx.get(f"{base}/api/jobs?id={job_id}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        job = answer.json()["data"]
         if job["status"] in ("completed", "failed", "canceled"):
             return job
         time.sleep(0.1)
