@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from apexlocal.errors import JobCancelled
+from apexlocal.errors import JobCancelled, ModelError
 from apexlocal.models.manifest import Manifest, ModelEntry
 
 if TYPE_CHECKING:
@@ -73,3 +73,17 @@ class Engine(Protocol):
     JobCancelled (via ctx.check_cancelled) or anything else (shown as a generic failure)."""
 
     def run(self, spec: dict[str, Any], model: ModelEntry, ctx: EngineContext) -> EngineOutput: ...
+
+
+def model_parts(model: ModelEntry, manifest: Manifest, roles: tuple[str, ...]) -> dict[str, ModelEntry]:
+    """The manifest entries a model names for each of `roles` in its `defaults.parts` (models it
+    loads beside its own files: a VAE, an audio encoder, ...)."""
+    named = model.defaults.get("parts") or {}
+    by_id = manifest.by_id()
+    out = {}
+    for role in roles:
+        entry = by_id.get(str(named.get(role, "")))
+        if entry is None:
+            raise ModelError(f"{model.id}: models_manifest.toml names no {role} part in defaults.parts")
+        out[role] = entry
+    return out

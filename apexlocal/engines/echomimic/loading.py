@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from apexlocal.engines.base import EngineContext
+from apexlocal.engines.base import EngineContext, model_parts
 from apexlocal.engines.runtime import torch_dtype_for
 from apexlocal.errors import ModelError
 from apexlocal.models.echomimic_keys import CLIP_FILE, TRANSFORMER_CONFIG, TRANSFORMER_DIR, TRANSFORMER_WEIGHTS
@@ -129,21 +129,9 @@ class EchoMimic:
         return hidden.float()
 
 
-def parts_of(model: ModelEntry, ctx: EngineContext) -> dict[str, ModelEntry]:
-    named = model.defaults.get("parts") or {}
-    by_id = ctx.manifest.by_id()
-    out = {}
-    for role in PART_ROLES:
-        entry = by_id.get(str(named.get(role, "")))
-        if entry is None:
-            raise ModelError(f"{model.id}: models_manifest.toml names no {role} part in defaults.parts")
-        out[role] = entry
-    return out
-
-
 def load_echomimic(model: ModelEntry, ctx: EngineContext) -> EchoMimic:
     """The model, warm in ctx.runtime after the first job; its parts are pulled first if needed."""
-    parts = parts_of(model, ctx)
+    parts = model_parts(model, ctx.manifest, PART_ROLES)
     folders = {"transformer": ctx.model_dir(model), **{role: ctx.model_dir(e) for role, e in parts.items()}}
     settings = Settings.of(model, ctx.model_set)
     key = f"echomimic:{model.id}:{'+'.join(p.id for p in parts.values())}:{ctx.model_set}:{ctx.device}"

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from apexlocal.engines.base import EngineContext
+from apexlocal.engines.base import EngineContext, model_parts
 from apexlocal.engines.runtime import torch_dtype_for
 from apexlocal.errors import ModelError
 from apexlocal.models.manifest import ModelEntry
@@ -150,22 +150,9 @@ def positional_encoding(length: int, width: int) -> torch.Tensor:
     return pe.unsqueeze(0)
 
 
-def parts_of(model: ModelEntry, ctx: EngineContext) -> dict[str, ModelEntry]:
-    """The manifest entries of the VAE and the audio encoder (`defaults.parts`)."""
-    named = model.defaults.get("parts") or {}
-    by_id = ctx.manifest.by_id()
-    out = {}
-    for role in PART_ROLES:
-        entry = by_id.get(str(named.get(role, "")))
-        if entry is None:
-            raise ModelError(f"{model.id}: models_manifest.toml names no {role} part in defaults.parts")
-        out[role] = entry
-    return out
-
-
 def load_musetalk(model: ModelEntry, ctx: EngineContext) -> MuseTalk:
     """The model, warm in ctx.runtime after the first job; its parts are pulled first if needed."""
-    parts = parts_of(model, ctx)
+    parts = model_parts(model, ctx.manifest, PART_ROLES)
     folders = {"unet": ctx.model_dir(model), **{role: ctx.model_dir(entry) for role, entry in parts.items()}}
     key = f"talking-head:{model.id}:{'+'.join(p.id for p in parts.values())}:{ctx.device}"
     loaded: MuseTalk = ctx.runtime.get(key, lambda: _load(folders, ctx.device))
