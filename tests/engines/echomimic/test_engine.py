@@ -21,22 +21,20 @@ TEXT = "Hello there. The astronaut is speaking today, for a little while longer.
 
 
 @pytest.fixture(scope="module")
-def avatar(tmp_path_factory: Any, em_models: Any, em_runtime: Any, em_manifest: Any, em_photos: Any) -> dict[str, Any]:
-    ctx, events = make_context(
-        tmp_path_factory.mktemp("em-avatar") / "job", em_models, em_runtime, em_manifest, em_photos
-    )
-    model = em_manifest.resolve("omnihuman-1.5", "avatar")
+def avatar(tmp_path_factory: Any, th_models: Any, th_runtime: Any, th_manifest: Any, photos: Any) -> dict[str, Any]:
+    ctx, events = make_context(tmp_path_factory.mktemp("em-avatar") / "job", th_models, th_runtime, th_manifest, photos)
+    model = th_manifest.resolve("omnihuman-1.5", "avatar")
     spec = {"image": "astronaut", "resolution": "480p", "model": "omnihuman-1.5", "text": TEXT}
     spec["voiceModel"] = "piper-joe-medium"
     return {"output": TalkingHeadEngine().run(spec, model, ctx), "events": events, "ctx": ctx}
 
 
-def test_the_seed_names_choose_the_model(em_manifest: Any) -> None:
-    assert em_manifest.resolve("kling-avatar-v2", "avatar").id == "echomimic-v3-flash"
-    assert em_manifest.resolve("omnihuman-1.5", "avatar").id == "echomimic-v3-flash"
-    assert em_manifest.resolve("veed-fabric", "avatar").id == "musetalk-1.5"
-    assert em_manifest.resolve("creatify-aurora", "avatar").id == "musetalk-1.5"
-    assert em_manifest.default_for("avatar").id == "musetalk-1.5"
+def test_the_seed_names_choose_the_model(th_manifest: Any) -> None:
+    assert th_manifest.resolve("kling-avatar-v2", "avatar").id == "echomimic-v3-flash"
+    assert th_manifest.resolve("omnihuman-1.5", "avatar").id == "echomimic-v3-flash"
+    assert th_manifest.resolve("veed-fabric", "avatar").id == "musetalk-1.5"
+    assert th_manifest.resolve("creatify-aurora", "avatar").id == "musetalk-1.5"
+    assert th_manifest.default_for("avatar").id == "musetalk-1.5"
 
 
 def test_an_mp4_of_the_asked_size_as_long_as_the_speech(avatar: dict[str, Any]) -> None:
@@ -53,7 +51,7 @@ def test_an_mp4_of_the_asked_size_as_long_as_the_speech(avatar: dict[str, Any]) 
     assert avatar["events"].stages() == ["voice", "lip-sync", "encoding"]
 
 
-def test_frames_change_around_the_head_and_the_rest_stays_still(avatar: dict[str, Any], em_photos: Any) -> None:
+def test_frames_change_around_the_head_and_the_rest_stays_still(avatar: dict[str, Any], photos: Any) -> None:
     import av
     import numpy as np
     from PIL import Image
@@ -63,7 +61,7 @@ def test_frames_change_around_the_head_and_the_rest_stays_still(avatar: dict[str
     with av.open(str(avatar["output"].files[0].path)) as container:
         frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(np.float32)
     moving = frames.std(axis=0).mean(axis=2) > 3.0
-    canvas = place_photo(np.asarray(Image.open(em_photos["astronaut"]).convert("RGB")), (854, 480))
+    canvas = place_photo(np.asarray(Image.open(photos["astronaut"]).convert("RGB")), (854, 480))
     [face] = find_faces(canvas)
     x0, y0, x1, y1 = head_box(face, (854, 480))
     head = np.zeros(moving.shape, bool)
@@ -74,23 +72,23 @@ def test_frames_change_around_the_head_and_the_rest_stays_still(avatar: dict[str
     assert moving[fy0:fy1, fx0:fx1].mean() > 0.5  # the face itself changes (the model draws it)
 
 
-def test_cancel_stops_at_the_next_step_and_leaves_no_video(em_ctx: Any, em_manifest: Any, avatar: Any) -> None:
+def test_cancel_stops_at_the_next_step_and_leaves_no_video(em_ctx: Any, th_manifest: Any, avatar: Any) -> None:
     speech = avatar["ctx"].scratch_dir / "speech.wav"
 
     def after_two_steps(items: list[tuple[str, float]]) -> bool:
         return sum(1 for s, _ in items if s == "lip-sync") >= 2
 
     ctx, events = em_ctx(cancel_when=after_two_steps, inputs={"speech": speech})
-    model = em_manifest.resolve("kling-avatar-v2", "avatar")
+    model = th_manifest.resolve("kling-avatar-v2", "avatar")
     with pytest.raises(JobCancelled):
         TalkingHeadEngine().run({"image": "astronaut", "resolution": "480p", "audio": "speech"}, model, ctx)
     assert sum(1 for s, _ in events.items if s == "lip-sync") == 2
     assert not any(p.suffix == ".mp4" or p.name.endswith(".part") for p in ctx.scratch_dir.rglob("*"))
 
 
-def test_a_photo_without_a_face_fails_before_the_model(em_ctx: Any, em_manifest: Any, avatar: Any) -> None:
+def test_a_photo_without_a_face_fails_before_the_model(em_ctx: Any, th_manifest: Any, avatar: Any) -> None:
     ctx, events = em_ctx(inputs={"speech": avatar["ctx"].scratch_dir / "speech.wav"})
-    model = em_manifest.resolve("omnihuman-1.5", "avatar")
+    model = th_manifest.resolve("omnihuman-1.5", "avatar")
     with pytest.raises(JobError, match=r"^image: no face found$"):
         TalkingHeadEngine().run({"image": "coffee", "resolution": "480p", "audio": "speech"}, model, ctx)
     assert events.items == []

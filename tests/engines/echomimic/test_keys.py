@@ -91,12 +91,12 @@ def test_wan_clip_keys_renamed_are_exactly_clip_vision_models(name: str, hf: dic
     assert {k: getattr(inferred, k) for k in hf} == hf
 
 
-def test_the_tiny_files_load_strictly_with_the_same_tensors(em_models: Any, em_manifest: Any) -> None:
+def test_the_tiny_files_load_strictly_with_the_same_tensors(th_models: Any, th_manifest: Any) -> None:
     from safetensors.torch import load_file
 
     from apexlocal.engines.echomimic.loading import TRANSFORMER_DIR, TRANSFORMER_WEIGHTS, load_transformer
 
-    folder = em_models(em_manifest.by_id()["echomimic-v3-flash"]) / TRANSFORMER_DIR
+    folder = th_models(th_manifest.by_id()["echomimic-v3-flash"]) / TRANSFORMER_DIR
     stored = load_file(folder / TRANSFORMER_WEIGHTS)
     assert "blocks.0.cross_attn.k_audio.weight" in stored and "head.modulation" in stored  # upstream's names
     model = load_transformer(folder, torch.float32)

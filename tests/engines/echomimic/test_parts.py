@@ -65,12 +65,12 @@ def test_audio_attention_stays_within_its_latent_frame() -> None:
     assert not torch.allclose(silent, a)  # the speech matters
 
 
-def test_frame_features_give_one_row_per_frame(em_models, em_manifest) -> None:
+def test_frame_features_give_one_row_per_frame(th_models, th_manifest) -> None:
     from transformers import Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
     from apexlocal.engines.echomimic.audio import frame_features
 
-    folder = em_models(em_manifest.by_id()["chinese-wav2vec2-base"])
+    folder = th_models(th_manifest.by_id()["chinese-wav2vec2-base"])
     encoder = Wav2Vec2Model.from_pretrained(folder, local_files_only=True).eval()
     extractor = Wav2Vec2FeatureExtractor.from_pretrained(folder, local_files_only=True)
     speech = np.sin(np.arange(32_000) / 16_000 * 2 * np.pi * 200).astype(np.float32)
