@@ -137,8 +137,11 @@ def _require_browser() -> None:
     require_chromium(CHROMIUM)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per module: Playwright's sync API keeps an event loop running on the main thread
+    while it is open, which a later module's `asyncio.run` (or another Playwright) would trip over
+    when the suite's workers interleave modules."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
