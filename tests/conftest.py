@@ -18,8 +18,15 @@ import httpx
 import pytest
 
 from apexlocal.settings import Settings, load_settings
+from tests import worker_plan
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The suite's two workers keep both cores busy, and torch's OpenMP threads, left to spin while they
+# wait, then spin against the other worker's work: small operations took twice as long with two
+# threads as with one. Waiting passively (set before anything imports torch; the servers that tests
+# start inherit it) keeps two threads for the stretches when the other core is free.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @pytest.fixture(scope="session")
@@ -40,10 +47,16 @@ def require_chromium(binary: Path) -> None:
         )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "webui" in item.path.parts:
             item.add_marker(pytest.mark.browser)
+    if hasattr(config, "workerinput"):  # a worker of a distributed run: the plan's order
+        worker_plan.order(items)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    return worker_plan.make_scheduler(config, log) if config.getoption("dist") == "loadfile" else None
 
 
 def make_settings(data_dir: Path, models_dir: Path, **overrides: Any) -> Settings:
@@ -207,23 +220,29 @@ class ServerProcess:
         stop_process(self.proc)
 
 
+def server_env(models_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A test server's environment: this process's without its APEXLOCAL_ settings, the tiny set, then
+    `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
+    env.update(
+        {
+            "APEXLOCAL_MODEL_SET": "tiny",
+            "APEXLOCAL_MODELS_DIR": str(models_dir),
+            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
+            "APEXLOCAL_RATE_LIMITS": "read=100000/10",
+            "PYTHONUNBUFFERED": "1",
+            **(extra or {}),
+        }
+    )
+    return env
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path, models_dir: Path) -> Iterator[Any]:
     servers: list[ServerProcess] = []
 
     def make(**env_overrides: str) -> ServerProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-        env.update(
-            {
-                "APEXLOCAL_MODEL_SET": "tiny",
-                "APEXLOCAL_MODELS_DIR": str(models_dir),
-                "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
-                "PYTHONUNBUFFERED": "1",
-                "APEXLOCAL_RATE_LIMITS": "read=100000/10",
-                **env_overrides,
-            }
-        )
-        server = ServerProcess(tmp_path / "srv-data", free_port(), env)
+        server = ServerProcess(tmp_path / "srv-data", free_port(), server_env(models_dir, env_overrides))
         servers.append(server)
         return server
 

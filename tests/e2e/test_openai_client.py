@@ -20,19 +20,14 @@ PIPER_RATE = 22_050
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, models_dir):
     """One server for the module (the conftest's factory is per test)."""
-    import os
 
-    from tests.conftest import ServerProcess, free_port
+    from tests.conftest import ServerProcess, free_port, server_env
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "PYTHONUNBUFFERED": "1",
-            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
             "APEXLOCAL_RATE_LIMITS": "read=100000/10,generation=1000/10",
-        }
+        },
     )
     proc = ServerProcess(tmp_path_factory.mktemp("speech") / "data", free_port(), env).start()
     proc.read_owner_key()

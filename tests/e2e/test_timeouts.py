@@ -4,7 +4,6 @@ stall, and a client that keeps sending (or a connection the server kept alive) i
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import time
@@ -12,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import ServerProcess, free_port, server_env
 
 pytestmark = pytest.mark.e2e
 
@@ -22,15 +21,12 @@ GRACE_S = 4.0  # scheduling slack on a busy machine; without the timeouts these 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, models_dir):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "PYTHONUNBUFFERED": "1",
             "APEXLOCAL_HEADER_TIMEOUT_SECONDS": str(HEADER_S),
             "APEXLOCAL_BODY_TIMEOUT_SECONDS": str(BODY_S),
-        }
+        },
     )
     server = ServerProcess(tmp_path_factory.mktemp("timeouts") / "data", free_port(), env).start()
     server.read_owner_key()

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port, require_chromium
+from tests.conftest import ServerProcess, free_port, require_chromium, server_env
 from tests.e2e.helpers import ledger_balanced, wait_job
 
 pytestmark = pytest.mark.e2e
@@ -64,15 +64,11 @@ JOBS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
-            "PYTHONUNBUFFERED": "1",
             "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10",
-        }
+        },
     )
     srv = ServerProcess(tmp_path_factory.mktemp("video-e2e") / "data", free_port(), env).start()
     srv.read_owner_key()

@@ -6,7 +6,6 @@ random weights), and its WAV is downloaded from the signed URL and read back."""
 from __future__ import annotations
 
 import io
-import os
 import time
 import wave
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from tests.api.voice_helpers import SENTENCES, piper_speech
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import ServerProcess, free_port, server_env
 from tests.e2e.helpers import new_user, wait_job
 
 pytestmark = pytest.mark.e2e
@@ -29,15 +28,11 @@ CHATTERBOX_RATE = 24_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
-            "PYTHONUNBUFFERED": "1",
             "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10",
-        }
+        },
     )
     srv = ServerProcess(tmp_path_factory.mktemp("voice-clone-e2e") / "data", free_port(), env).start()
     srv.read_owner_key()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import ServerProcess, free_port, server_env
 
 
 class _NotFound(BaseHTTPRequestHandler):
@@ -42,16 +41,12 @@ def not_found_url(name: str) -> Iterator[str]:
 def tiny_server(
     tmp_path_factory: pytest.TempPathFactory, models_dir: Path, name: str, env_extra: dict[str, str] | None = None
 ) -> Iterator[ServerProcess]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
             "APEXLOCAL_INPUTS_ALLOW_PRIVATE": "1",
-            "PYTHONUNBUFFERED": "1",
             "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10,upload=100/10",
-        }
+        },
     )
     env.update(env_extra or {})
     srv = ServerProcess(tmp_path_factory.mktemp(name) / "data", free_port(), env).start()

@@ -3,7 +3,6 @@ API processes that share it."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from apexlocal.api.ratelimit import RateLimiter, RedisRateLimiter, make_rate_limiter
-from tests.conftest import ServerProcess, free_port, make_settings
+from tests.conftest import ServerProcess, free_port, make_settings, server_env
 from tests.e2e.helpers import new_user
 
 pytestmark = pytest.mark.e2e
@@ -55,16 +54,13 @@ def _server(data_dir, env):
 
 def test_two_api_processes_sharing_redis_keep_a_burst_within_the_limit(tmp_path, models_dir, redis_server):
     redis_server.client().flushall()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
             "APEXLOCAL_REDIS_URL": redis_server.url(),
             "APEXLOCAL_RATE_LIMITS": "read=30/60",
             "APEXLOCAL_GPU_WORKERS": "0",
-            "PYTHONUNBUFFERED": "1",
-        }
+        },
     )
     first = tmp_path / "api-1" / "data"
     key = new_user(first, "burst@example.com", credits=10, env=env)

@@ -4,7 +4,6 @@ and never opens the database. Tiny image jobs (256x256, the smallest size the AP
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import ServerProcess, free_port, server_env
 from tests.e2e.helpers import ledger_balanced, new_user, wait_job
 from tests.scaleout.conftest import WorkerProcess
 from tests.storage.conftest import wait_until_up
@@ -64,20 +63,17 @@ def cluster(tmp_path_factory, models_dir, redis_server, bucket_env):
     root = tmp_path_factory.mktemp("cluster")
     for name in ("api", "w1", "w2"):
         (root / name).mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
             "APEXLOCAL_QUEUE_BACKEND": "redis",
             "APEXLOCAL_REDIS_URL": redis_server.url(),
             "APEXLOCAL_WORKER_LEASE_SECONDS": LEASE_S,
             "APEXLOCAL_RATE_LIMITS": "read=100000/10,generation=1000/10",
-            "PYTHONUNBUFFERED": "1",
             # One compute thread a process: two workers on a 2-core machine, as two GPUs would be.
             "OMP_NUM_THREADS": "1",
             **bucket_env,
-        }
+        },
     )
     api = ServerProcess(root / "api" / "data", free_port(), {**env, "APEXLOCAL_GPU_WORKERS": "0"}).start()
     workers = {name: WorkerProcess(name, root / name / "data", env).start() for name in ("w1", "w2")}

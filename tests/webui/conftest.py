@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, ServerProcess, free_port, require_chromium
+from tests.conftest import ROOT, ServerProcess, free_port, require_chromium, server_env
 
 CHROMIUM = Path(os.environ.get("APEXLOCAL_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -102,19 +102,15 @@ class Studio:
 @pytest.fixture(scope="session")
 def studio(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Studio]:
     _require_browser()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
-            "PYTHONUNBUFFERED": "1",
             "APEXLOCAL_RATE_LIMITS": "read=100000/10,generation=1000/10,delete=1000/10",
             "APEXLOCAL_WEBHOOKS_ALLOW_PRIVATE": "1",
             "APEXLOCAL_WEBHOOK_RETRY_DELAYS": "",
             # Test calls answer with a fixed sentence: the writer model is tested on its own.
             "APEXLOCAL_VOICE_AGENT_WRITER": "stand-in",
-        }
+        },
     )
     data = tmp_path_factory.mktemp("studio") / "data"
     server = ServerProcess(data, free_port(), env).start()

@@ -3,14 +3,13 @@ through one real `apexlocal serve` process (tiny set, input URLs held to the def
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import ServerProcess, free_port, server_env
 from tests.e2e.helpers import new_user
 
 pytestmark = pytest.mark.e2e
@@ -20,15 +19,11 @@ VIDEO = "https://videos.example.com/talk.mp4"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[ServerProcess]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "APEXLOCAL_QUEUE_MAX_IDLE_WAIT": "0.5",
-            "PYTHONUNBUFFERED": "1",
             "APEXLOCAL_RATE_LIMITS": "generation=100/10,read=100000/10",
-        }
+        },
     )
     srv = ServerProcess(tmp_path_factory.mktemp("translate-routes") / "data", free_port(), env).start()
     srv.read_owner_key()

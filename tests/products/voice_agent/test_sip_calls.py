@@ -19,7 +19,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import ServerProcess, free_port, server_env
 from tests.products.live import api
 from tests.telephony.peer import PASSWORD, USER, RtpPeer, Sipp, free_udp_pair, free_udp_port, scenario
 
@@ -42,13 +42,9 @@ def sip_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, sip_port: int) -> Iterator[ServerProcess]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APEXLOCAL_")}
-    env.update(
+    env = server_env(
+        models_dir,
         {
-            "APEXLOCAL_MODEL_SET": "tiny",
-            "APEXLOCAL_MODELS_DIR": str(models_dir),
-            "PYTHONUNBUFFERED": "1",
-            "APEXLOCAL_RATE_LIMITS": "read=100000/10",
             "APEXLOCAL_SIP_PROXY_URI": f"sip:127.0.0.1:{sip_port}",
             "APEXLOCAL_SIP_USERNAME": USER,
             "APEXLOCAL_SIP_PASSWORD": PASSWORD,
@@ -56,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, sip_port:
             "APEXLOCAL_CALL_MINUTE_SECONDS": str(MINUTE_S),
             "APEXLOCAL_CALL_SILENCE_SECONDS": "30",
             "APEXLOCAL_VOICE_AGENT_WRITER": WRITER,
-        }
+        },
     )
     srv = ServerProcess(tmp_path_factory.mktemp("sip") / "data", free_port(), env).start()
     try:
