@@ -32,6 +32,9 @@ SCHEMA: dict[str, Any] = {
             "type": "object",
             "properties": {"n": {"type": "integer", "minimum": 0, "maximum": 9}},
             "required": ["n"],
+            # As strict mode asks of every object: with other keys allowed, a sampled answer could
+            # add keys with free text until max_tokens cut it (seen once).
+            "additionalProperties": False,
         },
     },
     "required": ["mood", "tags", "size"],
