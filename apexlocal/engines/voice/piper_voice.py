@@ -8,6 +8,7 @@ loaded with its phoneme durations exposed (`include_alignments`), which time wor
 
 from __future__ import annotations
 
+import contextlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -130,15 +131,53 @@ def _package_dir(model: ModelEntry) -> Path | None:
 
 def load_voice(model_dir: Path) -> Any:
     """The voice, with its phoneme durations as an extra model output where this piper-tts can
-    add one (in memory; the file is not changed): they time the words of a narration's captions."""
+    add one (in memory; the file is not changed): they time the words of a narration's captions.
+
+    What `PiperVoice.load` does, with apexlocal's onnxruntime options (`session_options`)."""
+    import onnxruntime
     from piper import PiperVoice
+    from piper.config import PiperConfig
+    from piper.voice import ESPEAK_DATA_DIR
 
     onnx, config = voice_files(model_dir)
-    extra: dict[str, Any] = {"include_alignments": True} if _takes(PiperVoice.load, "include_alignments") else {}
     try:
-        return PiperVoice.load(onnx, config_path=config, **extra)
+        session = onnxruntime.InferenceSession(
+            with_alignments(onnx), sess_options=session_options(), providers=["CPUExecutionProvider"]
+        )
+        return PiperVoice(
+            session=session,
+            config=PiperConfig.from_dict(_config(config)),
+            espeak_data_dir=Path(ESPEAK_DATA_DIR),
+            download_dir=Path.cwd(),
+        )
     except Exception as exc:  # a damaged file surfaces as onnx's or onnxruntime's own exception types
         raise ModelError(f"cannot load the Piper voice {onnx} ({type(exc).__name__}: {exc})") from exc
+
+
+def session_options() -> Any:
+    """onnxruntime's options, less its spinning: by default its threads spin while they wait for
+    work, which on a CPU shared with the API, another job or other programs takes that CPU from
+    them and slows the voice itself (bench/bench_voice_shared_cpu.py: a third longer beside a busy
+    core, the same on an idle machine)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def with_alignments(onnx: Path) -> bytes | str:
+    """The model with its phoneme durations as an extra output, as bytes; the file's path where
+    this piper-tts cannot add them."""
+    try:
+        import onnx as onnx_format
+        from piper.patch_voice_with_alignment import add_alignment_output
+    except ImportError:
+        return str(onnx)
+    model = onnx_format.load(str(onnx))
+    with contextlib.suppress(ValueError):  # the file is patched already
+        add_alignment_output(model)
+    return bytes(model.SerializeToString())
 
 
 def _takes(function: Any, name: str) -> bool:
