@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.webui.conftest import DESKTOP, PHONE, open_tab, shoot, sign_in
+from tests.webui.conftest import DESKTOP, PHONE, open_tab, shoot, sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -106,7 +106,7 @@ def test_the_studio_is_usable_with_the_keyboard_on_a_phone(studio, browser):
     page.wait_for_selector("h1:has-text('Jobs')")
     assert page.url.endswith("/jobs") and not page.is_visible("#site-nav")
     # The page moves focus to its main region once it has rendered, which can land just after the heading.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'main'", timeout=5000)
+    wait_for(page, "() => document.activeElement && document.activeElement.id === 'main'", timeout=5)
     assert page.evaluate("document.activeElement.id") == "main"
     assert page.get_attribute("#site-nav a[href='/jobs']", "aria-current") == "page"
     assert tab.console.errors == []
