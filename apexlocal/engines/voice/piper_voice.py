@@ -157,8 +157,8 @@ def load_voice(model_dir: Path) -> Any:
 def session_options() -> Any:
     """onnxruntime's options, less its spinning: by default its threads spin while they wait for
     work, which on a CPU shared with the API, another job or other programs takes that CPU from
-    them and slows the voice itself (bench/bench_voice_shared_cpu.py: a third longer beside a busy
-    core, the same on an idle machine)."""
+    them and slows the voice itself (bench/bench_voice_shared_cpu.py: with spinning, 1.5x the time
+    beside a busy core; without it, the same time on an idle machine)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
