@@ -177,7 +177,7 @@ def with_alignments(onnx: Path) -> bytes | str:
     model = onnx_format.load(str(onnx))
     with contextlib.suppress(ValueError):  # the file is patched already
         add_alignment_output(model)
-    return bytes(model.SerializeToString())
+    return model.SerializeToString()
 
 
 def _takes(function: Any, name: str) -> bool:
