@@ -80,16 +80,23 @@ def _load_pretrained(entry: ModelEntry, folder: Path, dtype: Any, gguf: str | No
 
 def _load_converted(entry: ModelEntry, gguf: Path, dtype: Any, cache_dir: Path) -> tuple[Any, Any]:
     from apexlocal.engines.writer.converted import converted_folder, is_current, save_converted, source_key
+    from apexlocal.models.files import model_lock
 
     folder = converted_folder(cache_dir, entry.id)
     key = source_key(gguf, str(dtype).removeprefix("torch."))
     if is_current(folder, key):
         return _load_pretrained(entry, folder, dtype, None)
-    tokenizer, model = _load_pretrained(entry, gguf.parent, dtype, gguf.name)
-    # A read-only cache only costs the next process the same slow load.
-    with contextlib.suppress(OSError):
-        save_converted(folder, key, tokenizer, model)
-    return tokenizer, model
+    with contextlib.ExitStack() as held:
+        # One process converts; another that asks meanwhile waits for it and loads its result. A
+        # read-only cache (no lock, no saving) only costs each process the slow load.
+        with contextlib.suppress(OSError):
+            held.enter_context(model_lock(cache_dir, entry.id))
+        if is_current(folder, key):
+            return _load_pretrained(entry, folder, dtype, None)
+        tokenizer, model = _load_pretrained(entry, gguf.parent, dtype, gguf.name)
+        with contextlib.suppress(OSError):
+            save_converted(folder, key, tokenizer, model)
+        return tokenizer, model
 
 
 def _eos_ids(tokenizer: Any, model: Any) -> frozenset[int]:

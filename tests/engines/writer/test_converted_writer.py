@@ -48,3 +48,40 @@ def test_another_gguf_or_dtype_does_not_match_the_marker(tmp_path: Path) -> None
     gguf.write_bytes(b"two")
     assert not is_current(folder, source_key(gguf, "float32"))
     assert not is_current(tmp_path / "missing", key)
+
+
+def test_two_loads_at_once_convert_once(tmp_path: Path, monkeypatch: Any, manifest: Any) -> None:
+    """The second load waits for the first one's conversion and reads its folder (the suite's two
+    workers and every server they start share one models folder). The loads are stand-ins: what
+    is checked is who converts."""
+    import threading
+    import time
+
+    from apexlocal.engines.writer import loading
+
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"weights")
+    loads: list[str] = []
+
+    def load(entry: Any, folder: Path, dtype: Any, gguf_name: str | None) -> tuple[str, str]:
+        loads.append("gguf" if gguf_name else "folder")
+        time.sleep(0.3 if gguf_name else 0)  # the slow dequantizing load
+        return "tokenizer", "model"
+
+    def save(folder: Path, key: dict[str, str], tokenizer: Any, model: Any) -> None:
+        folder.mkdir(parents=True)
+        (folder / MARKER).write_text(json.dumps(key))
+
+    monkeypatch.setattr(loading, "_load_pretrained", load)
+    monkeypatch.setattr("apexlocal.engines.writer.converted.save_converted", save)
+    entry = manifest.by_id()["smollm2-135m-instruct"]
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(loading._load_converted(entry, gguf, "float32", tmp_path)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(loads) == ["folder", "gguf"] and results == [("tokenizer", "model")] * 2
