@@ -193,10 +193,14 @@ async def _wait_until_ended(services: Services, job_id: str, seconds: float) -> 
     responses=event_stream(
         "job",
         Job,
-        "A `job` event with the job object at every change; a `: keepalive` comment "
-        "line every 15 s without one; the stream ends with the job",
+        "A `job` event with the job object when it changes (changes closer together than the "
+        "stream reads the job arrive as one event, the latest); a `: keepalive` comment line "
+        "every 15 s without one; the stream ends with the job",
     ),
-    description="Server-Sent Events: a `job` event with the job object at every change, until it ends.",
+    description=(
+        "Server-Sent Events: a `job` event with the job object when it changes, until it ends. Each "
+        "event is the job as the stream reads it: changes closer together than that arrive as one."
+    ),
 )
 async def job_events(request: Request[Any, Any, Any], job_id: FromPath[str]) -> ServerSentEvent:
     services: Services = request.app.state.services

@@ -73,10 +73,11 @@ def get_model(request: Request[Any, Any, Any], model_id: FromPath[str]) -> Model
     responses=event_stream(
         "pull",
         PullStatus,
-        "A `pull` event with the pull's state at every change; "
+        f"A `pull` event with the pull's state when it has changed (read every {SSE_POLL_S:g} s); "
         "a `: keepalive` comment every 15 s without one; ends with the pull",
     ),
-    description="Server-Sent Events: a `pull` event with the pull's state at every change, until it ends.",
+    description="Server-Sent Events: a `pull` event with the pull's state when it has changed (read every "
+    f"{SSE_POLL_S:g} s), until it ends.",
 )
 async def model_events(request: Request[Any, Any, Any], model_id: FromPath[str]) -> ServerSentEvent:
     entry = _entry(_services(request), model_id)

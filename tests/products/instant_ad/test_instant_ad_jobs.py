@@ -226,8 +226,11 @@ def test_three_variations_as_images_and_videos(server, submitted, tmp_path):
             assert (video.width, video.height) == (720, 1280)
             assert (video.codec_context.name, audio.codec_context.name) == ("h264", "aac")
             assert container.duration is not None and abs(container.duration / 1e6 - 6.0) <= 0.1
+    # Reading a page on loopback may take less time than the event stream takes to read the job:
+    # the stream then sends the next stage (docs/api.md, "Jobs"). The long stages come in order.
     seen = submitted["stages"]["both"].seen
-    assert seen.index("reading page") < seen.index("writing") < seen.index("drawing"), seen
+    assert seen.index("writing") < seen.index("drawing"), seen
+    assert "reading page" not in seen or seen.index("reading page") < seen.index("writing"), seen
 
 
 def assert_refunded(server: ServerProcess, job: dict[str, Any]) -> None:
