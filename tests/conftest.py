@@ -19,6 +19,7 @@ import pytest
 
 from apexlocal.settings import Settings, load_settings
 from tests import worker_plan
+from tests.loopback import LOOPBACK
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,8 +32,15 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One models dir per test session: each tiny model is built once."""
-    return tmp_path_factory.mktemp("models")
+    """One models dir per test run, shared by its workers and every server they start: each tiny
+    model is built once and the writer converted once (a second process asking meanwhile waits
+    on the first one's lock)."""
+    run = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run = run.parent  # the run's folder, above each worker's own
+    folder = run / "models"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def require_chromium(binary: Path) -> None:
@@ -190,7 +198,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited with {self.proc.returncode}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                if LOOPBACK.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.helpers import ledger_balanced, new_user, wait_job
+from tests.loopback import LOOPBACK
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +33,7 @@ def test_sigkill_mid_job_then_restart(server_factory):
     queued = _post(server, key, width=256, height=256, steps=2)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        job = httpx.get(f"{server.url}/api/jobs/{slow}", headers=headers).json()["data"]
+        job = LOOPBACK.get(f"{server.url}/api/jobs/{slow}", headers=headers).json()["data"]
         if job["status"] == "processing" and job["stage"] == "denoising":
             break
         time.sleep(0.05)

@@ -11,6 +11,7 @@ import openai
 import pytest
 
 from tests.api.voice_helpers import SENTENCES, decoded_seconds
+from tests.loopback import LOOPBACK
 
 TEXT = "Hello from the local studio. This speech was made on this machine, and streamed as it was made."
 FORMATS = ("wav", "mp3", "opus", "aac", "flac", "pcm")
@@ -42,7 +43,7 @@ def client(server):
 
 def job(server, job_id):
     headers = {"Authorization": f"Bearer {server.owner_key}"}
-    return httpx.get(f"{server.url}/api/jobs/{job_id}", headers=headers).json()["data"]
+    return LOOPBACK.get(f"{server.url}/api/jobs/{job_id}", headers=headers).json()["data"]
 
 
 def wait_ended(server, job_id, timeout=60.0):

@@ -18,6 +18,7 @@ import pytest
 from tests.api.voice_helpers import SENTENCES, piper_speech
 from tests.conftest import ServerProcess, free_port, server_env
 from tests.e2e.helpers import new_user, wait_job
+from tests.loopback import LOOPBACK
 
 pytestmark = pytest.mark.e2e
 
@@ -61,7 +62,7 @@ def chatterbox_installed(server: ServerProcess) -> None:
     assert r.status_code in (200, 202), r.text
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        model = httpx.get(f"{server.url}/api/models/chatterbox", headers=headers).json()["data"]
+        model = LOOPBACK.get(f"{server.url}/api/models/chatterbox", headers=headers).json()["data"]
         if model["installed"]:
             return
         assert (model.get("pull") or {}).get("status") != "failed", model

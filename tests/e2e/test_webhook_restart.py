@@ -13,6 +13,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import free_port
+from tests.loopback import LOOPBACK
 from tests.webhooks.servers import Server, status
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +22,7 @@ DELAYS = (1.0, 3.0, 3.0)
 
 
 def _deliveries(server, headers) -> list[dict]:
-    return httpx.get(f"{server.url}/api/webhooks/deliveries", headers=headers, timeout=10).json()["data"]
+    return LOOPBACK.get(f"{server.url}/api/webhooks/deliveries", headers=headers, timeout=10).json()["data"]
 
 
 def _wait(check, timeout: float = 120.0):

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import ServerProcess, free_port, server_env
 from tests.e2e.helpers import ledger_balanced, new_user, wait_job
+from tests.loopback import LOOPBACK
 from tests.scaleout.conftest import WorkerProcess
 from tests.storage.conftest import wait_until_up
 
@@ -144,7 +145,7 @@ def test_a_worker_killed_mid_job_the_job_ends_once_and_the_rest_complete(cluster
     headers = {"Authorization": f"Bearer {key}"}
     deadline = time.monotonic() + 300
     while True:
-        job = httpx.get(f"{api.url}/api/jobs/{slow}", headers=headers).json()["data"]
+        job = LOOPBACK.get(f"{api.url}/api/jobs/{slow}", headers=headers).json()["data"]
         if job["status"] == "processing" and job["stage"] == "denoising":
             break
         assert time.monotonic() < deadline, f"the slow job never started denoising: {job}"
