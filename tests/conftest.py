@@ -18,8 +18,7 @@ import httpx
 import pytest
 
 from apexlocal.settings import Settings, load_settings
-from tests import worker_plan
-from tests.loopback import LOOPBACK
+from tests import loopback, worker_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -198,7 +197,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited with {self.proc.returncode}")
             try:
-                if LOOPBACK.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                if loopback.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

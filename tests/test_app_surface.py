@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from litestar.routes import WebSocketRoute
+
+from tests import loopback
 
 
 def test_health_and_ready(app_client):
@@ -56,7 +57,7 @@ def test_openapi_has_every_route_with_schemas(app_client):
 def test_first_start_prints_the_owner_key_once(server_factory):
     server = server_factory().start()
     key = server.read_owner_key()
-    usage = httpx.get(f"{server.url}/api/usage", headers={"Authorization": f"Bearer {key}"}).json()["data"]
+    usage = loopback.get(f"{server.url}/api/usage", headers={"Authorization": f"Bearer {key}"}).json()["data"]
     assert usage["plan"] == "enterprise"
     server.stop()
     server.start()  # the same data dir: the owner exists, no key is printed again

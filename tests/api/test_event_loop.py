@@ -9,12 +9,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from apexlocal.accounts.api_keys import create_key
 from apexlocal.accounts.users import create_user
 from apexlocal.db.database import Database
+from tests import loopback
 from tests.api.live_server import LiveServer
 from tests.conftest import make_settings
 
@@ -64,7 +64,7 @@ def _timed(call: Any) -> tuple[float, Any]:
 
 
 def _first_event(url: str, headers: dict[str, str]) -> str:
-    with httpx.stream("GET", url, headers=headers, timeout=10) as r:
+    with loopback.stream("GET", url, headers=headers, timeout=10) as r:
         assert r.status_code == 200
         for line in r.iter_lines():
             if line.startswith("event:"):
@@ -74,7 +74,7 @@ def _first_event(url: str, headers: dict[str, str]) -> str:
 
 def test_a_slow_write_stalls_no_other_request(served):
     server, services, headers = served
-    job = httpx.post(f"{server.url}/api/generate/image", json={"prompt": "a lighthouse"}, headers=headers).json()
+    job = loopback.post(f"{server.url}/api/generate/image", json={"prompt": "a lighthouse"}, headers=headers).json()
     job_id = job["data"]["jobId"]
     held = threading.Event()
     writer = threading.Thread(target=_hold_the_database, args=(services.db, held))
@@ -82,9 +82,9 @@ def test_a_slow_write_stalls_no_other_request(served):
     try:
         assert held.wait(5)
         took = {
-            "healthz": _timed(lambda: httpx.get(f"{server.url}/healthz", timeout=10)),
-            "readyz": _timed(lambda: httpx.get(f"{server.url}/readyz", timeout=10)),
-            "job": _timed(lambda: httpx.get(f"{server.url}/api/jobs/{job_id}", headers=headers, timeout=10)),
+            "healthz": _timed(lambda: loopback.get(f"{server.url}/healthz", timeout=10)),
+            "readyz": _timed(lambda: loopback.get(f"{server.url}/readyz", timeout=10)),
+            "job": _timed(lambda: loopback.get(f"{server.url}/api/jobs/{job_id}", headers=headers, timeout=10)),
             "events": _timed(lambda: _first_event(f"{server.url}/api/jobs/{job_id}/events", headers)),
         }
         still_held = writer.is_alive()
@@ -128,12 +128,12 @@ ROUTES = [
 
 def test_no_route_reads_the_database_on_the_event_loop(served):
     server, services, headers = served
-    job = httpx.post(f"{server.url}/api/generate/image", json={"prompt": "a tree"}, headers=headers).json()
-    user = httpx.post(f"{server.url}/api/admin/users", json={"email": "someone@example.com"}, headers=headers).json()
+    job = loopback.post(f"{server.url}/api/generate/image", json={"prompt": "a tree"}, headers=headers).json()
+    user = loopback.post(f"{server.url}/api/admin/users", json={"email": "someone@example.com"}, headers=headers).json()
     ids = {"job": job["data"]["jobId"], "user": user["data"]["id"]}
     services.db.threads.clear()
     assert _first_event(f"{server.url}/api/jobs/{ids['job']}/events", headers) == "event: job"
-    with httpx.Client(base_url=server.url, headers=headers, timeout=10) as client:
+    with loopback.client(base_url=server.url, headers=headers, timeout=10) as client:
         for method, path, body in ROUTES:
             r = client.request(method, path.format(**ids), json=body)
             assert r.status_code < 500 or path == "/readyz", (method, path, r.text)

@@ -10,6 +10,7 @@ import pytest
 
 from apexlocal.accounts import login_links, sessions
 from apexlocal.db.migrations import MIGRATIONS
+from tests import loopback
 from tests.conftest import Account, add_account, make_settings
 from tests.e2e.helpers import cli
 
@@ -241,7 +242,7 @@ def test_first_start_prints_a_login_link_for_the_owner(server_factory):
     server.read_owner_key()
     link = server.wait_for_line(lambda line: line.startswith("http"))
     assert link.startswith(f"{server.url}/auth/login?token=")
-    with httpx.Client(base_url=server.url, headers=OPENED) as client:
+    with loopback.client(base_url=server.url, headers=OPENED) as client:
         r = client.get(link, follow_redirects=False)
         assert r.status_code == 303 and COOKIE in r.cookies
         me = client.get("/auth/me").json()["data"]

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.loopback import LOOPBACK
+from tests import loopback
 
 
 def cli(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> str:
@@ -37,7 +37,7 @@ def wait_job(base: str, key: str, job_id: str, timeout: float = 180) -> dict[str
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         # A read's own timeout is generous: on a machine at load 10 one waited over httpx's 5 s.
-        answer = LOOPBACK.get(f"{base}/api/jobs?id={job_id}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        answer = loopback.get(f"{base}/api/jobs?id={job_id}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
         job = answer.json()["data"]
         if job["status"] in ("completed", "failed", "canceled"):
             return job

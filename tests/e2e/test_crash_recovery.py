@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.e2e.helpers import ledger_balanced, new_user, wait_job
-from tests.loopback import LOOPBACK
 
 pytestmark = pytest.mark.e2e
 
 
 def _post(server, key, **fields):
-    r = httpx.post(
+    r = loopback.post(
         f"{server.url}/api/generate/image",
         headers={"Authorization": f"Bearer {key}"},
         json={"prompt": "slow", **fields},
@@ -33,7 +32,7 @@ def test_sigkill_mid_job_then_restart(server_factory):
     queued = _post(server, key, width=256, height=256, steps=2)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        job = LOOPBACK.get(f"{server.url}/api/jobs/{slow}", headers=headers).json()["data"]
+        job = loopback.get(f"{server.url}/api/jobs/{slow}", headers=headers).json()["data"]
         if job["status"] == "processing" and job["stage"] == "denoising":
             break
         time.sleep(0.05)
@@ -47,6 +46,6 @@ def test_sigkill_mid_job_then_restart(server_factory):
     assert failed["error"] == "Job was interrupted by a server restart"
     done = wait_job(server.url, key, queued)
     assert done["status"] == "completed" and done["outputUrl"]
-    usage = httpx.get(f"{server.url}/api/usage", headers=headers).json()["data"]
+    usage = loopback.get(f"{server.url}/api/usage", headers=headers).json()["data"]
     assert usage["credits"] == 90
     ledger_balanced(server.data_dir / "app.db")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.e2e.helpers import ledger_balanced, new_user
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +19,7 @@ def test_fifty_concurrent_requests_with_credits_for_three(server_factory):
     headers = {"Authorization": f"Bearer {key}"}
 
     def post(i: int) -> int:
-        with httpx.Client(timeout=60) as client:
+        with loopback.client(timeout=60) as client:
             return client.post(
                 f"{server.url}/api/generate/image",
                 headers=headers,
@@ -29,9 +29,9 @@ def test_fifty_concurrent_requests_with_credits_for_three(server_factory):
     with ThreadPoolExecutor(50) as pool:
         codes = list(pool.map(post, range(50)))
     assert sorted(codes) == [202] * 3 + [402] * 47
-    usage = httpx.get(f"{server.url}/api/usage", headers=headers).json()["data"]
+    usage = loopback.get(f"{server.url}/api/usage", headers=headers).json()["data"]
     assert usage["credits"] == 0 and usage["used"]["images"] == 3
-    jobs = httpx.get(f"{server.url}/api/jobs", headers=headers).json()["data"]
+    jobs = loopback.get(f"{server.url}/api/jobs", headers=headers).json()["data"]
     assert len(jobs) == 3
     ledger_balanced(server.data_dir / "app.db")
     conn = sqlite3.connect(server.data_dir / "app.db")

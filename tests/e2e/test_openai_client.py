@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import openai
 import pytest
 
+from tests import loopback
 from tests.api.voice_helpers import SENTENCES, decoded_seconds
-from tests.loopback import LOOPBACK
 
 TEXT = "Hello from the local studio. This speech was made on this machine, and streamed as it was made."
 FORMATS = ("wav", "mp3", "opus", "aac", "flac", "pcm")
@@ -43,7 +42,7 @@ def client(server):
 
 def job(server, job_id):
     headers = {"Authorization": f"Bearer {server.owner_key}"}
-    return LOOPBACK.get(f"{server.url}/api/jobs/{job_id}", headers=headers).json()["data"]
+    return loopback.get(f"{server.url}/api/jobs/{job_id}", headers=headers).json()["data"]
 
 
 def wait_ended(server, job_id, timeout=60.0):
@@ -114,12 +113,12 @@ def test_audio_is_streamed_while_it_is_made(server, client):
 @pytest.mark.e2e
 def test_a_client_that_leaves_cancels_and_is_refunded(server):
     headers = {"Authorization": f"Bearer {server.owner_key}"}
-    usage = httpx.get(f"{server.url}/api/usage", headers=headers).json()["data"]["credits"]
+    usage = loopback.get(f"{server.url}/api/usage", headers=headers).json()["data"]["credits"]
     body = {"model": "tts-1", "voice": "alloy", "input": " ".join(SENTENCES * 20), "response_format": "pcm"}
-    with httpx.stream("POST", f"{server.url}/v1/audio/speech", json=body, headers=headers, timeout=60) as r:
+    with loopback.stream("POST", f"{server.url}/v1/audio/speech", json=body, headers=headers, timeout=60) as r:
         assert r.status_code == 200
         job_id = r.headers["x-job-id"]
         next(r.iter_bytes())
     ended = wait_ended(server, job_id)
     assert ended["status"] == "canceled" and ended["creditsRefunded"] == 80
-    assert httpx.get(f"{server.url}/api/usage", headers=headers).json()["data"]["credits"] == usage
+    assert loopback.get(f"{server.url}/api/usage", headers=headers).json()["data"]["credits"] == usage

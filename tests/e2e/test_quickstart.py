@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests import loopback
 
 pytestmark = pytest.mark.e2e
 
@@ -32,10 +33,10 @@ def test_seed_quickstart_against_a_real_server(server_factory, tmp_path):
     assert "Remaining requests: 4" in out.stdout
     url = out.stdout.strip().splitlines()[-1].removeprefix("Output: ")
     assert url.startswith(server.url + "/files/")
-    png = httpx.get(url)
+    png = loopback.get(url)
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     image = Image.open(io.BytesIO(png.content))
     assert image.format == "PNG" and image.size == (1024, 1024)
-    job = httpx.get(f"{server.url}/api/jobs", headers={"Authorization": f"Bearer {key}"}).json()["data"][0]
+    job = loopback.get(f"{server.url}/api/jobs", headers={"Authorization": f"Bearer {key}"}).json()["data"][0]
     assert job["metadata"]["model"] == "flux-2-pro"
     assert job["metadata"]["modelId"] == "flux2-klein-4b"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import signal
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.e2e.helpers import ledger_balanced, new_user, wait_job
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ def test_graceful_shutdown_and_resume(server_factory):
     key = new_user(server.data_dir, "term@example.com", credits=100, env=server.env)
     headers = {"Authorization": f"Bearer {key}"}
     ids = [
-        httpx.post(
+        loopback.post(
             f"{server.url}/api/generate/image",
             headers=headers,
             timeout=30,

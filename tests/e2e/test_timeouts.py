@@ -8,9 +8,9 @@ import re
 import socket
 import time
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess, free_port, server_env
 
 pytestmark = pytest.mark.e2e
@@ -106,4 +106,4 @@ def test_a_body_sent_in_pieces_and_a_kept_alive_connection_are_served(server):
     answer, _ = _read_until_closed(sock)
     statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)
     assert len(statuses) == 2 and b"408" not in statuses and statuses[1] == b"200", answer
-    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    assert loopback.get(f"{server.url}/healthz").status_code == 200

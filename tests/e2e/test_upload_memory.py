@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import loopback
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="reads the peak RSS in /proc"),
@@ -50,7 +52,7 @@ def test_a_large_part_costs_little_memory(server_factory):
     url = f"{server.url}/api/upload/video"
 
     def post(disposition: str) -> httpx.Response:
-        return httpx.post(url, content=_body(disposition), headers=headers, timeout=120)
+        return loopback.post(url, content=_body(disposition), headers=headers, timeout=120)
 
     post('name="file"; filename="warm.mp4"')  # the first upload's imports and threads are not the point
     field, field_growth = _peak_growth_mib(server.proc.pid, lambda: post('name="file"'))

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess, free_port, require_chromium, server_env
 from tests.e2e.helpers import ledger_balanced, wait_job
 
@@ -77,7 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterat
 
 
 def api(server: ServerProcess) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.owner_key}"}, timeout=30)
+    return loopback.client(base_url=server.url, headers={"Authorization": f"Bearer {server.owner_key}"}, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def finished(server: ServerProcess, submitted: dict[str, str]) -> Any:
             job = wait_job(server.url, server.owner_key, submitted[name], timeout=240)
             assert job["status"] == "completed", job
             path = folder / f"{name}.mp4"
-            r = httpx.get(job["outputUrl"], timeout=30)
+            r = loopback.get(job["outputUrl"], timeout=30)
             assert r.status_code == 200 and r.headers["content-type"] == "video/mp4"
             path.write_bytes(r.content)
             done[name] = job, path

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import loopback
 from tests.api.voice_helpers import SENTENCES, piper_speech
 from tests.conftest import ServerProcess, free_port, server_env
 from tests.e2e.helpers import new_user, wait_job
-from tests.loopback import LOOPBACK
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,9 @@ def creator_key(server: ServerProcess) -> str:
 
 @pytest.fixture(scope="module")
 def creator(server: ServerProcess, creator_key: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {creator_key}"}, timeout=120) as client:
+    with loopback.client(
+        base_url=server.url, headers={"Authorization": f"Bearer {creator_key}"}, timeout=120
+    ) as client:
         yield client
 
 
@@ -58,11 +60,11 @@ def chatterbox_installed(server: ServerProcess) -> None:
     """The cloning model installed first (the tiny set builds its stand-in), as an admin does
     before users clone: a clone can then use it, and the voice job waits for no build."""
     headers = {"Authorization": f"Bearer {server.owner_key}"}
-    r = httpx.post(f"{server.url}/api/models/chatterbox/pull", headers=headers, timeout=30)
+    r = loopback.post(f"{server.url}/api/models/chatterbox/pull", headers=headers, timeout=30)
     assert r.status_code in (200, 202), r.text
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        model = LOOPBACK.get(f"{server.url}/api/models/chatterbox", headers=headers).json()["data"]
+        model = loopback.get(f"{server.url}/api/models/chatterbox", headers=headers).json()["data"]
         if model["installed"]:
             return
         assert (model.get("pull") or {}).get("status") != "failed", model
@@ -112,7 +114,7 @@ def test_a_voice_job_with_the_cloned_voice_is_spoken_by_chatterbox(server, creat
     # job read them instead of conditioning on the clip again.
     assert meta["voiceConditionals"] == "stored"
 
-    audio = httpx.get(job["outputUrl"], timeout=30)
+    audio = loopback.get(job["outputUrl"], timeout=30)
     assert audio.status_code == 200 and audio.headers["content-type"].startswith("audio/wav")
     rate, channels, frames = read_wav(audio.content)
     assert (rate, channels) == (CHATTERBOX_RATE, 1)

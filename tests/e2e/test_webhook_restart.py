@@ -8,12 +8,11 @@ import itertools
 import time
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from tests import loopback
 from tests.conftest import free_port
-from tests.loopback import LOOPBACK
 from tests.webhooks.servers import Server, status
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +21,7 @@ DELAYS = (1.0, 3.0, 3.0)
 
 
 def _deliveries(server, headers) -> list[dict]:
-    return LOOPBACK.get(f"{server.url}/api/webhooks/deliveries", headers=headers, timeout=10).json()["data"]
+    return loopback.get(f"{server.url}/api/webhooks/deliveries", headers=headers, timeout=10).json()["data"]
 
 
 def _wait(check, timeout: float = 120.0):
@@ -45,10 +44,10 @@ def test_pending_retries_survive_a_sigkill(server_factory):
     ).start()
     headers = {"Authorization": f"Bearer {server.read_owner_key()}"}
     hook = f"http://127.0.0.1:{hook_port}/hook"
-    r = httpx.patch(f"{server.url}/api/settings", json={"webhookUrl": hook}, headers=headers)
+    r = loopback.patch(f"{server.url}/api/settings", json={"webhookUrl": hook}, headers=headers)
     assert r.status_code == 200, r.text
-    secret = httpx.get(f"{server.url}/api/settings", headers=headers).json()["data"]["webhookSecret"]
-    r = httpx.post(
+    secret = loopback.get(f"{server.url}/api/settings", headers=headers).json()["data"]["webhookSecret"]
+    r = loopback.post(
         f"{server.url}/api/generate/image",
         headers=headers,
         timeout=30,

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess, free_port, server_env
 
 
@@ -58,7 +59,7 @@ def tiny_server(
 
 
 def api(server: ServerProcess) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.owner_key}"}, timeout=30)
+    return loopback.client(base_url=server.url, headers={"Authorization": f"Bearer {server.owner_key}"}, timeout=30)
 
 
 def upload(client: httpx.Client, kind: str, name: str, content: bytes, content_type: str) -> str:

@@ -7,10 +7,10 @@ import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from apexlocal.api.ratelimit import RateLimiter, RedisRateLimiter, make_rate_limiter
+from tests import loopback
 from tests.conftest import ServerProcess, free_port, make_settings, server_env
 from tests.e2e.helpers import new_user
 
@@ -69,7 +69,7 @@ def test_two_api_processes_sharing_redis_keep_a_burst_within_the_limit(tmp_path,
     servers = [_server(first, env).start(), _server(tmp_path / "api-2" / "data", env).start()]
     try:
         headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(timeout=30) as client:
+        with loopback.client(timeout=30) as client:
             for server in servers:  # both know the key (and warm their caches of it)
                 assert client.get(f"{server.url}/api/usage", headers=headers).status_code == 200
             start = threading.Barrier(20)

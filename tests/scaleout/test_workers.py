@@ -11,12 +11,11 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess, free_port, server_env
 from tests.e2e.helpers import ledger_balanced, new_user, wait_job
-from tests.loopback import LOOPBACK
 from tests.scaleout.conftest import WorkerProcess
 from tests.storage.conftest import wait_until_up
 
@@ -88,7 +87,7 @@ def cluster(tmp_path_factory, models_dir, redis_server, bucket_env):
 
 
 def post_image(api, key, **fields):
-    r = httpx.post(
+    r = loopback.post(
         f"{api.url}/api/generate/image",
         headers={"Authorization": f"Bearer {key}"},
         json={"prompt": "a lighthouse", **TINY, **fields},
@@ -100,7 +99,7 @@ def post_image(api, key, **fields):
 
 def credits(api, key):
     ledger_balanced(api.data_dir / "app.db")
-    usage = httpx.get(f"{api.url}/api/usage", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    usage = loopback.get(f"{api.url}/api/usage", headers={"Authorization": f"Bearer {key}"}, timeout=30)
     return usage.json()["data"]["credits"]
 
 
@@ -128,7 +127,7 @@ def test_twenty_jobs_all_complete_spread_over_both_workers(cluster):
     assert [j["status"] for j in jobs] == ["completed"] * 20, [j["error"] for j in jobs]
     ran_on = [j["metadata"]["worker"] for j in jobs]
     assert set(ran_on) == {"w1", "w2"}, ran_on
-    png = httpx.get(jobs[0]["outputUrl"], timeout=30)  # a presigned URL of the shared bucket
+    png = loopback.get(jobs[0]["outputUrl"], timeout=30)  # a presigned URL of the shared bucket
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     assert "/1/output.png" in jobs[0]["outputUrl"]  # the run's own folder: attempt 1
     assert credits(api, key) == 1000 - 20 * 10
@@ -145,7 +144,7 @@ def test_a_worker_killed_mid_job_the_job_ends_once_and_the_rest_complete(cluster
     headers = {"Authorization": f"Bearer {key}"}
     deadline = time.monotonic() + 300
     while True:
-        job = LOOPBACK.get(f"{api.url}/api/jobs/{slow}", headers=headers).json()["data"]
+        job = loopback.get(f"{api.url}/api/jobs/{slow}", headers=headers).json()["data"]
         if job["status"] == "processing" and job["stage"] == "denoising":
             break
         assert time.monotonic() < deadline, f"the slow job never started denoising: {job}"

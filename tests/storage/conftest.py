@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.loopback import LOOPBACK
+from tests import loopback
 
 REGION = "us-east-1"
 
@@ -31,7 +31,7 @@ def wait_until_up(endpoint: str, process: subprocess.Popen[bytes], log: Path, ti
         if process.poll() is not None:
             raise RuntimeError(f"moto_server exited early: {log.read_text(errors='replace')[-2000:]}")
         try:
-            LOOPBACK.get(f"{endpoint}/moto-api/", timeout=1.0)
+            loopback.get(f"{endpoint}/moto-api/", timeout=1.0)
             return
         except httpx.TransportError:
             time.sleep(0.1)

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
 from apexlocal.errors import ConfigError, NotFound
 from apexlocal.settings import Settings
 from apexlocal.storage import make_storage
+from tests import loopback
 
 if TYPE_CHECKING:
     from apexlocal.storage.s3 import S3Storage
@@ -113,7 +113,7 @@ def test_presigned_url_downloads_the_bytes(endpoint: str, bucket: str, source: P
     query = parse_qs(urlsplit(url).query)
     assert query["X-Amz-Expires"] == ["3600"]
     assert "X-Amz-Signature" in query
-    response = httpx.get(url)
+    response = loopback.get(url)
     assert response.status_code == 200
     assert response.content == source.read_bytes()
     assert response.headers["content-type"] == "image/png"
@@ -133,7 +133,7 @@ def test_public_base_url_mode(endpoint: str, bucket: str, client: Any, source: P
     storage.put_file("outputs/u1/j1/my output.png", source, "image/png")
     url = storage.signed_url("outputs/u1/j1/my output.png", "http://ignored", 3600)
     assert url == f"{endpoint}/{bucket}/outputs/u1/j1/my%20output.png"
-    response = httpx.get(url)
+    response = loopback.get(url)
     assert response.status_code == 200
     assert response.content == source.read_bytes()
 

@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -18,6 +17,7 @@ from apexlocal.app import create_app
 from apexlocal.jobs.inputs import fetch_input
 from apexlocal.jobs.services import Services
 from apexlocal.storage.signing import file_url
+from tests import loopback
 from tests.conftest import Account, add_account, make_settings, wait_for_job
 from tests.storage.conftest import REGION
 
@@ -61,7 +61,7 @@ def test_output_url_is_a_presigned_bucket_url(s3_client, endpoint, bucket):
     assert job["status"] == "completed", job
     url = job["outputUrl"]
     assert url.startswith(f"{endpoint}/{bucket}/outputs/") and "X-Amz-Signature=" in url
-    downloaded = httpx.get(url)
+    downloaded = loopback.get(url)
     assert downloaded.status_code == 200 and downloaded.content[:8] == b"\x89PNG\r\n\x1a\n"
     key = url.split(f"/{bucket}/", 1)[1].split("?", 1)[0]
     local = file_url(s3_client.services.file_secret, "", key, int(time.time()) + 60)
@@ -75,7 +75,7 @@ def test_uploads_go_to_the_bucket_and_feed_jobs_from_it(s3_client, endpoint, buc
     assert r.status_code == 201, r.text
     url = r.json()["data"]["url"]
     assert url.startswith(f"{endpoint}/{bucket}/uploads/")
-    assert httpx.get(url).content == _png()
+    assert loopback.get(url).content == _png()
     path = fetch_input(s3_client.services, account.id, url, "image", ("image/",), tmp_path / "in")
     assert path.read_bytes() == _png()
     storage = s3_client.services.storage

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from apexlocal.webhooks.fetch import FetchError, FetchResult, fetch_to_file
 from apexlocal.webhooks.ssrf import UnsafeURL
+from tests import loopback
 
 from .servers import Handler, Server, StubResolver, drip, ok, redirect, stall, status
 
@@ -229,5 +229,5 @@ def test_a_redirect_to_a_refused_target_reaches_nothing(serve: Serve, tmp_path: 
 def test_the_unspecified_address_does_reach_a_loopback_canary(serve: Serve) -> None:
     # Control for the table above: without the policy, 0.0.0.0 is a way into loopback.
     canary = serve(ok(b"secret"))
-    assert httpx.get(f"http://0.0.0.0:{canary.port}/", trust_env=False).content == b"secret"
+    assert loopback.get(f"http://0.0.0.0:{canary.port}/", trust_env=False).content == b"secret"
     assert len(canary.requests) == 1

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import loopback
 from tests.conftest import ROOT, ServerProcess, free_port, require_chromium, server_env
 
 CHROMIUM = Path(os.environ.get("APEXLOCAL_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -79,7 +80,7 @@ class Studio:
         return self.server.url
 
     def api(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.owner_key}"}, timeout=30)
+        return loopback.client(base_url=self.url, headers={"Authorization": f"Bearer {self.owner_key}"}, timeout=30)
 
     def new_link(self) -> str:
         """A fresh one-time login link for the owner, made through the admin API."""

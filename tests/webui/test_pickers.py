@@ -4,9 +4,9 @@ and plays a preview, and every input-URL field takes an upload beside it."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.api.webhook_helpers import png_bytes
 from tests.webui.conftest import DESKTOP, PHONE, open_tab, shoot, sign_in, wait_for
 
@@ -110,7 +110,7 @@ def test_the_voice_picker_lists_stock_voices_and_plays_a_preview(studio, signed_
     page.click("#form-voice [data-action=preview]")
     wait_for(page, AUDIO_LOADED, timeout=120)
     src = page.evaluate("document.querySelector('#form-voice .voice-preview audio').src")
-    assert src.startswith(f"{studio.url}/files/") and httpx.get(src).headers["content-type"] == "audio/wav"
+    assert src.startswith(f"{studio.url}/files/") and loopback.get(src).headers["content-type"] == "audio/wav"
     assert page.inner_text("#form-voice .picker-status") == f"Preview of {PIPER_VOICE}"
 
     # The chosen voice is what the form submits.
@@ -155,7 +155,7 @@ def test_every_input_url_field_has_an_upload_beside_it_that_fills_it(studio, sig
     page.set_input_files("#form-video [data-drop-for=avatarImage] input[type=file]", str(picture))
     wait_for(page, "() => document.querySelector('#form-video [name=avatarImage]').value.includes('/files/')")
     url = page.input_value("#form-video [name=avatarImage]")
-    assert httpx.get(url).headers["content-type"] == "image/png"
+    assert loopback.get(url).headers["content-type"] == "image/png"
     assert "Uploaded face.png" in page.inner_text("#form-video [data-drop-for=avatarImage]")
     assert signed_in.console.unexpected() == []
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 
 from apexlocal.accounts.sessions import COOKIE_NAME
+from tests import loopback
 from tests.webui.conftest import open_tab, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -54,13 +54,13 @@ def test_signing_in_with_an_api_key(studio, tab):
 def test_sign_out_and_the_old_cookie_no_longer_works(studio, signed_in):
     page, context = signed_in.page, signed_in.context
     cookie = next(c["value"] for c in context.cookies() if c["name"] == COOKIE_NAME)
-    with httpx.Client(base_url=studio.url) as client:
+    with loopback.client(base_url=studio.url) as client:
         assert client.get("/api/usage", headers={"Cookie": f"{COOKIE_NAME}={cookie}"}).status_code == 200
     page.click("#sign-out")
     page.wait_for_selector(".signin-card")
     assert page.url.endswith("/signin")
     assert not [c for c in context.cookies() if c["name"] == COOKIE_NAME]
-    with httpx.Client(base_url=studio.url) as client:
+    with loopback.client(base_url=studio.url) as client:
         stale = client.get("/api/usage", headers={"Cookie": f"{COOKIE_NAME}={cookie}"})
         assert stale.status_code == 401 and stale.json()["code"] == "UNAUTHORIZED"
         me = client.get("/auth/me", headers={"Cookie": f"{COOKIE_NAME}={cookie}"}).json()["data"]

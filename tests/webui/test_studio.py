@@ -3,9 +3,9 @@ uploads by drag and drop, the gallery's filters, API keys shown once, webhook se
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.api.webhook_helpers import png_bytes
 from tests.webui.conftest import open_tab, shoot, wait_for
 
@@ -108,7 +108,7 @@ def test_every_input_url_field_takes_a_dropped_or_chosen_upload(studio, signed_i
     page.evaluate(DROP_FILE, ["[data-drop-for=avatarImage]", list(png_bytes(8, 8)), "face.png", "image/png"])
     wait_for(page, "() => document.querySelector('#probe-form [name=avatarImage]').value.includes('/files/')")
     url = page.input_value("#probe-form [name=avatarImage]")
-    assert httpx.get(url).status_code == 200
+    assert loopback.get(url).status_code == 200
     picture = tmp_path / "product.png"
     picture.write_bytes(png_bytes(4, 4))
     for _ in range(2):  # a list field collects one URL per line
@@ -155,7 +155,7 @@ def test_create_a_key_see_it_once_then_revoke_it(studio, signed_in):
     page.click("#create-key button[type=submit]")
     key = page.wait_for_selector("#new-key-value").input_value()
     assert key.startswith("sk_live_") and page.is_visible("#new-key [data-action=copy]")
-    with httpx.Client(base_url=studio.url) as client:
+    with loopback.client(base_url=studio.url) as client:
         assert client.get("/api/usage", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     row = page.locator("#keys-table tr", has_text="browser key")
     assert row.locator(".badge").inner_text() == "active"
@@ -171,7 +171,7 @@ def test_create_a_key_see_it_once_then_revoke_it(studio, signed_in):
         "() => [...document.querySelectorAll('#keys-table tr')].some(r => "
         "r.textContent.includes('browser key') && r.dataset.status === 'revoked')",
     )
-    with httpx.Client(base_url=studio.url) as client:
+    with loopback.client(base_url=studio.url) as client:
         assert client.get("/api/usage", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     assert signed_in.console.unexpected() == []
 
@@ -242,7 +242,7 @@ def test_rotate_a_key_and_see_the_new_one_once(studio, signed_in):
     new = page.input_value("#new-key-value")
     assert new.startswith("sk_live_") and "The old key works until" in page.inner_text("#new-key")
     wait_for(page, "() => [...document.querySelectorAll('#keys-table tr')].some(r => r.dataset.status === 'rotating')")
-    with httpx.Client(base_url=studio.url) as client:
+    with loopback.client(base_url=studio.url) as client:
         for key in (old, new):  # both work during the grace period
             assert client.get("/api/usage", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     assert signed_in.console.unexpected() == []

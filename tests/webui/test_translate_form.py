@@ -5,9 +5,9 @@ translate job whose card plays the MP4 with its subtitles and links the WebVTT f
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.engines.video_translate.translate_clip import make_clip
 from tests.webui.conftest import shoot, wait_for
 
@@ -50,7 +50,7 @@ def test_the_translate_form_lists_the_languages_uploads_a_video_and_links_the_su
     track = page.get_attribute(f"{selector} video track", "src")
     link = page.get_attribute(f"{selector} a[data-action=subtitles]", "href")
     assert link and track == link and page.inner_text(f"{selector} a[data-action=subtitles]") == "Subtitles (WebVTT)"
-    subtitles = httpx.get(link if link.startswith("http") else studio.url + link, timeout=30)
+    subtitles = loopback.get(link if link.startswith("http") else studio.url + link, timeout=30)
     assert subtitles.status_code == 200 and subtitles.text.startswith("WEBVTT")
     assert page.locator(f"{selector} a[data-action=download]").count() == 1
     shoot(page, "translate-job")

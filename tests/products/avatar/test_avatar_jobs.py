@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.api.voice_helpers import piper_speech
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
@@ -138,7 +138,7 @@ def probe(path: Path) -> dict[str, Any]:
 
 
 def download(job: dict[str, Any], dest: Path) -> Path:
-    r = httpx.get(job["outputUrl"], timeout=30)
+    r = loopback.get(job["outputUrl"], timeout=30)
     assert r.status_code == 200 and r.headers["content-type"] == "video/mp4"
     dest.write_bytes(r.content)
     return dest

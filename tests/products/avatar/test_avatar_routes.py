@@ -16,6 +16,7 @@ import pytest
 from apexlocal.accounts.api_keys import create_key
 from apexlocal.accounts.users import create_user
 from apexlocal.db import voices as voices_db
+from tests import loopback
 from tests.api.live_server import LiveServer
 from tests.api.webhook_helpers import png_bytes, wav_bytes
 from tests.conftest import make_settings
@@ -33,7 +34,7 @@ class Served:
     def client(self, plan: str = "enterprise", credits: int = 10_000) -> httpx.Client:
         user = create_user(self.services.db, f"{uuid.uuid4().hex[:8]}@example.com", plan, self.settings.plans, credits)
         key = create_key(self.services.db, user.id, "test").key
-        client = httpx.Client(base_url=self.server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        client = loopback.client(base_url=self.server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
         client.user_id = user.id  # type: ignore[attr-defined]
         return client
 
@@ -208,7 +209,7 @@ def test_a_video_with_a_presenter_carries_its_image_and_avatar_model(served, ali
 
 
 def test_openapi_documents_the_avatar_route(served):
-    doc = httpx.get(f"{served.server.url}/schema/openapi.json").json()
+    doc = loopback.get(f"{served.server.url}/schema/openapi.json").json()
     post = doc["paths"]["/api/generate/avatar"]["post"]
     ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     schema = doc["components"]["schemas"][ref]

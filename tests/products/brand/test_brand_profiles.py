@@ -20,6 +20,7 @@ from apexlocal.engines.fonts import FONT_NAMES, font_file, installed_fonts
 from apexlocal.errors import BadRequest
 from apexlocal.products.brand.resolve import brand_snapshot
 from apexlocal.products.brand.schemas import FontName
+from tests import loopback
 from tests.api.live_server import LiveServer
 from tests.api.webhook_helpers import png_bytes, wav_bytes
 from tests.conftest import make_settings
@@ -44,7 +45,7 @@ class Served:
     def client(self) -> httpx.Client:
         user = create_user(self.services.db, f"{uuid.uuid4().hex[:8]}@example.com", "free", self.settings.plans, 100)
         key = create_key(self.services.db, user.id, "test").key
-        client = httpx.Client(base_url=self.server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        client = loopback.client(base_url=self.server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
         client.user_id = user.id  # type: ignore[attr-defined]
         return client
 
@@ -114,7 +115,7 @@ def test_create_read_list_update_delete(alice):
     assert made["createdAt"] == made["updatedAt"]
     # The logo is shown at a URL this server signs afresh, and it serves the uploaded image.
     assert "/files/" in made["logoUrl"] and "sig=" in made["logoUrl"]
-    assert httpx.get(made["logoUrl"]).content == png_bytes(8, 8)
+    assert loopback.get(made["logoUrl"]).content == png_bytes(8, 8)
 
     plain = create(alice, {"name": "Plain"})
     assert plain | {"id": "", "createdAt": "", "updatedAt": ""} == {

@@ -15,6 +15,7 @@ import httpx
 import jsonschema
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess
 from tests.products.live import api, tiny_server
 
@@ -168,7 +169,7 @@ def test_messages_longer_than_the_context_are_a_400(server: ServerProcess) -> No
 
 
 def test_a_key_is_required_and_the_models_are_listed(server: ServerProcess) -> None:
-    r = httpx.post(f"{server.url}/v1/chat/completions", json={"model": MODEL, "messages": HI})
+    r = loopback.post(f"{server.url}/v1/chat/completions", json={"model": MODEL, "messages": HI})
     assert r.status_code == 401
     models = openai_client(server).models.list()
     assert [m.id for m in models.data] == ["smollm2-135m-instruct"]  # Qwen3 has no tiny stand-in

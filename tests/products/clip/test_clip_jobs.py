@@ -14,9 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import wait_job
 from tests.engines.clip.source_video import SourceVideo, make_source
@@ -102,7 +102,7 @@ def test_a_clip_judged_by_the_writer(server: ServerProcess, jobs: dict[str, dict
     assert "Writer: Clear and curious" in clip["reasons"] and 5 <= clip["end"] - clip["start"] <= 14
     assert [o["type"] for o in job["outputs"]] == ["video/mp4", "text/vtt", "application/json"]
     assert job["outputType"] == "video/mp4" and job["outputUrl"] == job["outputs"][0]["url"]
-    with httpx.Client(timeout=30) as client:
+    with loopback.client(timeout=30) as client:
         summary = client.get(job["outputs"][2]["url"]).json()
         vtt = client.get(job["outputs"][1]["url"]).text
         head = client.get(job["outputs"][0]["url"], headers={"Range": "bytes=0-63"}).content

@@ -25,6 +25,7 @@ import httpx
 import numpy as np
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced
 from tests.products.live import Stages, api, not_found_url, upload
@@ -96,7 +97,7 @@ def ended(server: ServerProcess, submitted: dict[str, Any], name: str, timeout: 
 
 
 def download(job: dict[str, Any], dest: Path) -> Path:
-    r = httpx.get(job["outputUrl"], timeout=60)
+    r = loopback.get(job["outputUrl"], timeout=60)
     assert r.status_code == 200 and r.headers["content-type"] == "video/mp4"
     dest.write_bytes(r.content)
     return dest

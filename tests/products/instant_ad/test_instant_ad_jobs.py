@@ -25,9 +25,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
 from tests.products.live import Stages, api, tiny_server, upload
@@ -184,7 +184,7 @@ def reads_in_order(words: str, read: str) -> bool:
 
 
 def fetch(url: str, dest: Path) -> Path:
-    r = httpx.get(url, timeout=30)
+    r = loopback.get(url, timeout=30)
     assert r.status_code == 200
     dest.write_bytes(r.content)
     return dest

@@ -17,6 +17,7 @@ import pytest
 from apexlocal.accounts.api_keys import create_key
 from apexlocal.accounts.users import create_user
 from apexlocal.db import jobs as records
+from tests import loopback
 from tests.api.live_server import LiveServer
 from tests.conftest import make_settings
 
@@ -33,7 +34,7 @@ class Served:
     def client(self, plan: str = "enterprise", credits: int = 10_000) -> httpx.Client:
         user = create_user(self.services.db, f"{uuid.uuid4().hex[:8]}@example.com", plan, self.settings.plans, credits)
         key = create_key(self.services.db, user.id, "test").key
-        client = httpx.Client(base_url=self.server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        client = loopback.client(base_url=self.server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
         client.user_id = user.id  # type: ignore[attr-defined]
         return client
 

@@ -14,12 +14,12 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
 
 from apexlocal.engines.photoshoot.relight import MAX_CHANGE
+from tests import loopback
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
 from tests.engines.cutout.product_photo import BACKDROP, product_photo
@@ -89,7 +89,7 @@ def ended(server: ServerProcess, submitted: dict[str, Any], name: str) -> dict[s
 
 
 def fetch_png(output: dict[str, Any]) -> np.ndarray:
-    r = httpx.get(output["url"], timeout=30)
+    r = loopback.get(output["url"], timeout=30)
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     with Image.open(io.BytesIO(r.content)) as image:
         assert (image.format, image.mode) == ("PNG", "RGB")

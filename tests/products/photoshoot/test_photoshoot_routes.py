@@ -13,6 +13,7 @@ import pytest
 
 from apexlocal.accounts.api_keys import create_key
 from apexlocal.accounts.users import create_user
+from tests import loopback
 from tests.api.live_server import LiveServer
 from tests.conftest import make_settings
 from tests.engines.cutout.product_photo import product_photo
@@ -39,7 +40,7 @@ def client(served: tuple[LiveServer, Any]) -> Iterator[httpx.Client]:
         services.db, f"{uuid.uuid4().hex[:8]}@example.com", "enterprise", services.settings.plans, 10_000
     )
     key = create_key(services.db, user.id, "test").key
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
+    with loopback.client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
         yield c
 
 

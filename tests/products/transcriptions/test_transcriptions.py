@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess
 from tests.engines.clip.source_video import speak
 from tests.products.live import api
@@ -125,6 +126,6 @@ def test_bad_requests_are_refused_naming_the_field_and_charge_nothing(server: Se
         not_audio = {"file": ("a.wav", b"not audio", "audio/wav")}
         r = http.post("/v1/audio/transcriptions", data={"model": "whisper-1"}, files=not_audio)
         assert r.status_code == 400 and r.json()["error"].startswith("file: must be an audio"), r.text
-        r = httpx.post(f"{server.url}/v1/audio/transcriptions", data={"model": "whisper-1"}, files=not_audio)
+        r = loopback.post(f"{server.url}/v1/audio/transcriptions", data={"model": "whisper-1"}, files=not_audio)
         assert r.status_code == 401
         assert credits(http) == before

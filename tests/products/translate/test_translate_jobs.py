@@ -14,9 +14,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
 from tests.engines.video_translate.translate_clip import SourceClip, apertium, make_clip, parse_vtt
@@ -85,14 +85,14 @@ def test_a_video_is_translated_with_its_subtitles(server, clips, submitted, tmp_
     assert job["status"] == "completed", job
     assert (job["type"], job["model"], job["outputType"]) == ("translate", "musetalk-1.5", "video/mp4")
     assert [o["type"] for o in job["outputs"]] == ["video/mp4", "text/vtt"]
-    video = httpx.get(job["outputs"][0]["url"], timeout=30)
+    video = loopback.get(job["outputs"][0]["url"], timeout=30)
     assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
     (tmp_path / "out.mp4").write_bytes(video.content)
     with av.open(str(tmp_path / "out.mp4")) as container:
         assert [s.codec_context.name for s in container.streams] == ["h264", "aac"]
         assert container.duration is not None
         assert abs(container.duration / 1e6 - clips["english"].duration) <= TOLERANCE_S
-    subtitles = httpx.get(job["outputs"][1]["url"], timeout=30)
+    subtitles = loopback.get(job["outputs"][1]["url"], timeout=30)
     assert subtitles.status_code == 200 and subtitles.headers["content-type"] == "text/vtt; charset=utf-8"
     meta = job["metadata"]
     assert (meta["outputLanguage"], meta["sourceLanguage"]) == ("es", "en")

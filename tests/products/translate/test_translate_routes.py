@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess, free_port, server_env
 from tests.e2e.helpers import new_user
 
@@ -32,7 +33,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterat
 
 
 def api(server: ServerProcess, key: str | None = None) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key or server.owner_key}"}, timeout=30)
+    return loopback.client(
+        base_url=server.url, headers={"Authorization": f"Bearer {key or server.owner_key}"}, timeout=30
+    )
 
 
 def credits(client: httpx.Client) -> int:

@@ -19,6 +19,7 @@ import httpx
 import numpy as np
 import pytest
 
+from tests import loopback
 from tests.conftest import ServerProcess, free_port, server_env
 from tests.products.live import api
 from tests.telephony.peer import PASSWORD, USER, RtpPeer, Sipp, free_udp_pair, free_udp_port, scenario
@@ -146,7 +147,7 @@ def _charged_exactly(call: dict[str, Any], before: int, after: int) -> None:
 
 
 def _recording(server: ServerProcess, url: str) -> tuple[int, np.ndarray]:
-    r = httpx.get(url if url.startswith("http") else server.url + url, timeout=30)
+    r = loopback.get(url if url.startswith("http") else server.url + url, timeout=30)
     assert r.status_code == 200
     with wave.open(io.BytesIO(r.content)) as w:
         assert w.getnchannels() == 2
