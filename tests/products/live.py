@@ -85,3 +85,13 @@ class Stages(threading.Thread):
                     self.seen.append(job["stage"])
                 if job["status"] in ("completed", "failed", "canceled"):
                     return
+
+
+def assert_stages(seen: list[str], order: list[str], brief: tuple[str, ...] = ()) -> None:
+    """The stages seen over SSE come in `order`, and each was seen except a `brief` one: a stage of a
+    few milliseconds (a job's last encode flush, a track chosen from a folder) may be followed by the
+    next before the stream reads the job, and the stream sends the job as it is then."""
+    missing = [stage for stage in order if stage not in seen and stage not in brief]
+    assert not missing, (missing, seen)
+    positions = [seen.index(stage) for stage in order if stage in seen]
+    assert positions == sorted(positions), seen

@@ -26,7 +26,7 @@ from tests import loopback
 from tests.api.voice_helpers import piper_speech
 from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
-from tests.products.live import Stages, api, not_found_url, upload
+from tests.products.live import Stages, api, assert_stages, not_found_url, upload
 
 # The first job builds the tiny models; on a CPU shared with other work a job takes minutes.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -162,7 +162,8 @@ def test_an_uploaded_recording_is_lip_synced_for_its_whole_length(server, inputs
     assert meta["resolution"] == "480p" and abs(meta["durationSeconds"] - inputs["speech_s"]) <= TOLERANCE_S
     assert meta["facesFound"] == 1 and meta["model"] == job["model"]
     seen = submitted["stages"]["audio"].seen
-    assert "voice" not in seen and seen.index("lip-sync") < seen.index("encoding"), seen
+    assert "voice" not in seen
+    assert_stages(seen, ["lip-sync", "encoding"], brief=("encoding",))
 
 
 def test_text_is_spoken_by_the_voice_and_lip_synced(server, submitted, tmp_path):
@@ -174,7 +175,7 @@ def test_text_is_spoken_by_the_voice_and_lip_synced(server, submitted, tmp_path)
     assert (job["model"], meta["model"], meta["resolution"]) == ("veed-fabric", "veed-fabric", "720p")
     assert abs(meta["durationSeconds"] - info["duration"]) <= TOLERANCE_S and 2 < info["duration"] < 10
     seen = submitted["stages"]["text"].seen
-    assert seen.index("voice") < seen.index("lip-sync") < seen.index("encoding"), seen
+    assert_stages(seen, ["voice", "lip-sync", "encoding"], brief=("encoding",))
 
 
 def test_kling_avatar_v2_runs_echomimic_for_the_whole_recording(server, inputs, submitted, tmp_path):
@@ -190,8 +191,7 @@ def test_kling_avatar_v2_runs_echomimic_for_the_whole_recording(server, inputs, 
         "echomimic-v3-flash",
     )
     assert "by the model" in meta["motion"]
-    seen = submitted["stages"]["echomimic"].seen
-    assert seen.index("lip-sync") < seen.index("encoding"), seen
+    assert_stages(submitted["stages"]["echomimic"].seen, ["lip-sync", "encoding"], brief=("encoding",))
 
 
 def test_a_photo_with_no_face_fails_refunded_and_leaves_nothing(server, submitted):
@@ -218,8 +218,7 @@ def test_a_narrated_video_with_avatar_image_has_the_presenter(server, submitted,
         1,
     )
     assert "avatar" in next(m for m in models(server) if m["id"] == presenter["model"])["tasks"]
-    seen = submitted["stages"]["presenter"].seen
-    assert seen.index("presenter: lip-sync") < seen.index("encoding"), seen
+    assert_stages(submitted["stages"]["presenter"].seen, ["presenter: lip-sync", "encoding"], brief=("encoding",))
 
 
 def test_a_presenter_photo_with_no_face_fails_refunded(server, submitted):

@@ -24,7 +24,7 @@ from tests.conftest import ServerProcess
 from tests.e2e.helpers import ledger_balanced, wait_job
 from tests.engines.cutout.product_photo import BACKDROP, product_photo
 from tests.engines.photoshoot.test_photoshoot_engine import BEFORE_RELIGHT_BOUND, expected_product, relight_of
-from tests.products.live import Stages, api, not_found_url, upload
+from tests.products.live import Stages, api, assert_stages, not_found_url, upload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -125,8 +125,7 @@ def test_four_shots_keep_the_product_and_change_the_scene(server: ServerProcess,
         outside = np.ones(shot.shape[:2], bool)
         outside[max(0, y0 - 10) : y1 + 80, max(0, x0 - 10) : x1 + 10] = False
         assert np.abs(shot - np.array(BACKDROP))[outside].mean() > 20
-    seen = submitted["stages"]["shoot"].seen
-    assert seen.index("cut-out") < seen.index("generating") < seen.index("compositing"), seen
+    assert_stages(submitted["stages"]["shoot"].seen, ["cut-out", "generating", "compositing"], brief=("compositing",))
 
 
 def assert_failed_and_refunded(server: ServerProcess, job: dict[str, Any], error: str) -> None:
