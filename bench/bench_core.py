@@ -214,7 +214,7 @@ def _direct_call(models_dir: Path) -> Any:
     return call
 
 
-def bench_e2e(rounds: int = 6, model_nice: int | None = None) -> dict[str, float]:
+def bench_e2e(rounds: int = 16, model_nice: int | None = None) -> dict[str, float]:
     """Besides the wall-time ratio (what a user sees; other load on the machine moves it, the more
     so as the server's model thread runs at a lower priority than this process), figures that
     load hardly moves: the job's wall time minus the engine's own time in the server (the API's
