@@ -48,8 +48,8 @@ class StreamingVad:
         self._buffer = np.zeros(0, np.float32)
         self._context = np.zeros(CONTEXT, np.float32)
         # The model's LSTM state, carried from each window to the next as faster-whisper carries
-        # it through a batch: with it dropped, a sentence's probabilities dipped below `off`
-        # mid-word (0.17 where the batch said 0.92), cutting turns short.
+        # it through a batch: with it dropped, a sentence's probabilities dipped below `off` inside
+        # it (0.17 where the batch said 0.92), quiet windows in the middle of speech.
         self._h = np.zeros((1, 1, 128), np.float32)
         self._c = np.zeros((1, 1, 128), np.float32)
         self.speaking = False
