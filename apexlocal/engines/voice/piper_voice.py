@@ -8,7 +8,6 @@ loaded with its phoneme durations exposed (`include_alignments`), which time wor
 
 from __future__ import annotations
 
-import contextlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -168,15 +167,17 @@ def session_options() -> Any:
 
 def with_alignments(onnx: Path) -> bytes | str:
     """The model with its phoneme durations as an extra output, as bytes; the file's path where
-    this piper-tts cannot add them."""
+    this piper-tts cannot add them or the file has them already."""
     try:
         import onnx as onnx_format
         from piper.patch_voice_with_alignment import add_alignment_output
     except ImportError:
         return str(onnx)
     model = onnx_format.load(str(onnx))
-    with contextlib.suppress(ValueError):  # the file is patched already
+    try:
         add_alignment_output(model)
+    except ValueError:  # patched already (or no tensor to expose): the file as it is, not a copy
+        return str(onnx)
     return model.SerializeToString()
 
 
