@@ -3,7 +3,8 @@
 Two threads per call. This one (`run`) reads the caller's audio as it arrives, runs the voice
 activity detector on it and watches the clock (minutes charged, the call's length, silence); it
 never waits on a model, so it can stop the agent the moment the caller talks over it (barge-in:
-the queued audio is dropped and the answer being written is cancelled). The responder thread
+the queued audio is dropped and the answer being written is cancelled; a caller who goes on
+before the answer started is heard as one turn with what came before). The responder thread
 does the slow part of a turn: speech to text, the writer's streamed answer cut into sentences,
 each sentence spoken and queued on the line as soon as it is made."""
 
@@ -34,6 +35,11 @@ BYE_CREDITS = "I'm sorry, this call has to end now. Goodbye."
 BYE_TIME = "We have reached the time limit for this call. Goodbye."
 PRE_ROLL_S = 0.3  # audio kept from before the detector's start: the first syllable
 MAX_TURN_S = 30.0  # a caller talking longer is answered at this point
+# A line that sends nothing for this long is heard as silence from then on (a SIP peer's silence
+# suppression, a stalled browser). Shorter gaps are not silence: the studio's browser sends 64 ms
+# blocks, and packets come late on a busy machine; reading every 20 ms gap as quiet put 40 ms of
+# zeros into every 104 ms of the caller's speech.
+LINE_QUIET_S = 0.2
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 HISTORY_TURNS = 12
 
@@ -134,7 +140,7 @@ class Conversation:
             utterance: list[np.ndarray] | None = None
             text: TurnText | None = None
             voiced_upto = 0
-            spoke_at = last_voice = last_activity = self.audio.clock()
+            spoke_at = last_voice = last_activity = last_packet = self.audio.clock()
             prompted = False
             while True:
                 reason = self.hooks.stop_requested()
@@ -157,8 +163,11 @@ class Conversation:
                     prompted, last_activity = True, now
                     self._say(STILL_THERE)
                 frame = self.audio.read(0.02)
-                if frame is None:
-                    # No packet for 20 ms: a line with silence suppression (or a lost stretch) is quiet.
+                if frame is not None:
+                    last_packet = now
+                elif now - last_packet < LINE_QUIET_S:
+                    continue
+                else:
                     frame = np.zeros(int(0.02 * self.audio.rate), np.float32)
                 wide = _upsample(frame, self.audio.rate)
                 ring = _keep_last([*ring, wide], int(PRE_ROLL_S * RATE))
@@ -233,8 +242,8 @@ class Conversation:
                     self._speak_now(what)
                 elif isinstance(what, Pressed):
                     now = self.audio.clock()
-                    self._add("caller", f"[pressed {what.digit}]", now, now)
-                    self._reply(f"(The caller pressed the {what.digit} key.)", now, now, now)
+                    self._hear(f"[pressed {what.digit}]", f"(The caller pressed the {what.digit} key.)", now, now)
+                    self._reply(now, now, now)
                 else:
                     self._answer(what, spoke_at, last_voice)
             finally:
@@ -245,20 +254,23 @@ class Conversation:
         heard = speech.text.finish(speech.audio, speech.voiced_upto)
         log.debug("heard %r", heard)
         transcribed = time.monotonic()
-        if not heard or self._interrupt.is_set():
+        if not heard:
             return
         now = self.audio.clock()
-        self._add("caller", heard, spoke_at, now - (transcribed - last_voice))
-        self._reply(heard, last_voice, ended, transcribed)
+        self._hear(heard, heard, spoke_at, now - (transcribed - last_voice))
+        if self._interrupt.is_set():
+            return  # the caller went on talking before the answer: the next turn answers both
+        self._reply(last_voice, ended, transcribed)
 
-    def _reply(self, heard: str, last_voice: float, ended: float, transcribed: float) -> None:
-        """The writer's answer to what the caller said, spoken sentence by sentence."""
-        self._history.append(Message("user", heard))
+    def _reply(self, last_voice: float, ended: float, transcribed: float) -> None:
+        """The writer's answer to what the caller said since the agent last spoke, sentence by
+        sentence (`_hear` put it in the history)."""
         messages = [Message("system", self.plan.system_prompt), *self._history[-HISTORY_TURNS:]]
         said: list[str] = []
         for sentence in self._sentences(messages):
             made = time.monotonic()
-            self._speak(sentence)
+            if not self._speak(sentence):
+                break
             if len(said) == 0:
                 done = time.monotonic()
                 self.timings.append(
@@ -297,16 +309,16 @@ class Conversation:
             yield pending.strip()
 
     def _speak_now(self, text: str) -> None:
-        self._speak(text)
-        if text == STILL_THERE or text == self.plan.greeting:
+        if self._speak(text) and text in (STILL_THERE, self.plan.greeting):
             self._history.append(Message("assistant", text))
 
-    def _speak(self, text: str) -> None:
+    def _speak(self, text: str) -> bool:
+        """Queues `text` spoken on the line; False when the caller interrupted before it was."""
         audio = self._prepared.pop(text, None)
         if audio is None:
             audio = self.brain.voice.speak(text)
         if self._interrupt.is_set() and text not in (BYE_CREDITS, BYE_SILENCE, BYE_TIME):
-            return
+            return False
         start, end = self.audio.play(audio, self.brain.voice.rate)
         with self._lock:
             last = self._current_agent
@@ -316,10 +328,22 @@ class Conversation:
             else:
                 self._current_agent = self._entry("agent", text, start, end)
         self._publish()
+        return True
 
-    def _add(self, role: str, text: str, start: float, end: float) -> None:
+    def _hear(self, shown: str, said: str, start: float, end: float) -> None:
+        """What the caller said: `shown` in the transcript, `said` in the writer's history. Words
+        the agent has not answered yet (the caller paused, then went on before the answer began)
+        are joined by these: one turn, answered once."""
         with self._lock:
-            self._entry(role, text, start, end)
+            last = self.transcript[-1] if self.transcript else None
+            if last is not None and last["role"] == "caller":
+                last["text"] += " " + shown
+                last["end"] = round(end, 3)
+            else:
+                self._entry("caller", shown, start, end)
+        if self._history and self._history[-1].role == "user":
+            said = f"{self._history.pop().content} {said}"
+        self._history.append(Message("user", said))
         self._publish()
 
     def _entry(self, role: str, text: str, start: float, end: float) -> dict[str, Any]:
