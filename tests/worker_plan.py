@@ -7,7 +7,8 @@ shared server are one unit each, so that each such server starts once rather tha
 Units are handed out longest first, so that the last one to finish is a short one instead of a
 long tail with the other worker idle. The order comes from a two-worker run of the whole suite on
 this plan (2026-11-30, seconds of test time in brackets, all tests of the unit together); a unit
-not listed follows them, in collection order.
+not listed follows them, in collection order. `python -m pytest -p tests.timeline`, then
+`python -m tests.timeline`, shows how a run shared the units out and when each worker finished.
 """
 
 from __future__ import annotations
