@@ -22,14 +22,13 @@ from tests import loopback, worker_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The suite's two workers keep both cores busy, and torch's OpenMP threads, left to spin while they
-# wait, then spin against the other worker's work: small operations took twice as long with two
-# threads as with one. Waiting passively (set before anything imports torch; the servers that tests
-# start inherit it) keeps two threads for the stretches when the other core is free.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-# One compute thread a process: with a worker on each core, a second thread only queues behind the
-# other worker's work (the engine tests ran in 0.96 of the time with one, measured A/B).
+# The suite's two workers keep both cores busy, one each. A second torch thread in a process only
+# queues behind the other worker's work (the engine tests ran in 0.96 of the time with one thread,
+# measured A/B), and a thread left spinning while it waits spins against that work: one compute
+# thread a process, and any OpenMP thread a library still starts waits passively. Set before
+# anything imports torch; the servers that tests start inherit both.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @pytest.fixture(scope="session")
