@@ -33,15 +33,18 @@ def speak() -> Any:
 
 
 class Ears:
-    """Speech to text that hands back the next line of `lines` and keeps the audio it was given."""
+    """Speech to text that hands back the next line of `lines` and keeps the audio it was given.
+    `slow`: the first transcription lasts until the caller has started talking again."""
 
-    def __init__(self, lines: list[str], hold: threading.Event | None = None) -> None:
-        self.lines, self.hold, self.heard = lines, hold, []
+    def __init__(self, lines: list[str], slow: bool = False) -> None:
+        self.lines, self.slow = lines, slow
+        self.heard: list[np.ndarray] = []
+        self.interrupted = threading.Event()  # the conversation's, once it is made
 
     def transcribe(self, samples: np.ndarray) -> str:
         self.heard.append(samples)
-        if self.hold is not None:
-            self.hold.wait(10)  # a slow transcription: the caller goes on talking meanwhile
+        if self.slow and len(self.heard) == 1:
+            assert self.interrupted.wait(10), "the caller's second part did not interrupt the turn"
         return self.lines[len(self.heard) - 1]
 
 
@@ -70,6 +73,7 @@ def _call(ears: Ears, feed: Any) -> tuple[Conversation, Writer]:
     hooks = Hooks(lambda minute: True, lambda: "api" if done.is_set() else None)
     plan = AgentPlan("You answer calls.", GREETING, None, 60)
     convo = Conversation(line, plan, brain, hooks, hear_while_speaking=False)
+    ears.interrupted = convo._interrupt
 
     def pacer() -> None:
         while not done.is_set():
@@ -117,16 +121,9 @@ def test_a_browsers_64_ms_blocks_reach_speech_to_text_without_gaps(speak) -> Non
 def test_a_caller_who_pauses_and_goes_on_before_the_answer_is_answered_once_for_all_of_it(speak) -> None:
     first, second = speak("Do you have any bread"), speak("left today?")
     pause = np.zeros(RATE, np.float32)  # longer than the detector's end of turn (600 ms)
-    hold = threading.Event()
-    ears = Ears(["Do you have any bread", "left today?"], hold)
-
-    def feed(line: CallAudio) -> None:
-        _send(line, np.concatenate([pause, first, pause]), 320)
-        _send(line, second[: RATE // 4], 320)  # the caller goes on while the first part is heard
-        hold.set()
-        _send(line, np.concatenate([second[RATE // 4 :], pause]), 320)
-
-    convo, writer = _call(ears, feed)
+    ears = Ears(["Do you have any bread", "left today?"], slow=True)
+    audio = np.concatenate([pause, first, pause, second, pause])
+    convo, writer = _call(ears, lambda line: _send(line, audio, 320))
     callers = [e for e in convo.transcript if e["role"] == "caller"]
     agents = [e for e in convo.transcript if e["role"] == "agent" and e["text"] != GREETING]
     assert [e["text"] for e in callers] == ["Do you have any bread left today?"], convo.transcript
