@@ -67,10 +67,13 @@ def load_model(entry: ModelEntry, model_dir: Path, device: str, cache_dir: Path 
 def _load_pretrained(entry: ModelEntry, folder: Path, dtype: Any, gguf: str | None) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from apexlocal.engines.writer.gguf_once import read_once
+
     extra = {"gguf_file": gguf} if gguf else {"local_files_only": True}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), **extra)
-        model: Any = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, **extra)
+        with read_once() if gguf else contextlib.nullcontext():
+            tokenizer = AutoTokenizer.from_pretrained(str(folder), **extra)
+            model: Any = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, **extra)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelError(f"cannot load {entry.id} from {folder} ({type(exc).__name__}: {exc})") from exc
     if not getattr(tokenizer, "chat_template", None):

@@ -85,3 +85,20 @@ def test_two_loads_at_once_convert_once(tmp_path: Path, monkeypatch: Any, manife
     for thread in threads:
         thread.join()
     assert sorted(loads) == ["folder", "gguf"] and results == [("tokenizer", "model")] * 2
+
+
+def test_a_conversion_parses_its_gguf_once_and_leaves_the_library_as_it_was(tiny_writer: Any) -> None:
+    import gguf
+
+    from apexlocal.engines.writer.gguf_once import read_once
+
+    original_reader, original_map = gguf.GGUFReader, gguf.get_tensor_name_map
+    path = check_package(tiny_writer.entry) / tiny_writer.entry.defaults["gguf_file"]
+    with read_once():
+        first = gguf.GGUFReader(path)
+        assert gguf.GGUFReader(str(path)) is first  # transformers' second and third parse
+        arch = next(a for a, name in gguf.MODEL_ARCH_NAMES.items() if name == "llama")
+        assert gguf.get_tensor_name_map(arch, 2) is gguf.get_tensor_name_map(arch, 2)
+        assert gguf.get_tensor_name_map(arch, 2).mapping == original_map(arch, 2).mapping
+    assert (gguf.GGUFReader, gguf.get_tensor_name_map) == (original_reader, original_map)
+    assert gguf.GGUFReader(path) is not first
