@@ -64,7 +64,9 @@ def _video_stream(container: Any, fps: Fraction, size: tuple[int, int]) -> Any:
 
 def _audio_stream(container: Any, audio: AudioTrack) -> Any:
     # Every stream must exist before the first packet: the header is written then.
-    stream = container.add_stream("aac", rate=audio.sample_rate)
+    from apexlocal.engines.compose.encode import aac_options
+
+    stream = container.add_stream("aac", rate=audio.sample_rate, options=aac_options(AAC_BIT_RATE))
     stream.layout = _layout(audio.channels)
     stream.bit_rate = AAC_BIT_RATE
     return stream

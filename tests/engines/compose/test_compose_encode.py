@@ -204,3 +204,28 @@ def test_an_encoder_failure_surfaces_and_leaves_no_file(tmp_path: Path, monkeypa
     with pytest.raises(RuntimeError, match="encoder broke"):
         compose([Segment(solid((9, 9, 9), (16, 16), 3.0))], tmp_path / "e.mp4", (16, 16), 10)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_aac_uses_the_fast_coder_from_64_kbps_and_keeps_the_sound(tmp_path: Path) -> None:
+    import av
+
+    from apexlocal.engines.compose.encode import aac_options
+
+    assert aac_options(160_000) == {"aac_coder": "fast"} and aac_options(48_000) == {}
+    t = np.arange(SR * 2) / SR
+    sound = np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.2 * np.sin(2 * np.pi * 1760 * t)]).astype(np.float32)
+    path = tmp_path / "a.mp4"
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=SR, layout="stereo", options=aac_options(160_000))
+        stream.bit_rate = 160_000
+        for i in range(0, sound.shape[1], 1024):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(sound[:, i : i + 1024]), format="fltp", layout="stereo"
+            )
+            frame.sample_rate, frame.pts = SR, i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    with av.open(str(path)) as back:
+        heard = np.concatenate([f.to_ndarray() for f in back.decode(audio=0)], axis=1)[:, : sound.shape[1]]
+    error = float(((heard - sound[:, : heard.shape[1]]) ** 2).mean())
+    assert 10 * np.log10(float((sound**2).mean()) / error) > 30  # signal-to-noise ratio in dB
