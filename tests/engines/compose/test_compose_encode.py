@@ -206,12 +206,20 @@ def test_an_encoder_failure_surfaces_and_leaves_no_file(tmp_path: Path, monkeypa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_aac_uses_the_fast_coder_from_64_kbps_and_keeps_the_sound(tmp_path: Path) -> None:
+def test_aac_uses_the_fast_coder_from_64_kbps_and_keeps_the_sound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import av
 
+    from apexlocal.engines.compose import encode
     from apexlocal.engines.compose.encode import aac_options
 
     assert aac_options(160_000) == {"aac_coder": "fast"} and aac_options(48_000) == {}
+    asked: list[int] = []
+    monkeypatch.setattr(encode, "aac_options", lambda rate: asked.append(rate) or aac_options(rate))
+    clip = solid((0, 0, 0), (16, 16), 0.5)
+    compose([Segment(clip)], tmp_path / "c.mp4", (16, 16), 10, audio=AudioSettings(always=True))
+    assert asked == [160_000]  # the composer's audio track is opened with them
     t = np.arange(SR * 2) / SR
     sound = np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.2 * np.sin(2 * np.pi * 1760 * t)]).astype(np.float32)
     path = tmp_path / "a.mp4"
