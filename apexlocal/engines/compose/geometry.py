@@ -134,8 +134,6 @@ def apply_fit(frame: Any, plan: FitPlan, reformatter: Any = None) -> np.ndarray:
     """The frame fitted to `plan.size`, as a new (or, for an identity plan, the same) RGB array.
     A `av.video.reformatter.VideoReformatter` kept by the caller saves setting up FFmpeg's scaler
     for every decoded frame."""
-    import numpy as np
-
     if plan.identity:
         return as_rgb(frame)
     if hasattr(frame, "reformat") and plan.box is None:
@@ -146,16 +144,30 @@ def apply_fit(frame: Any, plan: FitPlan, reformatter: Any = None) -> np.ndarray:
         scaled = reformatter.reformat(
             frame, width=plan.scaled[0], height=plan.scaled[1], format="rgb24", interpolation="BICUBIC"
         ).to_ndarray()
-    else:
-        scaled = _resize(_cut(as_rgb(frame), plan.box), plan.scaled)
-    out_w, out_h = plan.size
-    ox, oy = plan.offset
-    if ox <= 0 and oy <= 0 and plan.scaled[0] + ox >= out_w and plan.scaled[1] + oy >= out_h:
-        return np.ascontiguousarray(scaled[-oy : -oy + out_h, -ox : -ox + out_w])
-    canvas = np.empty((out_h, out_w, 3), dtype=np.uint8)
-    canvas[:] = plan.color
+        return _place(scaled[_visible_rows(plan), _visible_columns(plan)], plan)
+    return _place(_resize_visible(_cut(as_rgb(frame), plan.box), plan), plan)
+
+
+def _visible_rows(plan: FitPlan) -> slice:
+    _, y, _, h = plan.content_box
+    return slice(y - plan.offset[1], y - plan.offset[1] + h)
+
+
+def _visible_columns(plan: FitPlan) -> slice:
+    x, _, w, _ = plan.content_box
+    return slice(x - plan.offset[0], x - plan.offset[0] + w)
+
+
+def _place(content: np.ndarray, plan: FitPlan) -> np.ndarray:
+    """The output frame: `content` (the visible picture) on the padding colour where it is smaller."""
+    import numpy as np
+
     x, y, w, h = plan.content_box
-    canvas[y : y + h, x : x + w] = scaled[y - oy : y - oy + h, x - ox : x - ox + w]
+    if (w, h) == plan.size:
+        return np.ascontiguousarray(content)
+    canvas = np.empty((plan.size[1], plan.size[0], 3), dtype=np.uint8)
+    canvas[:] = plan.color
+    canvas[y : y + h, x : x + w] = content
     return canvas
 
 
@@ -178,11 +190,19 @@ def _cut(array: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray
     return array[y : y + h, x : x + w]
 
 
-def _resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _resize_visible(array: np.ndarray, plan: FitPlan) -> np.ndarray:
+    """The part of `array` scaled to `plan.scaled` that the output shows, scaled straight from its
+    source region: a crop never scales the pixels it then cuts away (a 160x96 frame filling
+    1080x1920 is 1080 columns wide, not 3200). The pixels are those of scaling it all and cutting,
+    within one level of rounding."""
     import numpy as np
     from PIL import Image
 
-    if (array.shape[1], array.shape[0]) == size:
-        return array
+    if (array.shape[1], array.shape[0]) == plan.scaled:
+        return array[_visible_rows(plan), _visible_columns(plan)]
+    x, y, w, h = plan.content_box
+    fx, fy = array.shape[1] / plan.scaled[0], array.shape[0] / plan.scaled[1]
+    left, top = x - plan.offset[0], y - plan.offset[1]
+    region = (left * fx, top * fy, (left + w) * fx, (top + h) * fy)
     image = Image.fromarray(np.ascontiguousarray(array))
-    return np.asarray(image.resize(size, Image.Resampling.BICUBIC))
+    return np.asarray(image.resize((w, h), Image.Resampling.BICUBIC, box=region))

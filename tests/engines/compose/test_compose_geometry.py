@@ -113,3 +113,31 @@ def test_decoded_frames_scale_like_arrays() -> None:
 def test_identity_fit_does_not_copy() -> None:
     frame = _white(64, 36)
     assert fit_frame(frame, (64, 36)) is frame
+
+
+@pytest.mark.parametrize(
+    ("size", "mode", "anchor", "box"),
+    [
+        ((1080, 1920), "crop", (0.5, 0.5), None),
+        ((1080, 1920), "crop", (0.2, 0.7), None),
+        ((720, 1280), "crop", (1.0, 0.0), (10, 6, 120, 80)),
+        ((1080, 1920), "pad", (0.5, 0.5), None),
+        ((480, 480), "stretch", (0.5, 0.5), None),
+    ],
+)
+def test_only_the_visible_part_is_scaled_with_the_pixels_of_scaling_it_all(
+    size: tuple[int, int], mode: str, anchor: tuple[float, float], box: tuple[int, int, int, int] | None
+) -> None:
+    from PIL import Image
+
+    source = np.random.default_rng(4).integers(0, 256, (96, 160, 3), dtype=np.uint8)
+    plan = plan_fit((160, 96), size, mode, box, (9, 9, 9), anchor)
+    cut = source if box is None else source[box[1] : box[1] + box[3], box[0] : box[0] + box[2]]
+    whole = np.asarray(Image.fromarray(np.ascontiguousarray(cut)).resize(plan.scaled, Image.Resampling.BICUBIC))
+    expected = np.full((size[1], size[0], 3), 9, np.uint8)
+    x, y, w, h = plan.content_box
+    ox, oy = plan.offset
+    expected[y : y + h, x : x + w] = whole[y - oy : y - oy + h, x - ox : x - ox + w]
+    fitted = fit_frame(source, size, mode, box, (9, 9, 9), anchor)
+    assert fitted.shape == expected.shape
+    assert np.abs(fitted.astype(int) - expected).max() <= 1
