@@ -134,18 +134,25 @@ def _require_browser() -> None:
     require_chromium(CHROMIUM)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One Chromium per module: Playwright's sync API keeps an event loop running on the main thread
-    while it is open, which a later module's `asyncio.run` (or another Playwright) would trip over
-    when the suite's workers interleave modules."""
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Any]:
+    """One Playwright for all of tests/webui, which the worker plan keeps together as one unit. Its
+    sync API keeps an event loop running on the main thread while it is open, which another
+    Playwright (or a later module's `asyncio.run`) would trip over, so it ends with the package."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Any) -> Iterator[Any]:
+    """One Chromium for the package (each launch costs 1-1.5 s of CPU); each test opens its own
+    context, so no cookies or storage pass between tests."""
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
 
 
 class Console:

@@ -37,9 +37,7 @@ def _microphone(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def mic_browser(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from playwright.sync_api import sync_playwright
-
+def mic_browser(tmp_path_factory: pytest.TempPathFactory, playwright: Any) -> Any:
     wav = _microphone(tmp_path_factory.mktemp("mic") / "question.wav")
     args = [
         *CHROMIUM_ARGS,
@@ -47,10 +45,9 @@ def mic_browser(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={wav}",
     ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    yield browser
+    browser.close()
 
 
 def test_a_test_call_from_the_agent_page(studio: Studio, mic_browser: Any) -> None:
