@@ -134,25 +134,56 @@ def _require_browser() -> None:
     require_chromium(CHROMIUM)
 
 
-@pytest.fixture(scope="package")
-def playwright() -> Iterator[Any]:
-    """One Playwright for all of tests/webui, which the worker plan keeps together as one unit. Its
-    sync API keeps an event loop running on the main thread while it is open, which another
-    Playwright (or a later module's `asyncio.run`) would trip over, so it ends with the package."""
-    _require_browser()
-    from playwright.sync_api import sync_playwright
+class _Browsers:
+    """One Playwright and one Chromium (each launch costs 1-1.5 s of CPU) while tests/webui's tests run
+    one after another, as the worker plan keeps them. Playwright's sync API keeps an event loop running
+    on the main thread while it is open, which another Playwright or a later module's `asyncio.run`
+    would trip over, so both close as soon as the next test lies outside tests/webui."""
 
-    with sync_playwright() as started:
-        yield started
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._chromium: Any = None
+
+    def playwright(self) -> Any:
+        if self._playwright is None:
+            _require_browser()
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+        return self._playwright
+
+    def chromium(self) -> Any:
+        if self._chromium is None:
+            self._chromium = self.playwright().chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        return self._chromium
+
+    def close(self) -> None:
+        if self._chromium is not None:
+            self._chromium.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+        self._playwright = self._chromium = None
 
 
-@pytest.fixture(scope="package")
-def browser(playwright: Any) -> Iterator[Any]:
-    """One Chromium for the package (each launch costs 1-1.5 s of CPU); each test opens its own
-    context, so no cookies or storage pass between tests."""
-    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield launched
-    launched.close()
+_BROWSERS = _Browsers()
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures have closed their contexts
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if nextitem is None or HERE not in nextitem.path.parents:
+        _BROWSERS.close()
+
+
+@pytest.fixture
+def playwright() -> Any:
+    return _BROWSERS.playwright()
+
+
+@pytest.fixture
+def browser() -> Any:
+    """The shared Chromium; each test opens its own context, so no cookies or storage pass between tests."""
+    return _BROWSERS.chromium()
 
 
 class Console:

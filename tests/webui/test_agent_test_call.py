@@ -36,7 +36,7 @@ def _microphone(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def mic_browser(tmp_path_factory: pytest.TempPathFactory, playwright: Any) -> Any:
     wav = _microphone(tmp_path_factory.mktemp("mic") / "question.wav")
     args = [
