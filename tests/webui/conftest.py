@@ -153,12 +153,12 @@ class _Browsers:
         return self._playwright
 
     def chromium(self) -> Any:
-        if self._chromium is None:
+        if self._chromium is None or not self._chromium.is_connected():  # a crashed one is replaced
             self._chromium = self.playwright().chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         return self._chromium
 
     def close(self) -> None:
-        if self._chromium is not None:
+        if self._chromium is not None and self._chromium.is_connected():
             self._chromium.close()
         if self._playwright is not None:
             self._playwright.stop()
