@@ -16,6 +16,7 @@ import pytest
 from apexlocal.telephony.audio import CallAudio
 from apexlocal.telephony.conversation import AgentPlan, Brain, Conversation, Hooks
 from apexlocal.telephony.vad import RATE, load_silero
+from tests.speech import fixed_voice
 
 GREETING = "Hello."
 
@@ -24,11 +25,8 @@ GREETING = "Hello."
 def speak() -> Any:
     """Piper's voice at 16 kHz, as the detector hears it."""
     from apexlocal.engines.speech_to_text.whisper import resample
-    from apexlocal.engines.voice.piper_voice import PiperSynthesizer, load_voice
-    from apexlocal.models.manifest import load_manifest
-    from apexlocal.models.packaged import check_package
 
-    voice = PiperSynthesizer(load_voice(check_package(load_manifest().default_for("voice"))), None)
+    voice = fixed_voice()
     return lambda text: resample(voice.synthesize(text, 1.0), voice.sample_rate, RATE).astype(np.float32)
 
 

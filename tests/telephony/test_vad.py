@@ -11,6 +11,7 @@ import pytest
 
 from apexlocal.telephony.hearing import PAUSE_WINDOWS
 from apexlocal.telephony.vad import RATE, WINDOW, StreamingVad, load_silero
+from tests.speech import fixed_voice
 
 QUESTION = "Do you have any bread left today?"
 
@@ -20,11 +21,8 @@ def question() -> tuple[np.ndarray, int, int]:
     """One second of quiet, the question in Piper's voice, one second of quiet: (audio, first and
     last voiced sample)."""
     from apexlocal.engines.speech_to_text.whisper import resample
-    from apexlocal.engines.voice.piper_voice import PiperSynthesizer, load_voice
-    from apexlocal.models.manifest import load_manifest
-    from apexlocal.models.packaged import check_package
 
-    voice = PiperSynthesizer(load_voice(check_package(load_manifest().default_for("voice"))), None)
+    voice = fixed_voice()
     speech = resample(voice.synthesize(QUESTION, 1.0), voice.sample_rate, RATE).astype(np.float32)
     audio = np.concatenate([np.zeros(RATE, np.float32), speech, np.zeros(RATE, np.float32)])
     voiced = np.flatnonzero(np.abs(audio) > 0.01)

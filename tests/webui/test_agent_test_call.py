@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.speech import fixed_voice
 from tests.webui.conftest import CHROMIUM, CHROMIUM_ARGS, Studio, open_tab, shoot, sign_in, wait_for
 
 QUESTION = "Do you have any bread left today?"
@@ -21,11 +22,8 @@ def _microphone(path: Path) -> Path:
     """3 s of quiet (the greeting plays), the question in Piper's voice, then 30 s of quiet:
     Chromium loops the file, so the question is asked once within a test call."""
     from apexlocal.engines.speech_to_text.whisper import resample
-    from apexlocal.engines.voice.piper_voice import PiperSynthesizer, load_voice
-    from apexlocal.models.manifest import load_manifest
-    from apexlocal.models.packaged import check_package
 
-    voice = PiperSynthesizer(load_voice(check_package(load_manifest().default_for("voice"))), None)
+    voice = fixed_voice()
     speech = resample(voice.synthesize(QUESTION, 1.0), voice.sample_rate, 16000)
     samples = np.concatenate([np.zeros(48000, np.float32), speech, np.zeros(480000, np.float32)])
     with wave.open(str(path), "wb") as w:

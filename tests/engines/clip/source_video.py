@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from tests.speech import fixed_voice
+
 TOPICS = [
     [
         "Have you ever wondered why the ocean is salty?",
@@ -70,14 +72,8 @@ class SourceVideo:
     cuts: list[float]  # where each new topic's shot begins
 
 
-@lru_cache(maxsize=1)
 def _piper() -> Any:
-    from apexlocal.engines.voice.piper_voice import PiperSynthesizer, load_voice
-    from apexlocal.models.manifest import load_manifest
-    from apexlocal.models.packaged import check_package
-
-    entry = load_manifest().default_for("voice")
-    return PiperSynthesizer(load_voice(check_package(entry)), None)
+    return fixed_voice()
 
 
 @lru_cache(maxsize=64)

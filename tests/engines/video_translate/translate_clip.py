@@ -8,11 +8,12 @@ import re
 import subprocess
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tests.speech import fixed_voice
 
 # (text, where the line's speech is placed, seconds). Plain words without numbers: the Spanish
 # stand-in voice of the tiny set is espeak-ng, which Whisper base hears with some mistakes of its
@@ -37,14 +38,8 @@ class SourceClip:
     spanish: list[str]  # Apertium's translation of each line: the reference
 
 
-@lru_cache(maxsize=1)
 def _piper() -> Any:
-    from apexlocal.engines.voice.piper_voice import PiperSynthesizer, load_voice
-    from apexlocal.models.manifest import load_manifest
-    from apexlocal.models.packaged import check_package
-
-    entry = load_manifest().default_for("voice")
-    return PiperSynthesizer(load_voice(check_package(entry)), None)
+    return fixed_voice()
 
 
 def speak(text: str) -> tuple[np.ndarray, int]:

@@ -22,6 +22,7 @@ import pytest
 from tests import loopback
 from tests.conftest import ServerProcess, free_port, server_env
 from tests.products.live import api
+from tests.speech import fixed_voice
 from tests.telephony.peer import PASSWORD, USER, RtpPeer, Sipp, free_udp_pair, free_udp_port, scenario
 
 MINUTE_S = 4.0
@@ -75,12 +76,11 @@ def speech() -> Any:
     from faster_whisper import WhisperModel
 
     from apexlocal.engines.speech_to_text.whisper import resample
-    from apexlocal.engines.voice.piper_voice import PiperSynthesizer, load_voice
     from apexlocal.models.manifest import load_manifest
     from apexlocal.models.packaged import check_package
 
     manifest = load_manifest()
-    voice = PiperSynthesizer(load_voice(check_package(manifest.default_for("voice"))), None)
+    voice = fixed_voice()
     whisper = WhisperModel(
         str(check_package(manifest.default_for("speech-to-text"))), device="cpu", compute_type="int8"
     )
