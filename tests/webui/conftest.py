@@ -135,7 +135,7 @@ def _require_browser() -> None:
 
 
 class _Browsers:
-    """One Playwright and one Chromium (each launch costs 1-1.5 s of CPU) while tests/webui's tests run
+    """One Playwright and one Chromium (each launch costs 1.1-1.7 s of CPU) while tests/webui's tests run
     one after another, as the worker plan keeps them. Playwright's sync API keeps an event loop running
     on the main thread while it is open, which another Playwright or a later module's `asyncio.run`
     would trip over, so both close as soon as the next test lies outside tests/webui."""

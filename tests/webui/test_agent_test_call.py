@@ -6,6 +6,7 @@ completed, charged per started minute like a phone call, with its recording."""
 from __future__ import annotations
 
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def _microphone(path: Path) -> Path:
 
 
 @pytest.fixture
-def mic_browser(tmp_path_factory: pytest.TempPathFactory, playwright: Any) -> Any:
+def mic_browser(tmp_path_factory: pytest.TempPathFactory, playwright: Any) -> Iterator[Any]:
     wav = _microphone(tmp_path_factory.mktemp("mic") / "question.wav")
     args = [
         *CHROMIUM_ARGS,

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -72,13 +71,9 @@ class SourceVideo:
     cuts: list[float]  # where each new topic's shot begins
 
 
-def _piper() -> Any:
-    return fixed_voice()
-
-
 @lru_cache(maxsize=64)
 def speak(text: str) -> np.ndarray:
-    return np.asarray(_piper().synthesize(text, 1.0), np.float32)
+    return np.asarray(fixed_voice().synthesize(text, 1.0), np.float32)
 
 
 def voiced(audio: np.ndarray, share: float = 0.05) -> tuple[float, float]:

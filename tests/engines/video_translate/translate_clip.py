@@ -9,7 +9,6 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -38,12 +37,8 @@ class SourceClip:
     spanish: list[str]  # Apertium's translation of each line: the reference
 
 
-def _piper() -> Any:
-    return fixed_voice()
-
-
 def speak(text: str) -> tuple[np.ndarray, int]:
-    piper = _piper()
+    piper = fixed_voice()
     return piper.synthesize(text, 1.0), piper.sample_rate
 
 
